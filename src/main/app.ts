@@ -1,0 +1,115 @@
+// The composition root: builds Baton's services from its options. Both entries
+// (desktop: index.ts, headless: serve.ts) call createCore and serve its API.
+// Nothing here imports electron.
+import { statSync } from 'node:fs'
+import type { AppStatus } from '../shared/api'
+import { dispatch, type Handlers } from './api/dispatch'
+import { paths, prepareDataDir } from './data-dir'
+import { EventHub } from './events'
+import { acquireLock, type InstanceLock } from './instance-lock'
+import { createLogger, type Logger } from './log'
+import { audit, recentEvents } from './store/audit'
+import { migrations } from './store/migrations/index'
+import { openDatabase, schemaVersion, type Db } from './store/open'
+import { listInbox, listRepos, usageSummary } from './store/queries'
+import { readSettings, writeSettings } from './store/settings'
+import { VERSION } from './version'
+
+export interface CoreOptions {
+  dataDir: string
+  mode: AppStatus['mode']
+  sandbox?: boolean
+  /** better_sqlite3.node for the running runtime (the desktop app passes Electron's build). */
+  nativeBinding?: string
+  log?: Logger
+}
+
+export interface Core {
+  readonly dataDir: string
+  readonly db: Db
+  readonly events: EventHub
+  readonly lock: InstanceLock
+  readonly log: Logger
+  readonly handlers: Handlers
+  call(method: unknown, input: unknown): ReturnType<typeof dispatch>
+  close(): Promise<void>
+}
+
+export async function createCore(options: CoreOptions): Promise<Core> {
+  const log = options.log ?? createLogger()
+  const dataDir = prepareDataDir(options.dataDir)
+  // The lock comes first: a second instance must not touch the database at all.
+  const lock = acquireLock(dataDir, options.mode)
+  let db: Db
+  try {
+    db = openDatabase(paths.database(dataDir), { nativeBinding: options.nativeBinding })
+  } catch (error) {
+    lock.release()
+    throw error
+  }
+  const events = new EventHub()
+  const startedAt = new Date()
+  audit(db, { kind: 'app.start', message: `Baton ${VERSION} started (${options.mode}${options.sandbox ? ', sandbox' : ''})` })
+
+  const status = (): AppStatus => {
+    const dbPath = paths.database(dataDir)
+    let sizeBytes = 0
+    try {
+      sizeBytes = statSync(dbPath).size
+    } catch {
+      /* not yet flushed */
+    }
+    return {
+      version: VERSION,
+      mode: options.mode,
+      sandbox: options.sandbox ?? false,
+      dataDir,
+      database: {
+        path: dbPath,
+        schemaVersion: schemaVersion(db),
+        latestVersion: migrations.length,
+        sizeBytes,
+        journalMode: String(db.pragma('journal_mode', { simple: true }))
+      },
+      startedAt: startedAt.toISOString(),
+      uptimeSec: Math.round((Date.now() - startedAt.getTime()) / 1000),
+      platform: `${process.platform}-${process.arch}`,
+      node: process.versions.node,
+      pid: process.pid
+    }
+  }
+
+  const handlers: Handlers = {
+    'app.status': () => status(),
+    'events.recent': ({ limit }) => recentEvents(db, limit),
+    'repos.list': () => listRepos(db),
+    'agents.list': () => [],
+    'inbox.list': () => listInbox(db),
+    'usage.summary': ({ range }) => usageSummary(db, range),
+    'settings.get': () => readSettings(db),
+    'settings.update': (patch) => {
+      const next = writeSettings(db, patch)
+      audit(db, { kind: 'settings.update', message: `Settings changed: ${Object.keys(patch).join(', ')}` })
+      events.changed('settings', 'events')
+      return next
+    }
+  }
+
+  let closed = false
+  return {
+    dataDir,
+    db,
+    events,
+    lock,
+    log,
+    handlers,
+    call: (method, input) => dispatch(handlers, method, input, log),
+    async close() {
+      if (closed) return
+      closed = true
+      audit(db, { kind: 'app.stop', message: 'Baton stopped' })
+      db.close()
+      lock.release()
+    }
+  }
+}

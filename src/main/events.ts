@@ -1,0 +1,42 @@
+// The core's event hub. `changed` notifications are coalesced per tick so a
+// burst of writes costs the renderer one refresh, not one per row.
+import type { ApiEvent, Topic } from '../shared/api'
+
+export type Listener = (event: ApiEvent) => void
+
+export class EventHub {
+  private readonly listeners = new Set<Listener>()
+  private pending = new Set<Topic>()
+  private scheduled = false
+
+  subscribe(listener: Listener): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  emit(event: ApiEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event)
+      } catch {
+        // One broken subscriber (a closed socket) must not stop the others.
+      }
+    }
+  }
+
+  changed(...topics: Topic[]): void {
+    for (const topic of topics) this.pending.add(topic)
+    if (this.scheduled) return
+    this.scheduled = true
+    queueMicrotask(() => {
+      this.scheduled = false
+      const batch = [...this.pending]
+      this.pending = new Set()
+      if (batch.length) this.emit({ type: 'changed', topics: batch })
+    })
+  }
+
+  get size(): number {
+    return this.listeners.size
+  }
+}

@@ -1,0 +1,298 @@
+// The headless entry's transport: the renderer and the API over HTTP, the
+// events over WebSocket, on 127.0.0.1 only, behind a per-start token
+// (DESIGN.md §9). The token arrives once in the URL (?token=…), is exchanged
+// for an HttpOnly SameSite=Strict cookie, and API clients may also send it as
+// a Bearer header.
+import { createReadStream, statSync } from 'node:fs'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { randomBytes, timingSafeEqual } from 'node:crypto'
+import { extname, join, normalize, resolve, sep } from 'node:path'
+import type { AddressInfo } from 'node:net'
+import { WebSocketServer, type WebSocket } from 'ws'
+import type { ApiResult } from '../shared/api'
+import { AppError, type ErrorCode } from '../shared/errors'
+import type { Core } from './app'
+
+export interface ServeOptions {
+  port?: number
+  token?: string
+  /** Folder of the built renderer (out/renderer). */
+  rendererDir: string
+}
+
+export interface Server {
+  readonly url: string
+  readonly port: number
+  readonly token: string
+  close(): Promise<void>
+}
+
+const COOKIE = 'baton_token'
+const MAX_BODY = 1024 * 1024
+
+const MIME: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json',
+  '.woff2': 'font/woff2'
+}
+
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data: https:",
+  "connect-src 'self' ws://127.0.0.1:* ws://localhost:*",
+  "font-src 'self' data:",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'"
+].join('; ')
+
+const STATUS: Record<ErrorCode, number> = {
+  bad_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  rate_limited: 429,
+  offline: 503,
+  unavailable: 503,
+  internal: 500
+}
+
+function sameToken(given: string | undefined, token: string): boolean {
+  if (!given) return false
+  const a = Buffer.from(given)
+  const b = Buffer.from(token)
+  return a.length === b.length && timingSafeEqual(a, b)
+}
+
+function cookieToken(req: IncomingMessage): string | undefined {
+  const header = req.headers.cookie
+  if (!header) return undefined
+  for (const part of header.split(';')) {
+    const [name, ...rest] = part.trim().split('=')
+    if (name === COOKIE) return rest.join('=')
+  }
+  return undefined
+}
+
+function bearerToken(req: IncomingMessage): string | undefined {
+  const header = req.headers.authorization
+  return header?.startsWith('Bearer ') ? header.slice(7) : undefined
+}
+
+function securityHeaders(res: ServerResponse): void {
+  res.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY)
+  res.setHeader('X-Content-Type-Options', 'nosniff')
+  res.setHeader('Referrer-Policy', 'no-referrer')
+  res.setHeader('Cross-Origin-Opener-Policy', 'same-origin')
+  res.setHeader('Cache-Control', 'no-store')
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  securityHeaders(res)
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8' })
+  res.end(JSON.stringify(body))
+}
+
+const REFUSED_PAGE = `<!doctype html><meta charset="utf-8"><title>Baton — token required</title>
+<body style="font:15px system-ui;margin:4rem auto;max-width:36rem;color:#222">
+<h1 style="font-size:1.3rem">This Baton server needs its token</h1>
+<p>Open the address that <code>baton serve</code> printed when it started: it ends with <code>?token=…</code>.
+Set <code>BATON_TOKEN</code> before starting the server to choose the token yourself.</p></body>`
+
+export async function startServer(core: Core, options: ServeOptions): Promise<Server> {
+  const token = options.token ?? randomBytes(24).toString('base64url')
+  const rendererDir = resolve(options.rendererDir)
+  let origin = ''
+  const sockets = new Set<WebSocket>()
+
+  const allowedHost = (req: IncomingMessage): boolean => {
+    // DNS rebinding: a page on another name that resolves to 127.0.0.1 must not talk to us.
+    const host = req.headers.host ?? ''
+    const port = new URL(origin).port
+    return host === `127.0.0.1:${port}` || host === `localhost:${port}`
+  }
+  const allowedOrigin = (req: IncomingMessage): boolean => {
+    const given = req.headers.origin
+    if (!given) return true // not a browser cross-origin request (CLI, tests)
+    const port = new URL(origin).port
+    return given === `http://127.0.0.1:${port}` || given === `http://localhost:${port}`
+  }
+  const authorized = (req: IncomingMessage): boolean =>
+    sameToken(bearerToken(req), token) || sameToken(cookieToken(req), token)
+
+  const serveStatic = (req: IncomingMessage, res: ServerResponse, pathname: string): void => {
+    let file = normalize(join(rendererDir, decodeURIComponent(pathname)))
+    if (file !== rendererDir && !file.startsWith(rendererDir + sep)) {
+      sendJson(res, 404, { ok: false, error: { code: 'not_found', message: 'Not found' } })
+      return
+    }
+    let stat = statSafe(file)
+    if (!stat || stat.isDirectory()) {
+      // The dashboard is a single page: unknown paths get the shell.
+      file = join(rendererDir, 'index.html')
+      stat = statSafe(file)
+    }
+    if (!stat) {
+      res.writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8' })
+      res.end(`The dashboard is not built (${rendererDir} is missing). Run "npm run build" first.`)
+      return
+    }
+    securityHeaders(res)
+    res.writeHead(200, { 'Content-Type': MIME[extname(file)] ?? 'application/octet-stream', 'Content-Length': stat.size })
+    if (req.method === 'HEAD') {
+      res.end()
+      return
+    }
+    createReadStream(file).pipe(res)
+  }
+
+  const handleApi = async (req: IncomingMessage, res: ServerResponse, method: string): Promise<void> => {
+    if (req.method !== 'POST') {
+      sendJson(res, 405, { ok: false, error: { code: 'bad_request', message: 'API calls are POST requests with a JSON body.' } })
+      return
+    }
+    let raw = ''
+    let size = 0
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length
+      if (size > MAX_BODY) {
+        sendJson(res, 413, { ok: false, error: { code: 'bad_request', message: 'The request body is larger than 1 MB.' } })
+        req.destroy()
+        return
+      }
+      raw += chunk
+    }
+    let input: unknown = {}
+    if (raw.trim()) {
+      try {
+        input = JSON.parse(raw)
+      } catch (error) {
+        sendJson(res, 400, {
+          ok: false,
+          error: { code: 'bad_request', message: `The request body is not valid JSON: ${(error as Error).message}` }
+        })
+        return
+      }
+    }
+    const result: ApiResult<unknown> = await core.call(method, input)
+    sendJson(res, result.ok ? 200 : STATUS[result.error.code], result)
+  }
+
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1')
+    if (!allowedHost(req)) {
+      sendJson(res, 421, { ok: false, error: { code: 'forbidden', message: 'Unexpected Host header.' } })
+      return
+    }
+    const queryToken = url.searchParams.get('token') ?? undefined
+    if (queryToken !== undefined && (req.method === 'GET' || req.method === 'HEAD')) {
+      if (!sameToken(queryToken, token)) {
+        res.writeHead(401, { 'Content-Type': 'text/html; charset=utf-8' })
+        res.end(REFUSED_PAGE)
+        return
+      }
+      // Trade the URL token for a cookie and drop it from the address bar.
+      url.searchParams.delete('token')
+      res.writeHead(302, {
+        'Set-Cookie': `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`,
+        Location: url.pathname + (url.search || '')
+      })
+      res.end()
+      return
+    }
+    if (!authorized(req)) {
+      if (url.pathname.startsWith('/api/')) {
+        sendJson(res, 401, { ok: false, error: { code: 'unauthorized', message: 'Missing or wrong Baton token.' } })
+      } else {
+        securityHeaders(res)
+        res.writeHead(401, { 'Content-Type': 'text/html; charset=utf-8' })
+        res.end(REFUSED_PAGE)
+      }
+      return
+    }
+    if (url.pathname.startsWith('/api/')) {
+      if (!allowedOrigin(req)) {
+        sendJson(res, 403, { ok: false, error: { code: 'forbidden', message: 'Cross-origin API calls are refused.' } })
+        return
+      }
+      handleApi(req, res, decodeURIComponent(url.pathname.slice('/api/'.length))).catch((error: unknown) => {
+        core.log.error('API transport failed', error)
+        if (!res.headersSent) sendJson(res, 500, { ok: false, error: { code: 'internal', message: 'Internal error' } })
+      })
+      return
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      sendJson(res, 405, { ok: false, error: { code: 'bad_request', message: 'Method not allowed' } })
+      return
+    }
+    serveStatic(req, res, url.pathname)
+  })
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 })
+  server.on('upgrade', (req, socket, head) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1')
+    if (url.pathname !== '/events' || !allowedHost(req) || !allowedOrigin(req) || !authorized(req)) {
+      socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n')
+      return
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      sockets.add(ws)
+      ws.on('close', () => sockets.delete(ws))
+      ws.on('error', () => sockets.delete(ws))
+      ws.send(JSON.stringify({ type: 'hello' }))
+    })
+  })
+
+  const unsubscribe = core.events.subscribe((event) => {
+    const text = JSON.stringify(event)
+    for (const ws of sockets) if (ws.readyState === ws.OPEN) ws.send(text)
+  })
+
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') {
+        reject(
+          new AppError(
+            'conflict',
+            `Port ${options.port} on 127.0.0.1 is already in use. Stop what is using it, or pass another port (--port 0 picks a free one).`
+          )
+        )
+      } else if (error.code === 'EACCES') {
+        reject(new AppError('forbidden', `Not allowed to listen on port ${options.port}. Use a port above 1024 (or --port 0).`))
+      } else reject(error)
+    })
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolveListen())
+  })
+  const port = (server.address() as AddressInfo).port
+  origin = `http://127.0.0.1:${port}`
+
+  return {
+    url: `${origin}/?token=${token}`,
+    port,
+    token,
+    async close() {
+      unsubscribe()
+      for (const ws of sockets) ws.terminate()
+      wss.close()
+      server.closeAllConnections()
+      await new Promise<void>((done) => server.close(() => done()))
+    }
+  }
+}
+
+function statSafe(file: string) {
+  try {
+    return statSync(file)
+  } catch {
+    return null
+  }
+}

@@ -1,0 +1,50 @@
+// Trigger file, version 1 (DESIGN.md §5): one task for one agent instance,
+// written by main to ipc/triggers/<agent>.trigger.
+import { z } from 'zod'
+
+/** Agent instance names become file names: keep them to a safe alphabet. */
+export const AgentName = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,39}$/, 'agent names are lowercase letters, digits and dashes (e.g. "engineer-2")')
+
+export const TriggerComment = z.object({ author: z.string(), body: z.string() })
+
+export const TriggerIssue = z.object({
+  number: z.number().int().positive(),
+  title: z.string(),
+  body: z.string(),
+  labels: z.array(z.string()),
+  author: z.string(),
+  comments: z.array(TriggerComment)
+})
+
+export const TriggerRepo = z.object({
+  owner: z.string().min(1),
+  name: z.string().min(1),
+  defaultBranch: z.string().min(1)
+})
+
+export const Trigger = z.object({
+  v: z.literal(1),
+  task: z.string().regex(/^t_[A-Za-z0-9_-]{1,64}$/),
+  attempt: z.number().int().positive(),
+  agent: AgentName,
+  role: AgentName,
+  stage: z.string(),
+  repo: TriggerRepo,
+  issue: TriggerIssue,
+  /** Absolute path of the task's worktree, or null for stages that touch no code. */
+  workspace: z.string().nullable(),
+  /** Branch checked out in the workspace (baton/<issue>-<slug>), when there is one. */
+  branch: z.string().optional(),
+  instructions: z.string(),
+  handoffs: z.array(z.object({ from: z.string(), to: z.string(), text: z.string() })),
+  /** Per-issue notes from earlier stages (the Architect's plan, the Tester's findings, a review). */
+  notes: z.array(z.object({ role: z.string(), kind: z.string(), body: z.string() })).default([]),
+  /** A person's answer to this task's REQUEST, when the task resumes. */
+  answer: z.string().optional(),
+  /** Provider session to resume (Claude Code session id), when the provider has one. */
+  resumeSession: z.string().optional(),
+  deadline: z.string()
+})
+export type Trigger = z.infer<typeof Trigger>
