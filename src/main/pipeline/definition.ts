@@ -1,0 +1,101 @@
+// The pipeline as data (DESIGN.md §4): stages (each a label), owners and
+// allowed moves. The default is DEFAULT_STAGES; a repository may define its
+// own in `.baton/pipeline.yml`, validated here with messages that name the
+// field that is wrong.
+import { parse as parseYaml } from 'yaml'
+import { z } from 'zod'
+import { DEFAULT_STAGES, type StageDef } from '../../shared/pipeline'
+import { AppError } from '../../shared/errors'
+
+export interface Pipeline {
+  stages: StageDef[]
+  /** The stage new issues start in. */
+  entry: string
+  /** The stage a merged PR's issue reaches (never set by an agent). */
+  done: string
+}
+
+const Label = z.string().regex(/^[a-z0-9][a-z0-9:._-]{0,49}$/, 'a stage is a label: lowercase letters, digits and : . _ -')
+
+const PipelineFile = z
+  .object({
+    stages: z
+      .array(
+        z
+          .object({
+            label: Label,
+            owner: z.string().regex(/^[a-z][a-z0-9-]*$/).nullable().default(null),
+            title: z.string().min(1).optional(),
+            description: z.string().default(''),
+            color: z.string().regex(/^[0-9a-fA-F]{6}$/, 'a colour is six hex digits, like 0e8a16').default('ededed'),
+            next: z.array(Label).default([])
+          })
+          .strict()
+      )
+      .min(2, 'a pipeline needs at least two stages'),
+    entry: Label.optional(),
+    done: Label.optional()
+  })
+  .strict()
+
+export const defaultPipeline: Pipeline = { stages: DEFAULT_STAGES.map((s) => ({ ...s })), entry: 'backlog', done: 'done' }
+
+/** Parses and checks a pipeline file; the error names the file and the field. */
+export function parsePipeline(text: string, source = '.baton/pipeline.yml', roles?: readonly string[]): Pipeline {
+  let raw: unknown
+  try {
+    raw = parseYaml(text)
+  } catch (error) {
+    throw new AppError('bad_request', `${source}: not valid YAML: ${(error as Error).message}`)
+  }
+  const parsed = PipelineFile.safeParse(raw)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]
+    const where = issue?.path.length ? issue.path.join('.') : '(top level)'
+    throw new AppError('bad_request', `${source}: ${where}: ${issue?.message ?? 'invalid'}`, { path: issue?.path })
+  }
+  const stages: StageDef[] = parsed.data.stages.map((s) => ({
+    label: s.label,
+    owner: s.owner,
+    title: s.title ?? s.label,
+    description: s.description,
+    color: s.color.toLowerCase(),
+    next: s.next
+  }))
+  const labels = new Set<string>()
+  stages.forEach((stage, i) => {
+    if (labels.has(stage.label)) throw new AppError('bad_request', `${source}: stages.${i}.label: "${stage.label}" appears twice`)
+    labels.add(stage.label)
+  })
+  stages.forEach((stage, i) => {
+    stage.next.forEach((to, j) => {
+      if (!labels.has(to)) throw new AppError('bad_request', `${source}: stages.${i}.next.${j}: no stage is labelled "${to}"`)
+    })
+    if (roles && stage.owner && !roles.includes(stage.owner)) {
+      throw new AppError('bad_request', `${source}: stages.${i}.owner: no role "${stage.owner}" (roles: ${roles.join(', ')})`)
+    }
+  })
+  const entry = parsed.data.entry ?? (stages[0] as StageDef).label
+  const done = parsed.data.done ?? (stages[stages.length - 1] as StageDef).label
+  if (!labels.has(entry)) throw new AppError('bad_request', `${source}: entry: no stage is labelled "${entry}"`)
+  if (!labels.has(done)) throw new AppError('bad_request', `${source}: done: no stage is labelled "${done}"`)
+  if (stages.find((s) => s.label === done)?.owner) {
+    throw new AppError('bad_request', `${source}: done: the final stage "${done}" cannot have an owner (no agent closes an issue)`)
+  }
+  return { stages, entry, done }
+}
+
+export function stageByLabel(pipeline: Pipeline, label: string): StageDef | undefined {
+  return pipeline.stages.find((s) => s.label === label)
+}
+
+/**
+ * The issue's stage: the first pipeline stage among its labels. Several stage
+ * labels at once (a person added one without removing another) resolve to the
+ * latest stage in pipeline order, which is where the person moved it.
+ */
+export function stageOf(pipeline: Pipeline, labels: readonly string[]): StageDef | null {
+  let found: StageDef | null = null
+  for (const stage of pipeline.stages) if (labels.includes(stage.label)) found = stage
+  return found
+}

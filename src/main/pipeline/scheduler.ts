@@ -1,0 +1,142 @@
+// Which task starts next: a pure decision over a snapshot, so the rules are
+// unit-tested without processes or GitHub (DESIGN.md §4, issue 5 "Scheduling").
+import type { Pipeline } from './definition'
+import { stageOf } from './definition'
+import { dependenciesOf } from './dependencies'
+
+export interface ScheduleIssue {
+  repoId: number
+  number: number
+  labels: readonly string[]
+  body: string
+  createdAt: string
+  /** A collaborator of the repository, or approved by a maintainer's label. */
+  trusted: boolean
+  /** Opened by someone who is not a collaborator (Community answers these). */
+  outsideAuthor: boolean
+}
+
+export interface ScheduleInput {
+  pipeline: Pipeline
+  /** Open issues (not pull requests). */
+  issues: readonly ScheduleIssue[]
+  /** `repoId#number` of issues that have a queued, running or waiting task. */
+  busy: ReadonlySet<string>
+  /** `repoId#number:role` of side-lane work already done (Community, Marketing). */
+  sideLaneDone: ReadonlySet<string>
+  /** Closed issue numbers per repository (for dependencies). */
+  isClosed: (repoId: number, number: number) => boolean
+  /** Idle agent instances per role, in preference order. */
+  idle: ReadonlyMap<string, readonly string[]>
+  /** One open agent PR at a time per repository unless true. */
+  parallelPrs: boolean
+  /** Recently closed issues that reached the final stage, for Marketing. */
+  finished?: ReadonlyArray<{ repoId: number; number: number }>
+  sideLanes?: { community?: string; marketing?: string }
+}
+
+export interface StartDecision {
+  repoId: number
+  issue: number
+  stage: string
+  role: string
+  agent: string
+}
+
+export interface WaitReason {
+  repoId: number
+  issue: number
+  reason: string
+}
+
+export interface Schedule {
+  start: StartDecision[]
+  waiting: WaitReason[]
+}
+
+const PRIORITY: Record<string, number> = { 'priority:urgent': 0, 'priority:high': 0, 'priority:normal': 1, 'priority:low': 2 }
+
+export function priorityOf(labels: readonly string[]): number {
+  let best: number | null = null
+  for (const label of labels) if (label in PRIORITY) best = Math.min(best ?? 9, PRIORITY[label] as number)
+  return best ?? PRIORITY['priority:normal']!
+}
+
+export const key = (repoId: number, number: number): string => `${repoId}#${number}`
+
+/** The first engineer-owned stage gates the dev lane; the stages after it, up to done, hold an agent PR. */
+function devLane(pipeline: Pipeline): { gate: string | null; lane: Set<string> } {
+  const gateIndex = pipeline.stages.findIndex((s) => s.owner === 'engineer')
+  if (gateIndex < 0) return { gate: null, lane: new Set() }
+  const lane = new Set<string>()
+  for (const stage of pipeline.stages.slice(gateIndex + 1)) if (stage.label !== pipeline.done) lane.add(stage.label)
+  return { gate: (pipeline.stages[gateIndex] as { label: string }).label, lane }
+}
+
+export function schedule(input: ScheduleInput): Schedule {
+  const start: StartDecision[] = []
+  const waiting: WaitReason[] = []
+  const idle = new Map([...input.idle].map(([role, agents]) => [role, [...agents]]))
+  const take = (role: string): string | undefined => idle.get(role)?.shift()
+  const community = input.sideLanes?.community ?? 'community'
+  const marketing = input.sideLanes?.marketing ?? 'marketing'
+  const { gate, lane } = devLane(input.pipeline)
+
+  // Repositories with an issue in the dev lane already have their one agent PR.
+  const laneTaken = new Set<number>()
+  for (const issue of input.issues) {
+    const stage = stageOf(input.pipeline, issue.labels)
+    if (stage && lane.has(stage.label)) laneTaken.add(issue.repoId)
+  }
+
+  const ordered = [...input.issues].sort(
+    (a, b) => priorityOf(a.labels) - priorityOf(b.labels) || a.createdAt.localeCompare(b.createdAt) || a.number - b.number
+  )
+  for (const issue of ordered) {
+    const id = key(issue.repoId, issue.number)
+    if (input.busy.has(id)) continue
+
+    // Side lane: Community answers outside authors once, trusted or not.
+    if (issue.outsideAuthor && !input.sideLaneDone.has(`${id}:${community}`)) {
+      const agent = take(community)
+      if (agent) {
+        start.push({ repoId: issue.repoId, issue: issue.number, stage: 'community', role: community, agent })
+        continue
+      }
+    }
+
+    const stage = stageOf(input.pipeline, issue.labels)
+    if (!stage || !stage.owner) continue
+    if (!issue.trusted) {
+      waiting.push({ repoId: issue.repoId, issue: issue.number, reason: 'waits for a maintainer to approve it (label "approved"): the author is not a collaborator' })
+      continue
+    }
+    const blockers = dependenciesOf(issue.body, issue.number).filter((n) => !input.isClosed(issue.repoId, n))
+    if (blockers.length) {
+      waiting.push({ repoId: issue.repoId, issue: issue.number, reason: `blocked by ${blockers.map((n) => `#${n}`).join(', ')}` })
+      continue
+    }
+    if (!input.parallelPrs && stage.label === gate) {
+      if (laneTaken.has(issue.repoId)) {
+        waiting.push({ repoId: issue.repoId, issue: issue.number, reason: 'waits for the open agent pull request to be merged (one at a time)' })
+        continue
+      }
+    }
+    const agent = take(stage.owner)
+    if (!agent) {
+      waiting.push({ repoId: issue.repoId, issue: issue.number, reason: `waits for a free ${stage.owner}` })
+      continue
+    }
+    if (!input.parallelPrs && stage.label === gate) laneTaken.add(issue.repoId)
+    start.push({ repoId: issue.repoId, issue: issue.number, stage: stage.label, role: stage.owner, agent })
+  }
+
+  for (const done of input.finished ?? []) {
+    const id = key(done.repoId, done.number)
+    if (input.busy.has(id) || input.sideLaneDone.has(`${id}:${marketing}`)) continue
+    const agent = take(marketing)
+    if (!agent) break
+    start.push({ repoId: done.repoId, issue: done.number, stage: input.pipeline.done, role: marketing, agent })
+  }
+  return { start, waiting }
+}
