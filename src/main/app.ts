@@ -8,10 +8,13 @@ import { paths, prepareDataDir } from './data-dir'
 import { EventHub } from './events'
 import { acquireLock, type InstanceLock } from './instance-lock'
 import { createLogger, type Logger } from './log'
-import { audit, recentEvents } from './store/audit'
+import { storeHandlers } from './api/store-handlers'
+import { defaultPipeline } from './pipeline/definition'
+import { AppError } from '../shared/errors'
+import type { ApiMethod } from '../shared/api'
+import { audit } from './store/audit'
 import { migrations } from './store/migrations/index'
 import { openDatabase, schemaVersion, type Db } from './store/open'
-import { listInbox, listRepos, usageSummary } from './store/queries'
 import { readSettings, writeSettings } from './store/settings'
 import { VERSION } from './version'
 
@@ -79,13 +82,32 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     }
   }
 
+  const waits = new Map<string, string>()
+  const notYet = (method: ApiMethod) => () => {
+    throw new AppError('unavailable', `${method} is not available in this build yet.`)
+  }
   const handlers: Handlers = {
+    ...storeHandlers(db, { pipeline: () => defaultPipeline, waits }),
     'app.status': () => status(),
-    'events.recent': ({ limit }) => recentEvents(db, limit),
-    'repos.list': () => listRepos(db),
     'agents.list': () => [],
-    'inbox.list': () => listInbox(db),
-    'usage.summary': ({ range }) => usageSummary(db, range),
+    'agents.control': notYet('agents.control'),
+    'agents.output': () => [],
+    'issues.create': notYet('issues.create'),
+    'drafts.retry': notYet('drafts.retry'),
+    'drafts.discard': notYet('drafts.discard'),
+    'prs.detail': notYet('prs.detail'),
+    'prs.merge': notYet('prs.merge'),
+    'prs.requestChanges': notYet('prs.requestChanges'),
+    'inbox.answer': notYet('inbox.answer'),
+    'auth.status': notYet('auth.status'),
+    'auth.signInToken': notYet('auth.signInToken'),
+    'auth.deviceStart': notYet('auth.deviceStart'),
+    'auth.deviceWait': notYet('auth.deviceWait'),
+    'auth.useGhToken': notYet('auth.useGhToken'),
+    'auth.signOut': notYet('auth.signOut'),
+    'repos.connect': notYet('repos.connect'),
+    'repos.disconnect': notYet('repos.disconnect'),
+    'repos.syncNow': notYet('repos.syncNow'),
     'settings.get': () => readSettings(db),
     'settings.update': (patch) => {
       const next = writeSettings(db, patch)

@@ -6,6 +6,7 @@ import { z } from 'zod'
 import type { ApiErrorBody } from './errors'
 
 const Empty = z.object({}).strict()
+const AgentNameSchema = z.string().regex(/^[a-z][a-z0-9-]{0,39}$/)
 
 export const Theme = z.enum(['system', 'light', 'dark'])
 export type Theme = z.infer<typeof Theme>
@@ -67,16 +68,23 @@ export interface AgentSummary {
   state: 'idle' | 'working' | 'stalled' | 'crashed' | 'stopped' | 'paused'
   pid: number | null
   task: string | null
+  repo: string | null
   issue: number | null
   since: string | null
+  lastHeartbeat: string | null
+  restarts: number
+  today: { inputTokens: number; outputTokens: number; costUsd: number }
 }
 
 export interface InboxItem {
   id: number
   kind: 'request' | 'failure'
+  repoId: number | null
   repo: string
   issue: number | null
+  issueTitle: string | null
   agent: string | null
+  task: string | null
   question: string
   createdAt: string
 }
@@ -84,7 +92,10 @@ export interface InboxItem {
 export interface UsageSummary {
   range: '24h' | '7d' | '30d'
   totals: { inputTokens: number; outputTokens: number; cacheReadTokens: number; costUsd: number; tasks: number }
-  byAgent: Array<{ agent: string; inputTokens: number; outputTokens: number; costUsd: number }>
+  /** Cache reads as a share of all input tokens (0..1). */
+  cacheShare: number
+  byAgent: Array<{ agent: string; inputTokens: number; outputTokens: number; cacheReadTokens: number; costUsd: number }>
+  byIssue: Array<{ repo: string; issue: number; title: string; tokens: number; costUsd: number }>
   byDay: Array<{ day: string; costUsd: number; tokens: number }>
 }
 
@@ -96,6 +107,146 @@ export interface AuditEvent {
   message: string
 }
 
+
+export type Activity = 'idle' | 'queued' | 'working' | 'waiting' | 'blocked' | 'failed' | 'done'
+
+/** A card on the pipeline board. */
+export interface BoardIssue {
+  repoId: number
+  repo: string
+  number: number
+  title: string
+  stage: string | null
+  labels: string[]
+  author: string
+  /** The role that owns the stage, or null for a person's stage. */
+  owner: string | null
+  /** The agent instance working on it now, if any. */
+  agent: string | null
+  activity: Activity
+  /** Why it waits, is blocked or failed, in words. */
+  reason: string | null
+  /** Since when it has been in this activity (ISO). */
+  since: string
+  updatedAt: string
+  pr: number | null
+  url: string
+}
+
+export interface IssueComment {
+  id: number
+  author: string
+  body: string
+  createdAt: string
+  /** The role that posted it through Baton, if any. */
+  role: string | null
+}
+
+export interface TaskAttempt {
+  attempt: number
+  agent: string
+  startedAt: string
+  endedAt: string | null
+  outcome: string | null
+  response: string | null
+  log: string | null
+}
+
+export interface TaskInfo {
+  id: string
+  stage: string
+  role: string
+  agent: string | null
+  state: string
+  attempt: number
+  createdAt: string
+  updatedAt: string
+  result: string | null
+  attempts: TaskAttempt[]
+}
+
+export interface IssueDetail {
+  repoId: number
+  repo: string
+  number: number
+  title: string
+  /** Markdown as written on GitHub: untrusted, the renderer sanitizes it. */
+  body: string
+  state: 'open' | 'closed'
+  author: string
+  authorAssociation: string
+  labels: string[]
+  stage: string | null
+  activity: Activity
+  reason: string | null
+  url: string
+  createdAt: string
+  updatedAt: string
+  comments: IssueComment[]
+  tasks: TaskInfo[]
+  notes: Array<{ role: string; kind: string; body: string; createdAt: string }>
+  timeline: AuditEvent[]
+  usage: { inputTokens: number; outputTokens: number; costUsd: number }
+  pr: { number: number; state: string; merged: boolean; head: string; url: string } | null
+}
+
+export interface PrFile {
+  filename: string
+  status: string
+  additions: number
+  deletions: number
+  patch: string | null
+}
+
+export interface PrDetail {
+  repoId: number
+  number: number
+  issue: number | null
+  title: string
+  body: string
+  state: 'open' | 'closed'
+  merged: boolean
+  mergeable: boolean | null
+  head: string
+  base: string
+  url: string
+  files: PrFile[]
+  /** The Tester's latest report on this issue (Markdown), if any. */
+  testReport: { passed: boolean; body: string; at: string } | null
+  reviews: Array<{ author: string; state: string; body: string; at: string }>
+  mergeMethod: 'merge' | 'squash' | 'rebase'
+}
+
+export interface AuthStatus {
+  signedIn: boolean
+  login: string | null
+  host: string
+  method: 'token' | 'device' | 'gh' | 'env' | 'sandbox' | null
+  scopes: string[]
+  /** How the token is stored, in words a person understands (and a warning when weak). */
+  storage: string
+  storageWarning: string | null
+  rateLimit: { remaining: number; limit: number; resetAt: string } | null
+  offline: boolean
+}
+
+export interface DeviceFlow {
+  userCode: string
+  verificationUri: string
+  expiresAt: string
+}
+
+export interface Draft {
+  id: number
+  repoId: number
+  repo: string
+  title: string
+  body: string
+  labels: string[]
+  error: string | null
+  createdAt: string
+}
+
 /** Every method: its input schema. Outputs are typed in `ApiOutputs`. */
 export const api = {
   'app.status': { input: Empty },
@@ -105,7 +256,65 @@ export const api = {
   'inbox.list': { input: Empty },
   'usage.summary': { input: z.object({ range: z.enum(['24h', '7d', '30d']).default('7d') }).strict() },
   'settings.get': { input: Empty },
-  'settings.update': { input: Settings.partial().strict() }
+  'settings.update': { input: Settings.partial().strict() },
+  'usage.csv': { input: z.object({ range: z.enum(['24h', '7d', '30d']).default('30d') }).strict() },
+
+  'issues.board': {
+    input: z
+      .object({
+        repoId: z.number().int().optional(),
+        q: z.string().max(200).optional(),
+        label: z.string().max(100).optional(),
+        agent: z.string().max(100).optional()
+      })
+      .strict()
+  },
+  'issues.detail': { input: z.object({ repoId: z.number().int(), number: z.number().int().positive() }).strict() },
+  'issues.create': {
+    input: z
+      .object({
+        repoId: z.number().int(),
+        title: z.string().trim().min(1, 'a title is needed').max(256),
+        body: z.string().max(65_536).default(''),
+        labels: z.array(z.string().min(1).max(100)).max(20).default([])
+      })
+      .strict()
+  },
+  'drafts.list': { input: Empty },
+  'drafts.retry': { input: z.object({ id: z.number().int() }).strict() },
+  'drafts.discard': { input: z.object({ id: z.number().int() }).strict() },
+
+  'prs.detail': { input: z.object({ repoId: z.number().int(), number: z.number().int().positive() }).strict() },
+  'prs.merge': {
+    input: z.object({ repoId: z.number().int(), number: z.number().int().positive(), method: z.enum(['merge', 'squash', 'rebase']).optional() }).strict()
+  },
+  'prs.requestChanges': {
+    input: z
+      .object({
+        repoId: z.number().int(),
+        number: z.number().int().positive(),
+        body: z.string().trim().min(1, 'say what should change').max(65_536),
+        comments: z
+          .array(z.object({ path: z.string().min(1), line: z.number().int().positive(), body: z.string().min(1).max(65_536) }).strict())
+          .max(100)
+          .default([])
+      })
+      .strict()
+  },
+
+  'inbox.answer': { input: z.object({ id: z.number().int(), answer: z.string().trim().min(1, 'an answer is needed').max(65_536) }).strict() },
+  'agents.control': { input: z.object({ name: AgentNameSchema, action: z.enum(['pause', 'resume', 'restart']) }).strict() },
+  'agents.output': { input: z.object({ name: AgentNameSchema, limit: z.number().int().min(1).max(2000).default(200) }).strict() },
+
+  'auth.status': { input: Empty },
+  'auth.signInToken': { input: z.object({ token: z.string().trim().min(10, 'that is too short to be a GitHub token').max(512) }).strict() },
+  'auth.deviceStart': { input: Empty },
+  'auth.deviceWait': { input: Empty },
+  'auth.useGhToken': { input: Empty },
+  'auth.signOut': { input: Empty },
+  'repos.connect': { input: z.object({ remote: z.string().trim().min(3, 'enter owner/name, a URL or an ssh remote').max(512) }).strict() },
+  'repos.disconnect': { input: z.object({ id: z.number().int() }).strict() },
+  'repos.syncNow': { input: z.object({ id: z.number().int() }).strict() }
 } as const
 
 export interface ApiOutputs {
@@ -117,6 +326,28 @@ export interface ApiOutputs {
   'usage.summary': UsageSummary
   'settings.get': Settings
   'settings.update': Settings
+  'usage.csv': { filename: string; csv: string }
+  'issues.board': BoardIssue[]
+  'issues.detail': IssueDetail
+  'issues.create': { created: true; number: number; url: string } | { created: false; draft: Draft }
+  'drafts.list': Draft[]
+  'drafts.retry': { created: true; number: number; url: string } | { created: false; draft: Draft }
+  'drafts.discard': { discarded: true }
+  'prs.detail': PrDetail
+  'prs.merge': { merged: true; sha: string }
+  'prs.requestChanges': { sent: true }
+  'inbox.answer': { answered: true }
+  'agents.control': AgentSummary
+  'agents.output': Array<{ at: string; line: string; task: string | null }>
+  'auth.status': AuthStatus
+  'auth.signInToken': AuthStatus
+  'auth.deviceStart': DeviceFlow
+  'auth.deviceWait': AuthStatus
+  'auth.useGhToken': AuthStatus
+  'auth.signOut': AuthStatus
+  'repos.connect': RepoSummary
+  'repos.disconnect': { disconnected: true }
+  'repos.syncNow': RepoSummary
 }
 
 export type ApiMethod = keyof typeof api

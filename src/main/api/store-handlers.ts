@@ -1,0 +1,25 @@
+// API handlers answered from SQLite alone.
+import { recentEvents } from '../store/audit'
+import { board, type BoardContext } from '../store/board'
+import { issueDetail } from '../store/issue-detail'
+import type { Db } from '../store/open'
+import { listDrafts, listInbox, listRepos, usageCsv, usageSummary } from '../store/queries'
+import type { Handlers } from './dispatch'
+
+export type StoreHandlers = Pick<
+  Handlers,
+  'events.recent' | 'repos.list' | 'inbox.list' | 'usage.summary' | 'usage.csv' | 'issues.board' | 'issues.detail' | 'drafts.list'
+>
+
+export function storeHandlers(db: Db, context: BoardContext): StoreHandlers {
+  return {
+    'events.recent': ({ limit }) => recentEvents(db, limit),
+    'repos.list': () => listRepos(db),
+    'inbox.list': () => listInbox(db),
+    'usage.summary': ({ range }) => usageSummary(db, range),
+    'usage.csv': ({ range }) => usageCsv(db, range),
+    'issues.board': (filter) => board(db, filter, context),
+    'issues.detail': ({ repoId, number }) => issueDetail(db, repoId, number, context),
+    'drafts.list': () => listDrafts(db)
+  }
+}

@@ -1,0 +1,117 @@
+// The pipeline board's read model: one card per open issue (and recently
+// finished ones), with what is happening to it in words.
+import type { Activity, BoardIssue, ApiParsedInput } from '../../shared/api'
+import type { Pipeline } from '../pipeline/definition'
+import { stageOf } from '../pipeline/definition'
+import type { Db } from './open'
+import { webBase } from './web-url'
+
+interface Row {
+  repo_id: number
+  owner: string
+  name: string
+  api_url: string
+  number: number
+  title: string
+  labels: string
+  author: string
+  state: string
+  updated_at: string
+  closed_at: string | null
+  task_state: string | null
+  task_agent: string | null
+  task_updated: string | null
+  task_result: string | null
+  task_not_before: string | null
+  pr: number | null
+}
+
+export interface BoardContext {
+  pipeline: (repoId: number) => Pipeline
+  /** Why an issue waits, from the scheduler's last pass (`repoId#number` → reason). */
+  waits: ReadonlyMap<string, string>
+  /** Closed issues shown in the final column for this long. */
+  doneWindowDays?: number
+}
+
+export function board(db: Db, filter: ApiParsedInput<'issues.board'>, context: BoardContext): BoardIssue[] {
+  const since = new Date(Date.now() - (context.doneWindowDays ?? 14) * 86_400_000).toISOString()
+  const rows = db
+    .prepare(
+      `SELECT i.repo_id, r.owner, r.name, r.api_url, i.number, i.title, i.labels, i.author, i.state, i.updated_at, i.closed_at,
+              t.state AS task_state, t.agent AS task_agent, t.updated_at AS task_updated, t.result AS task_result, t.not_before AS task_not_before,
+              (SELECT p.number FROM pulls p WHERE p.repo_id = i.repo_id AND p.issue = i.number ORDER BY p.number DESC LIMIT 1) AS pr
+       FROM issues i
+       JOIN repos r ON r.id = i.repo_id
+       LEFT JOIN tasks t ON t.rowid = (SELECT t2.rowid FROM tasks t2 WHERE t2.repo_id = i.repo_id AND t2.issue = i.number ORDER BY t2.created_at DESC, t2.rowid DESC LIMIT 1)
+       WHERE i.is_pull = 0 AND (i.state = 'open' OR i.closed_at >= ?)
+         AND (? IS NULL OR i.repo_id = ?)
+       ORDER BY i.number`
+    )
+    .all(since, filter.repoId ?? null, filter.repoId ?? null) as Row[]
+
+  const q = filter.q?.trim().toLowerCase()
+  const cards: BoardIssue[] = []
+  for (const row of rows) {
+    const labels = JSON.parse(row.labels) as string[]
+    const pipeline = context.pipeline(row.repo_id)
+    const stage = row.state === 'closed' ? pipeline.stages.find((s) => s.label === pipeline.done) ?? null : stageOf(pipeline, labels)
+    const card = toCard(row, labels, stage?.label ?? null, stage?.owner ?? null, context)
+    if (q && !(card.title.toLowerCase().includes(q) || `#${card.number}`.includes(q) || card.author.toLowerCase().includes(q))) continue
+    if (filter.label && !labels.includes(filter.label)) continue
+    if (filter.agent && card.agent !== filter.agent && card.owner !== filter.agent) continue
+    cards.push(card)
+  }
+  return cards
+}
+
+function toCard(row: Row, labels: string[], stage: string | null, owner: string | null, context: BoardContext): BoardIssue {
+  const key = `${row.repo_id}#${row.number}`
+  let activity: Activity = 'idle'
+  let reason: string | null = null
+  let since = row.updated_at
+  let agent: string | null = null
+  if (row.state === 'closed') {
+    activity = 'done'
+    since = row.closed_at ?? row.updated_at
+  } else if (row.task_state === 'running') {
+    activity = 'working'
+    agent = row.task_agent
+    since = row.task_updated ?? since
+  } else if (row.task_state === 'queued') {
+    activity = 'queued'
+    agent = row.task_agent
+    since = row.task_updated ?? since
+    if (row.task_not_before && row.task_not_before > new Date().toISOString()) reason = `retrying at ${row.task_not_before.slice(11, 19)} UTC`
+  } else if (row.task_state === 'waiting') {
+    activity = 'waiting'
+    agent = row.task_agent
+    since = row.task_updated ?? since
+    reason = 'waiting for a person (see the inbox)'
+  } else if (row.task_state === 'failed') {
+    activity = 'failed'
+    since = row.task_updated ?? since
+    reason = row.task_result ?? 'failed'
+  } else if (context.waits.has(key)) {
+    const why = context.waits.get(key) as string
+    activity = why.startsWith('blocked by') ? 'blocked' : 'waiting'
+    reason = why
+  }
+  return {
+    repoId: row.repo_id,
+    repo: `${row.owner}/${row.name}`,
+    number: row.number,
+    title: row.title,
+    stage,
+    labels,
+    author: row.author,
+    owner,
+    agent,
+    activity,
+    reason,
+    since,
+    updatedAt: row.updated_at,
+    pr: row.pr,
+    url: `${webBase(row.api_url, row.owner, row.name)}/issues/${row.number}`
+  }
+}
