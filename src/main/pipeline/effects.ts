@@ -1,0 +1,159 @@
+// From an agent's answer to the effects main will apply on GitHub and in
+// SQLite. Pure: every requested move is checked against the pipeline's rules
+// here (DESIGN.md §3: agents ask, main decides), so the executor only applies.
+import type { Pipeline } from './definition'
+import { stageByLabel } from './definition'
+import { checkMove } from './rules'
+
+/** What an agent answered, as the pipeline needs it (from the protocol parser). */
+export interface AgentAnswer {
+  status: 'done' | 'request' | 'error'
+  /** The status line's text: the summary, the question, or the error. */
+  text: string
+  move: { from: string; to: string } | null
+  branch: string | null
+  handoffs: Array<{ role: string; text: string }>
+  /** Non-stage labels the agent asks to add (PM triage: type, priority). */
+  labels: string[]
+  /** The comment body (Markdown) to post on the issue. */
+  body: string
+}
+
+export interface EffectContext {
+  pipeline: Pipeline
+  taskId: string
+  role: string
+  /** The stage the task was created for. */
+  taskStage: string
+  /** The issue's stage now, as GitHub says. */
+  currentStage: string | null
+  issue: { number: number; title: string; labels: readonly string[] }
+  /** Hand-offs already made on this issue, and the cap. */
+  handoffsSoFar: number
+  handoffCap: number
+  /** Tester/review loops back to the engineer so far, and the cap. */
+  loopsSoFar: number
+  loopCap: number
+  /** Roles that exist (a hand-off to an unknown role is refused). */
+  roles: readonly string[]
+  /** The Architect's plan's test section, for the PR body. */
+  testPlan: string | null
+}
+
+export type Effect =
+  | { kind: 'comment'; body: string; marker: string }
+  | { kind: 'note'; noteKind: string; body: string }
+  | { kind: 'labels'; add: string[]; remove: string[] }
+  | { kind: 'push'; branch: string }
+  | { kind: 'pull-request'; branch: string; title: string; body: string }
+  | { kind: 'handoff'; role: string; text: string }
+  | { kind: 'request'; question: string }
+  | { kind: 'failure'; message: string }
+
+export interface Plan {
+  effects: Effect[]
+  /** Why a requested move or hand-off was refused (recorded, shown). */
+  refused: string[]
+  outcome: 'applied' | 'waiting' | 'failed'
+}
+
+const ROLE_TITLE: Record<string, string> = {
+  pm: 'PM',
+  architect: 'Architect',
+  engineer: 'Engineer',
+  tester: 'Tester',
+  marketing: 'Marketing',
+  community: 'Community'
+}
+
+export const roleTitle = (role: string): string => ROLE_TITLE[role.replace(/-\d+$/, '')] ?? role
+
+export const marker = (taskId: string, role: string): string => `<!-- baton:task=${taskId} baton:role=${role} -->`
+
+/** Each role leaves a note later stages read in their triggers. */
+const NOTE_KIND: Record<string, string> = { pm: 'triage', architect: 'plan', tester: 'test-report', engineer: 'implementation', community: 'community', marketing: 'release-notes' }
+
+export function signedComment(role: string, status: string, body: string, taskId: string): string {
+  const text = body.trim() || status
+  return `**${roleTitle(role)}** · via Baton\n\n${text}\n\n${marker(taskId, role)}`
+}
+
+export function planEffects(answer: AgentAnswer, ctx: EffectContext): Plan {
+  const effects: Effect[] = []
+  const refused: string[] = []
+
+  if (answer.status === 'error') {
+    return { effects: [], refused, outcome: 'failed' }
+  }
+
+  if (answer.status === 'request') {
+    effects.push({ kind: 'comment', body: signedComment(ctx.role, answer.text, `${answer.text}\n\n${answer.body}`.trim(), ctx.taskId), marker: marker(ctx.taskId, ctx.role) })
+    effects.push({ kind: 'request', question: answer.text })
+    return { effects, refused, outcome: 'waiting' }
+  }
+
+  effects.push({ kind: 'comment', body: signedComment(ctx.role, answer.text, answer.body, ctx.taskId), marker: marker(ctx.taskId, ctx.role) })
+  const noteKind = NOTE_KIND[ctx.role]
+  if (noteKind && (answer.body.trim() || answer.text)) effects.push({ kind: 'note', noteKind, body: answer.body.trim() || answer.text })
+
+  // Triage labels: never a stage label (stages move only through LABEL-UPDATED).
+  const extra = answer.labels.filter((l) => !stageByLabel(ctx.pipeline, l) && l !== 'approved' && !ctx.issue.labels.includes(l))
+  const blocked = answer.labels.filter((l) => stageByLabel(ctx.pipeline, l) || l === 'approved')
+  for (const label of blocked) refused.push(`label "${label}" can only be set by a stage move or a person`)
+
+  let move = answer.move
+  if (move) {
+    const check = checkMove(ctx.pipeline, { role: ctx.role.replace(/-\d+$/, ''), from: move.from, to: move.to, current: ctx.currentStage })
+    if (!check.ok) {
+      refused.push(`move ${move.from} --> ${move.to} refused: ${check.reason}`)
+      move = null
+    }
+  }
+
+  // A move back to the engineer is a loop; past the cap the person decides.
+  if (move && ctx.role !== 'engineer' && isBackToEngineer(ctx.pipeline, move.to) && ctx.loopsSoFar + 1 > ctx.loopCap) {
+    refused.push(`loop cap reached (${ctx.loopCap}): ${move.from} --> ${move.to} not applied`)
+    effects.push({
+      kind: 'request',
+      question: `#${ctx.issue.number} went back to the Engineer ${ctx.loopsSoFar} times (cap ${ctx.loopCap}). Decide: fix it by hand, change the issue, or close it. Latest: ${answer.text}`
+    })
+    if (extra.length) effects.push({ kind: 'labels', add: extra, remove: [] })
+    return { effects, refused, outcome: 'waiting' }
+  }
+
+  if (ctx.role.replace(/-\d+$/, '') === 'engineer' && answer.branch && move && move.to !== ctx.taskStage) {
+    effects.push({ kind: 'push', branch: answer.branch })
+    const testPlan = ctx.testPlan ? `\n\n## Test plan\n\n${ctx.testPlan}` : ''
+    effects.push({
+      kind: 'pull-request',
+      branch: answer.branch,
+      title: `${ctx.issue.title} (#${ctx.issue.number})`,
+      body: `Closes #${ctx.issue.number}\n\n## Summary\n\n${answer.text}${answer.body.trim() ? `\n\n${answer.body.trim()}` : ''}${testPlan}\n\n---\nOpened by Baton's Engineer. A person reviews and merges.`
+    })
+  }
+
+  if (move || extra.length) effects.push({ kind: 'labels', add: [...(move ? [move.to] : []), ...extra], remove: move ? [move.from] : [] })
+
+  let handoffs = ctx.handoffsSoFar
+  for (const handoff of answer.handoffs) {
+    if (!ctx.roles.includes(handoff.role)) {
+      refused.push(`hand-off to unknown role @${handoff.role}`)
+      continue
+    }
+    if (handoffs >= ctx.handoffCap) {
+      refused.push(`hand-off cap reached (${ctx.handoffCap}) on #${ctx.issue.number}`)
+      effects.push({ kind: 'request', question: `#${ctx.issue.number} reached its hand-off cap (${ctx.handoffCap}). @${handoff.role} was asked: ${handoff.text}` })
+      continue
+    }
+    handoffs++
+    effects.push({ kind: 'handoff', role: handoff.role, text: handoff.text })
+  }
+  if (refused.some((r) => r.startsWith('move'))) {
+    effects.push({ kind: 'failure', message: `${roleTitle(ctx.role)} finished #${ctx.issue.number}, but ${refused.filter((r) => r.startsWith('move')).join('; ')}` })
+  }
+  return { effects, refused, outcome: 'applied' }
+}
+
+function isBackToEngineer(pipeline: Pipeline, to: string): boolean {
+  return stageByLabel(pipeline, to)?.owner === 'engineer'
+}
