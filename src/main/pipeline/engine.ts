@@ -1,0 +1,563 @@
+// The pipeline engine: turns the mirror of GitHub into tasks for agents, and
+// agents' answers into effects on GitHub. GitHub is the truth: a person who
+// moves a label or closes an issue while an agent works cancels the stale task
+// (reconcile), and the engine follows the person.
+//
+// Every step runs through one serial queue, so a sync's reconcile never races
+// the application of an answer, and mutations reach GitHub one at a time.
+import type { Settings } from '../../shared/api'
+import type { Trigger } from '../../shared/protocol/trigger'
+import type { EventHub } from '../events'
+import type { Logger } from '../log'
+import { audit } from '../store/audit'
+import type { Db } from '../store/open'
+import {
+  createTask,
+  endAttempt,
+  getTask,
+  setTaskState,
+  startAttempt,
+  taskIndex,
+  type TaskRow
+} from '../store/tasks'
+import type { Pipeline } from './definition'
+import { stageOf } from './definition'
+import { planEffects, type Effect } from './effects'
+import { branchFor, instructionsFor } from './instructions'
+import type { AgentPool, AgentResult, GitHubPort, RepoRef, WorkspacePort } from './ports'
+import { schedule, type ScheduleIssue } from './scheduler'
+
+export interface EngineOptions {
+  db: Db
+  events: EventHub
+  log: Logger
+  pool: AgentPool
+  github: GitHubPort
+  workspace: WorkspacePort
+  pipeline: (repoId: number) => Pipeline
+  settings: () => Settings
+  /** Shared with the board: why an issue waits (`repoId#number` → reason). */
+  waits: Map<string, string>
+  /** Time limit per role, for the trigger's deadline. */
+  timeLimitSec?: (role: string) => number
+  /** Attempts for an agent's ERROR before a person is asked; backoff base. */
+  maxAttempts?: number
+  backoffMs?: (attempt: number) => number
+  now?: () => Date
+}
+
+interface IssueRow {
+  repo_id: number
+  number: number
+  title: string
+  body: string
+  state: string
+  author: string
+  author_association: string
+  labels: string
+  created_at: string
+}
+
+const TRUSTED = new Set(['OWNER', 'MEMBER', 'COLLABORATOR'])
+const CODE_ROLES: Record<string, 'read' | 'write' | 'test'> = { architect: 'read', engineer: 'write', tester: 'test' }
+const baseRole = (role: string) => role.replace(/-\d+$/, '')
+
+export class PipelineEngine {
+  private queue: Promise<unknown> = Promise.resolve()
+  private readonly now: () => Date
+
+  constructor(private readonly o: EngineOptions) {
+    this.now = o.now ?? (() => new Date())
+  }
+
+  /** Runs `work` after everything queued before it; errors are logged, never lost silently. */
+  private serial<T>(label: string, work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work, work)
+    this.queue = run.catch((error: unknown) => this.o.log.error(`pipeline: ${label} failed`, error))
+    return run
+  }
+
+  private repo(repoId: number): RepoRef {
+    const row = this.o.db.prepare('SELECT id, owner, name, default_branch FROM repos WHERE id = ?').get(repoId) as
+      | { id: number; owner: string; name: string; default_branch: string }
+      | undefined
+    if (!row) throw new Error(`repository ${repoId} is not connected`)
+    return { id: row.id, owner: row.owner, name: row.name, defaultBranch: row.default_branch }
+  }
+
+  private issue(repoId: number, number: number): IssueRow | undefined {
+    return this.o.db.prepare('SELECT * FROM issues WHERE repo_id = ? AND number = ?').get(repoId, number) as IssueRow | undefined
+  }
+
+  // ── scheduling ────────────────────────────────────────────────────────
+
+  tick(): Promise<void> {
+    return this.serial('tick', () => this.tickNow())
+  }
+
+  private async tickNow(): Promise<void> {
+    const { db } = this.o
+    const idle = this.o.pool.idle()
+    // Re-dispatch queued tasks first: retries whose backoff passed, answered requests.
+    const nowIso = this.now().toISOString()
+    const queued = db
+      .prepare("SELECT * FROM tasks WHERE state = 'queued' AND (not_before IS NULL OR not_before <= ?) ORDER BY updated_at")
+      .all(nowIso) as TaskRow[]
+    for (const task of queued) {
+      const free = idle.get(baseRole(task.role)) ?? []
+      const agent = task.agent && free.includes(task.agent) ? task.agent : free[0]
+      if (!agent) continue
+      free.splice(free.indexOf(agent), 1)
+      await this.dispatch(task, agent)
+    }
+
+    const settings = this.o.settings()
+    const repos = db.prepare('SELECT id FROM repos').all() as Array<{ id: number }>
+    this.o.waits.clear()
+    for (const { id: repoId } of repos) {
+      const pipeline = this.o.pipeline(repoId)
+      const rows = db.prepare("SELECT * FROM issues WHERE repo_id = ? AND is_pull = 0 AND state = 'open'").all(repoId) as IssueRow[]
+      const issues: ScheduleIssue[] = rows.map((row) => {
+        const labels = JSON.parse(row.labels) as string[]
+        const collaborator = TRUSTED.has(row.author_association)
+        return {
+          repoId,
+          number: row.number,
+          labels,
+          body: row.body,
+          createdAt: row.created_at,
+          trusted: collaborator || labels.includes('approved'),
+          outsideAuthor: !collaborator
+        }
+      })
+      const finished = (
+        db
+          .prepare(
+            `SELECT i.number FROM issues i WHERE i.repo_id = ? AND i.state = 'closed' AND i.is_pull = 0
+             AND EXISTS (SELECT 1 FROM pulls p WHERE p.repo_id = i.repo_id AND p.issue = i.number AND p.merged = 1)`
+          )
+          .all(repoId) as Array<{ number: number }>
+      ).map((r) => ({ repoId, number: r.number }))
+      const index = taskIndex(db)
+      const plan = schedule({
+        pipeline,
+        issues,
+        busy: index.busy,
+        sideLaneDone: index.sideLaneDone,
+        isClosed: (r, n) => (db.prepare('SELECT state FROM issues WHERE repo_id = ? AND number = ?').get(r, n) as { state: string } | undefined)?.state === 'closed',
+        idle,
+        parallelPrs: settings.parallelPrs,
+        finished
+      })
+      for (const wait of plan.waiting) this.o.waits.set(`${wait.repoId}#${wait.issue}`, wait.reason)
+      for (const start of plan.start) {
+        const task = createTask(db, { repoId: start.repoId, issue: start.issue, stage: start.stage, role: start.role, agent: start.agent })
+        audit(db, { kind: 'task.create', repoId, issue: start.issue, taskId: task.id, subject: start.agent, message: `${start.role} takes #${start.issue} (${start.stage})` })
+        await this.dispatch(task, start.agent)
+      }
+    }
+    this.o.events.changed('tasks', 'issues', 'agents')
+  }
+
+  private async dispatch(task: TaskRow, agent: string): Promise<void> {
+    const { db } = this.o
+    const repo = this.repo(task.repo_id)
+    const issue = this.issue(task.repo_id, task.issue)
+    if (!issue) {
+      setTaskState(db, task.id, 'cancelled', { result: 'the issue is gone' })
+      return
+    }
+    const branch = branchFor(task.issue, issue.title)
+    const mode = CODE_ROLES[baseRole(task.role)]
+    let workspace: string | null = null
+    if (mode) {
+      try {
+        workspace = await this.o.workspace.prepare(repo, { id: task.id, issue: task.issue, branch, mode })
+      } catch (error) {
+        setTaskState(db, task.id, 'failed', { result: `workspace: ${(error as Error).message}` })
+        this.toInbox(task, 'failure', `Could not prepare a workspace for #${task.issue}: ${(error as Error).message}`)
+        return
+      }
+    }
+    const attempt = startAttempt(db, task.id, agent)
+    const trigger = this.trigger({ ...task, agent, attempt }, repo, issue, branch, workspace)
+    audit(db, { kind: 'task.dispatch', repoId: repo.id, issue: task.issue, taskId: task.id, subject: agent, message: `${agent} starts #${task.issue} (${task.stage}), attempt ${attempt}` })
+    this.o.pool.dispatch(trigger)
+  }
+
+  private trigger(task: TaskRow, repo: RepoRef, issue: IssueRow, branch: string, workspace: string | null): Trigger {
+    const { db } = this.o
+    const comments = db
+      .prepare('SELECT author, body FROM comments WHERE repo_id = ? AND issue = ? ORDER BY created_at, id')
+      .all(task.repo_id, task.issue) as Array<{ author: string; body: string }>
+    const notes = db
+      .prepare("SELECT role, kind, body FROM notes WHERE repo_id = ? AND issue = ? AND kind != 'handoff' ORDER BY id")
+      .all(task.repo_id, task.issue) as Array<{ role: string; kind: string; body: string }>
+    const handoffs = (
+      db.prepare("SELECT role, body FROM notes WHERE repo_id = ? AND issue = ? AND kind = 'handoff' ORDER BY id").all(task.repo_id, task.issue) as Array<{
+        role: string
+        body: string
+      }>
+    ).map((h) => {
+      const [to, ...text] = h.body.split('\n')
+      return { from: h.role, to: to ?? '', text: text.join('\n') }
+    })
+    const answer = (
+      db.prepare('SELECT answer FROM requests WHERE task_id = ? AND answer IS NOT NULL ORDER BY id DESC LIMIT 1').get(task.id) as { answer: string } | undefined
+    )?.answer
+    const handoff = task.stage === 'handoff' ? handoffs.filter((h) => h.to === baseRole(task.role)).at(-1)?.text : undefined
+    const limit = this.o.timeLimitSec?.(baseRole(task.role)) ?? 900
+    return {
+      v: 1,
+      task: task.id,
+      attempt: task.attempt,
+      agent: task.agent as string,
+      role: baseRole(task.role),
+      stage: task.stage,
+      repo: { owner: repo.owner, name: repo.name, defaultBranch: repo.defaultBranch },
+      issue: {
+        number: issue.number,
+        title: issue.title,
+        body: issue.body,
+        labels: JSON.parse(issue.labels) as string[],
+        author: issue.author,
+        comments
+      },
+      workspace,
+      branch,
+      instructions: instructionsFor(task.role, task.stage, { branch, answer, handoff }),
+      handoffs,
+      notes,
+      ...(answer ? { answer } : {}),
+      ...(task.session_id ? { resumeSession: task.session_id } : {}),
+      deadline: new Date(this.now().getTime() + limit * 1000).toISOString()
+    }
+  }
+
+  // ── answers ───────────────────────────────────────────────────────────
+
+  handleResult(result: AgentResult): Promise<void> {
+    return this.serial('result', () => this.apply(result))
+  }
+
+  private async apply(result: AgentResult): Promise<void> {
+    const { db } = this.o
+    const task = getTask(db, result.task)
+    if (!task || task.state !== 'running' || task.attempt !== result.attempt) {
+      // A response for a task that is no longer current: recorded, ignored (DESIGN.md §5).
+      audit(db, {
+        kind: 'response.stale',
+        taskId: result.task,
+        repoId: task?.repo_id,
+        issue: task?.issue,
+        subject: result.agent,
+        message: `Ignored a stale response from ${result.agent} (task ${result.task}, attempt ${result.attempt})`,
+        data: { raw: result.raw.slice(0, 4000) }
+      })
+      return
+    }
+    if (result.usage) {
+      db.prepare(
+        `INSERT INTO usage (at, repo_id, issue, task_id, agent, provider, model, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+      ).run(
+        this.now().toISOString(),
+        task.repo_id,
+        task.issue,
+        task.id,
+        result.agent,
+        result.provider,
+        result.model,
+        result.usage.inputTokens,
+        result.usage.outputTokens,
+        result.usage.cacheReadTokens,
+        result.usage.cacheWriteTokens,
+        result.usage.costUsd
+      )
+    }
+    endAttempt(db, task.id, task.attempt, result.answer.status, result.raw)
+    const repo = this.repo(task.repo_id)
+    const issue = this.issue(task.repo_id, task.issue)
+    if (!issue) return setTaskState(db, task.id, 'cancelled', { result: 'the issue is gone' })
+    const labels = JSON.parse(issue.labels) as string[]
+    const pipeline = this.o.pipeline(task.repo_id)
+    const settings = this.o.settings()
+
+    if (result.answer.status === 'error') {
+      await this.retryOrFail(task, result.answer.text)
+      return
+    }
+
+    const testPlan =
+      (db.prepare("SELECT body FROM notes WHERE repo_id = ? AND issue = ? AND kind = 'plan' ORDER BY id DESC LIMIT 1").get(task.repo_id, task.issue) as { body: string } | undefined)?.body
+        .split(/^## Test plan\s*$/m)[1]
+        ?.trim() ?? null
+    const plan = planEffects(result.answer, {
+      pipeline,
+      taskId: task.id,
+      role: task.role,
+      taskStage: task.stage,
+      currentStage: stageOf(pipeline, labels)?.label ?? null,
+      issue: { number: issue.number, title: issue.title, labels },
+      handoffsSoFar: (db.prepare("SELECT COUNT(*) AS n FROM notes WHERE repo_id = ? AND issue = ? AND kind = 'handoff'").get(task.repo_id, task.issue) as { n: number }).n,
+      handoffCap: settings.handoffCap,
+      loopsSoFar: (db.prepare("SELECT COUNT(*) AS n FROM events WHERE repo_id = ? AND issue = ? AND kind = 'stage.loop'").get(task.repo_id, task.issue) as { n: number }).n,
+      loopCap: settings.loopCap,
+      roles: this.o.pool.roles(),
+      testPlan
+    })
+    for (const reason of plan.refused) {
+      audit(db, { kind: 'effect.refused', repoId: repo.id, issue: task.issue, taskId: task.id, subject: result.agent, message: reason })
+    }
+    try {
+      for (const effect of plan.effects) await this.applyEffect(effect, task, repo, result)
+    } catch (error) {
+      // GitHub refused or was unreachable: the task stays running and the same
+      // response is applied again later — every effect is safe to repeat.
+      audit(db, { kind: 'effect.error', repoId: repo.id, issue: task.issue, taskId: task.id, message: `Applying ${result.agent}'s answer failed: ${(error as Error).message}` })
+      throw error
+    }
+    if (result.sessionId) db.prepare('UPDATE tasks SET session_id = ? WHERE id = ?').run(result.sessionId, task.id)
+    setTaskState(db, task.id, plan.outcome === 'waiting' ? 'waiting' : 'applied', { result: result.answer.text })
+    if (plan.outcome !== 'waiting' && CODE_ROLES[baseRole(task.role)]) await this.o.workspace.release(repo, task.id).catch(() => undefined)
+    audit(db, { kind: `task.${plan.outcome}`, repoId: repo.id, issue: task.issue, taskId: task.id, subject: result.agent, message: `${result.agent}: ${result.answer.text}` })
+    this.o.events.changed('tasks', 'issues', 'inbox', 'usage', 'events', 'agents')
+    await this.tickNow()
+  }
+
+  private async applyEffect(effect: Effect, task: TaskRow, repo: RepoRef, result: AgentResult): Promise<void> {
+    const { db } = this.o
+    switch (effect.kind) {
+      case 'comment':
+        await this.o.github.comment(repo, task.issue, effect.body, effect.marker)
+        return
+      case 'note': {
+        const exists = db.prepare('SELECT 1 FROM notes WHERE repo_id = ? AND issue = ? AND kind = ? AND body = ?').get(repo.id, task.issue, effect.noteKind, effect.body)
+        if (!exists) {
+          db.prepare('INSERT INTO notes (repo_id, issue, role, kind, body, created_at) VALUES (?, ?, ?, ?, ?, ?)').run(
+            repo.id,
+            task.issue,
+            baseRole(task.role),
+            effect.noteKind,
+            effect.body,
+            this.now().toISOString()
+          )
+        }
+        return
+      }
+      case 'labels': {
+        const after = await this.o.github.setLabels(repo, task.issue, effect.add, effect.remove)
+        db.prepare('UPDATE issues SET labels = ? WHERE repo_id = ? AND number = ?').run(JSON.stringify(after), repo.id, task.issue)
+        const pipeline = this.o.pipeline(repo.id)
+        const to = effect.add.find((l) => pipeline.stages.some((s) => s.label === l))
+        const from = effect.remove.find((l) => pipeline.stages.some((s) => s.label === l))
+        if (to && from) {
+          audit(db, { kind: 'stage.move', repoId: repo.id, issue: task.issue, taskId: task.id, subject: result.agent, message: `${from} → ${to}`, data: { from, to } })
+          const toStage = pipeline.stages.find((s) => s.label === to)
+          if (toStage?.owner === 'engineer' && baseRole(task.role) !== 'engineer') {
+            audit(db, { kind: 'stage.loop', repoId: repo.id, issue: task.issue, taskId: task.id, message: `#${task.issue} back to the Engineer` })
+          }
+        }
+        return
+      }
+      case 'push':
+        await this.o.workspace.push(repo, task.id, effect.branch)
+        return
+      case 'pull-request': {
+        const number = await this.o.github.ensurePullRequest(repo, effect.branch, effect.title, effect.body)
+        audit(db, { kind: 'pr.open', repoId: repo.id, issue: task.issue, taskId: task.id, message: `PR #${number} for #${task.issue}` })
+        return
+      }
+      case 'handoff': {
+        db.prepare('INSERT INTO notes (repo_id, issue, role, kind, body, created_at) VALUES (?, ?, ?, ?, ?, ?)').run(
+          repo.id,
+          task.issue,
+          baseRole(task.role),
+          'handoff',
+          `${effect.role}\n${effect.text}`,
+          this.now().toISOString()
+        )
+        const agent = this.o.pool.idle().get(effect.role)?.[0] ?? effect.role
+        createTask(db, { repoId: repo.id, issue: task.issue, stage: 'handoff', role: effect.role, agent })
+        return
+      }
+      case 'request':
+        this.toInbox(task, 'request', effect.question)
+        return
+      case 'failure':
+        this.toInbox(task, 'failure', effect.message)
+        return
+    }
+  }
+
+  private toInbox(task: TaskRow, kind: 'request' | 'failure', question: string): void {
+    const { db } = this.o
+    const exists = db.prepare('SELECT 1 FROM requests WHERE task_id = ? AND question = ? AND answered_at IS NULL').get(task.id, question)
+    if (!exists) {
+      db.prepare('INSERT INTO requests (kind, repo_id, issue, task_id, agent, question, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
+        kind,
+        task.repo_id,
+        task.issue,
+        task.id,
+        task.agent,
+        question,
+        this.now().toISOString()
+      )
+    }
+    this.o.events.emit({
+      type: 'notify',
+      kind,
+      title: kind === 'request' ? `${task.agent ?? 'An agent'} asks about #${task.issue}` : `#${task.issue} needs you`,
+      body: question
+    })
+    this.o.events.changed('inbox')
+  }
+
+  private async retryOrFail(task: TaskRow, reason: string): Promise<void> {
+    const { db } = this.o
+    const max = this.o.maxAttempts ?? 3
+    if (task.attempt < max) {
+      const delay = (this.o.backoffMs ?? ((n: number) => Math.min(10_000 * 2 ** (n - 1), 600_000)))(task.attempt)
+      setTaskState(db, task.id, 'queued', { result: reason, notBefore: new Date(this.now().getTime() + delay).toISOString() })
+      audit(db, { kind: 'task.retry', repoId: task.repo_id, issue: task.issue, taskId: task.id, message: `Attempt ${task.attempt} failed (${reason}); retrying in ${Math.round(delay / 1000)} s` })
+    } else {
+      setTaskState(db, task.id, 'failed', { result: reason })
+      this.toInbox(task, 'failure', `${task.agent ?? task.role} could not finish #${task.issue} after ${task.attempt} attempts: ${reason}`)
+      audit(db, { kind: 'task.failed', repoId: task.repo_id, issue: task.issue, taskId: task.id, message: reason })
+    }
+    this.o.events.changed('tasks', 'issues', 'inbox')
+  }
+
+  /** The supervisor gave up on an attempt (crash, hang, timeout): retry or ask a person. */
+  attemptLost(taskId: string, attempt: number, reason: string): Promise<void> {
+    return this.serial('attempt-lost', async () => {
+      const task = getTask(this.o.db, taskId)
+      if (!task || task.state !== 'running' || task.attempt !== attempt) return
+      endAttempt(this.o.db, taskId, attempt, 'lost', null, reason)
+      await this.retryOrFail(task, reason)
+    })
+  }
+
+  // ── GitHub is the truth ──────────────────────────────────────────────
+
+  /** After a sync: tasks whose issue left their stage, or closed, are cancelled. */
+  reconcile(): Promise<void> {
+    return this.serial('reconcile', async () => {
+      const { db } = this.o
+      const active = db.prepare("SELECT * FROM tasks WHERE state IN ('queued', 'running', 'waiting')").all() as TaskRow[]
+      for (const task of active) {
+        const issue = this.issue(task.repo_id, task.issue)
+        const pipeline = this.o.pipeline(task.repo_id)
+        const sideLane = task.stage === 'handoff' || task.stage === 'community' || task.stage === pipeline.done
+        let why: string | null = null
+        if (!issue) why = 'the issue is gone'
+        else if (issue.state === 'closed' && task.stage !== pipeline.done) why = `#${task.issue} was closed`
+        else if (!sideLane) {
+          const stage = stageOf(pipeline, JSON.parse(issue.labels) as string[])?.label ?? null
+          if (stage !== task.stage) why = `a person moved #${task.issue} to ${stage ?? 'no stage'}`
+        }
+        if (!why) continue
+        if (task.state === 'running' && task.agent) this.o.pool.cancel(task.agent, task.id)
+        setTaskState(db, task.id, 'cancelled', { result: why })
+        db.prepare("UPDATE requests SET answered_at = ?, answer = '(cancelled)' WHERE task_id = ? AND answered_at IS NULL").run(this.now().toISOString(), task.id)
+        const repo = this.repo(task.repo_id)
+        if (CODE_ROLES[baseRole(task.role)]) await this.o.workspace.release(repo, task.id).catch(() => undefined)
+        if (issue?.state === 'closed') await this.o.workspace.removeIssue(repo, task.issue).catch(() => undefined)
+        audit(db, { kind: 'task.cancelled', repoId: task.repo_id, issue: task.issue, taskId: task.id, message: `Cancelled ${task.role}'s task: ${why}` })
+      }
+      this.o.events.changed('tasks', 'issues', 'inbox', 'agents')
+      await this.tickNow()
+    })
+  }
+
+  // ── people ────────────────────────────────────────────────────────────
+
+  answer(requestId: number, text: string): Promise<void> {
+    return this.serial('answer', async () => {
+      const { db } = this.o
+      const request = db.prepare('SELECT * FROM requests WHERE id = ?').get(requestId) as
+        | { id: number; task_id: string | null; repo_id: number | null; issue: number | null; answered_at: string | null; kind: string }
+        | undefined
+      if (!request) throw new Error(`no inbox item ${requestId}`)
+      if (request.answered_at) return
+      if (request.repo_id && request.issue) {
+        const who = this.o.github.login() ?? 'a maintainer'
+        await this.o.github.comment(
+          this.repo(request.repo_id),
+          request.issue,
+          `**Answer from @${who}** · via Baton\n\n${text}\n\n<!-- baton:answer=${request.id} -->`,
+          `<!-- baton:answer=${request.id} -->`
+        )
+      }
+      db.prepare('UPDATE requests SET answer = ?, answered_at = ? WHERE id = ?').run(text, this.now().toISOString(), requestId)
+      const task = request.task_id ? getTask(db, request.task_id) : undefined
+      if (task && (task.state === 'waiting' || task.state === 'failed')) {
+        // The same task resumes (and the same provider session where there is one).
+        db.prepare("UPDATE tasks SET state = 'queued', not_before = NULL, attempt = CASE WHEN state = 'failed' THEN 0 ELSE attempt END, updated_at = ? WHERE id = ?").run(
+          this.now().toISOString(),
+          task.id
+        )
+      }
+      audit(db, { kind: 'inbox.answer', repoId: request.repo_id, issue: request.issue, taskId: request.task_id, message: 'A person answered' })
+      this.o.events.changed('inbox', 'tasks', 'issues')
+      await this.tickNow()
+    })
+  }
+
+  merge(repoId: number, pr: number, method: 'merge' | 'squash' | 'rebase'): Promise<{ sha: string }> {
+    return this.serial('merge', async () => {
+      const { db } = this.o
+      const repo = this.repo(repoId)
+      const row = db.prepare('SELECT issue FROM pulls WHERE repo_id = ? AND number = ?').get(repoId, pr) as { issue: number | null } | undefined
+      const result = await this.o.github.merge(repo, pr, method)
+      const issue = row?.issue
+      if (issue) {
+        const pipeline = this.o.pipeline(repoId)
+        const current = this.issue(repoId, issue)
+        const stage = current ? stageOf(pipeline, JSON.parse(current.labels) as string[])?.label : null
+        const after = await this.o.github.setLabels(repo, issue, [pipeline.done], stage && stage !== pipeline.done ? [stage] : [])
+        db.prepare('UPDATE issues SET labels = ? WHERE repo_id = ? AND number = ?').run(JSON.stringify(after), repoId, issue)
+        audit(db, { kind: 'stage.move', repoId, issue, message: `${stage ?? '—'} → ${pipeline.done} (merged by a person)` })
+        await this.o.workspace.removeIssue(repo, issue).catch(() => undefined)
+      }
+      audit(db, { kind: 'pr.merge', repoId, issue: issue ?? null, message: `PR #${pr} merged (${method})` })
+      await this.o.github.syncNow(repo)
+      this.o.events.changed('issues', 'tasks', 'events')
+      await this.tickNow()
+      return result
+    })
+  }
+
+  requestChanges(repoId: number, pr: number, body: string, comments: Array<{ path: string; line: number; body: string }>): Promise<void> {
+    return this.serial('request-changes', async () => {
+      const { db } = this.o
+      const repo = this.repo(repoId)
+      await this.o.github.review(repo, pr, 'REQUEST_CHANGES', body, comments)
+      const row = db.prepare('SELECT issue FROM pulls WHERE repo_id = ? AND number = ?').get(repoId, pr) as { issue: number | null } | undefined
+      if (row?.issue) {
+        const pipeline = this.o.pipeline(repoId)
+        const back = pipeline.stages.find((s) => s.owner === 'engineer')?.label
+        const current = this.issue(repoId, row.issue)
+        const stage = current ? stageOf(pipeline, JSON.parse(current.labels) as string[])?.label : null
+        const review = [body, ...comments.map((c) => `- \`${c.path}:${c.line}\` ${c.body}`)].join('\n')
+        db.prepare('INSERT INTO notes (repo_id, issue, role, kind, body, created_at) VALUES (?, ?, ?, ?, ?, ?)').run(repoId, row.issue, 'person', 'review', review, this.now().toISOString())
+        if (back && stage !== back) {
+          const after = await this.o.github.setLabels(repo, row.issue, [back], stage ? [stage] : [])
+          db.prepare('UPDATE issues SET labels = ? WHERE repo_id = ? AND number = ?').run(JSON.stringify(after), repoId, row.issue)
+          audit(db, { kind: 'stage.move', repoId, issue: row.issue, message: `${stage ?? '—'} → ${back} (changes requested)` })
+          audit(db, { kind: 'stage.loop', repoId, issue: row.issue, message: `#${row.issue} back to the Engineer (review)` })
+        }
+      }
+      this.o.events.changed('issues', 'tasks', 'events')
+      await this.tickNow()
+    })
+  }
+
+  /** Waits for everything queued so far (tests, shutdown). */
+  idle(): Promise<void> {
+    return this.queue.then(
+      () => undefined,
+      () => undefined
+    )
+  }
+}

@@ -1,0 +1,32 @@
+// Stage-specific instructions carried in each trigger. The role's own prompt
+// (agents/<role>/role.md) holds its guardrails; these say what this task is.
+export function instructionsFor(role: string, stage: string, context: { branch: string; answer?: string; handoff?: string }): string {
+  const base = role.replace(/-\d+$/, '')
+  if (context.handoff) return `Another role handed you work on this issue: ${context.handoff}\nAnswer with DONE (or REQUEST), and a comment for the issue.`
+  const byRole: Record<string, string> = {
+    pm: 'Triage this issue: its type (bug, feature, docs, chore), its priority (priority:urgent, priority:normal, priority:low), acceptance criteria drawn from the body, and what information is missing. If it is too thin to act on, answer REQUEST with the questions. Otherwise ask for LABEL-UPDATED: backlog --> needs-architecture and LABELS: <type>, <priority>.',
+    architect: 'Read the repository in your workspace. Name the affected files, the approach, the risks and a test plan (under a "## Test plan" heading). Then ask for LABEL-UPDATED: needs-architecture --> ready-for-dev.',
+    engineer:
+      stage === 'ready-for-dev'
+        ? 'Claim this issue: ask for LABEL-UPDATED: ready-for-dev --> in-progress and say how you will do it.'
+        : `Implement the issue in your workspace on branch ${context.branch}, commit your work there (main pushes it and opens the pull request), and answer BRANCH: ${context.branch} with LABEL-UPDATED: in-progress --> needs-testing. Address any review or test failure in the notes. If you cannot, answer REQUEST.`,
+    tester: `Your workspace holds branch ${context.branch} as pushed. Run the repository's own tests. If they pass: LABEL-UPDATED: needs-testing --> needs-review. If they fail: LABEL-UPDATED: needs-testing --> ready-for-dev, with the failing output's tail in your comment.`,
+    marketing: 'This work is done and merged. Draft a release-note entry and a short announcement, in your comment.',
+    community: 'This issue comes from someone outside the repository. Acknowledge it kindly; if it reports a bug without steps to reproduce, ask for them; point to likely duplicates among the listed issues. Do not promise anything, do not move labels.'
+  }
+  const text = byRole[base] ?? `Do the ${base} role's work for the stage "${stage}".`
+  return context.answer ? `${text}\n\nA person answered your question: ${context.answer}` : text
+}
+
+export function slugFor(title: string): string {
+  const slug = title
+    .toLowerCase()
+    .normalize('NFKD')
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 40)
+    .replace(/-+$/g, '')
+  return slug || 'issue'
+}
+
+export const branchFor = (issue: number, title: string): string => `baton/${issue}-${slugFor(title)}`

@@ -1,0 +1,71 @@
+// What the pipeline engine needs from the rest of the core, as narrow ports:
+// the agent pool (supervisor), GitHub (the client's idempotent writes) and
+// the workspaces (git worktrees). Tests and the sandbox plug in the real ones.
+import type { Trigger } from '../../shared/protocol/trigger'
+import type { AgentAnswer } from './effects'
+
+export interface AgentUsage {
+  inputTokens: number
+  outputTokens: number
+  cacheReadTokens: number
+  cacheWriteTokens: number
+  costUsd: number
+}
+
+export interface AgentResult {
+  agent: string
+  task: string
+  attempt: number
+  answer: AgentAnswer
+  raw: string
+  usage: AgentUsage | null
+  sessionId: string | null
+  provider: string
+  model: string | null
+}
+
+export interface AgentPool {
+  /** Idle instances per role, in preference order. */
+  idle(): Map<string, string[]>
+  /** Role names that exist (folders in agents/). */
+  roles(): string[]
+  dispatch(trigger: Trigger): void
+  cancel(agent: string, task: string): void
+}
+
+export interface RepoRef {
+  id: number
+  owner: string
+  name: string
+  defaultBranch: string
+}
+
+export interface GitHubPort {
+  /** Posts once: a comment carrying `marker` already on the issue is not posted again. */
+  comment(repo: RepoRef, issue: number, body: string, marker: string): Promise<void>
+  /** Adds and removes labels in as few requests as possible; returns the labels after. */
+  setLabels(repo: RepoRef, issue: number, add: string[], remove: string[]): Promise<string[]>
+  /** Finds the branch's open PR before opening one; returns its number. */
+  ensurePullRequest(repo: RepoRef, head: string, title: string, body: string): Promise<number>
+  merge(repo: RepoRef, pr: number, method: 'merge' | 'squash' | 'rebase'): Promise<{ sha: string }>
+  review(repo: RepoRef, pr: number, event: 'APPROVE' | 'REQUEST_CHANGES' | 'COMMENT', body: string, comments: Array<{ path: string; line: number; body: string }>): Promise<void>
+  /** Pulls the latest state of one repository into SQLite now. */
+  syncNow(repo: RepoRef): Promise<void>
+  /** The signed-in person's login (for answers posted on their behalf). */
+  login(): string | null
+}
+
+export interface WorkspacePort {
+  /**
+   * A worktree of its own for one task: `write` checks out the issue's branch
+   * (created from the default branch, or from the remote branch after a review
+   * loop); `test` checks out the pushed branch; `read` the default branch.
+   */
+  prepare(repo: RepoRef, task: { id: string; issue: number; branch: string; mode: 'read' | 'write' | 'test' }): Promise<string>
+  /** Pushes the task worktree's branch with main's credentials (never the agent's). */
+  push(repo: RepoRef, taskId: string, branch: string): Promise<void>
+  /** Removes the task's worktree. */
+  release(repo: RepoRef, taskId: string): Promise<void>
+  /** Removes every worktree of the issue and its local branch (after merge or close). */
+  removeIssue(repo: RepoRef, issue: number): Promise<void>
+}
