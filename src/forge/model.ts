@@ -93,9 +93,9 @@ export class Model {
   /** A user's effective role on a repository, as GitHub resolves it. */
   permission(repo: RepoRow, user: AccountRow | undefined): Permission {
     const base: Permission = repo.private ? 'none' : 'read'
+    let best: Permission = base
     if (!user) return base
     if (repo.owner_id === user.id) return 'admin'
-    let best = base
     const explicit = this.explicitPermission(repo.id, user.id)
     if (explicit && permissionRank[explicit] > permissionRank[best]) best = explicit
     // Organization members get the organization's base permission (read).
