@@ -1,0 +1,179 @@
+// The `claude-code` provider: the Claude Code CLI in print mode, streaming
+// JSON events, run in the task's worktree (DESIGN.md §6).
+//
+//   claude -p --output-format stream-json --verbose
+//          --append-system-prompt <role prompt> --permission-mode <mode>
+//          [--model <m>] [--resume <session>] --allowedTools <tool>…
+//   (the task prompt on stdin)
+//
+// The prompt goes on stdin, not argv (see stream-prompt.ts); `--allowedTools`
+// is variadic, so it comes last. The final `result` event carries the
+// protocol text, session id, cost and usage.
+import { createRequire } from 'node:module'
+import { existsSync, readFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import type { Provider, ProviderContext, ProviderResult } from './types'
+import { ProviderError } from './stream-errors'
+import { startStreamProcess } from './stream-process'
+import type { StreamProcessResult } from './stream-process'
+import { ClaudeStreamReader, claudeUsage, isRetryableStatus, oneLine } from './stream-claude'
+import { buildTaskPrompt } from './stream-prompt'
+
+/** Env variable naming a claude executable installed elsewhere. */
+export const CLAUDE_PATH_ENV = 'BATON_CLAUDE_PATH'
+export const DEFAULT_PERMISSION_MODE = 'acceptEdits'
+
+export interface ClaudeCodeOptions {
+  /** SIGTERM → SIGKILL delay when stopping the CLI. Default 5 s. */
+  killGraceMs?: number
+  /** Stop at the first API retry on 401/403 instead of letting the CLI retry for minutes. Default true. */
+  failFastOnAuth?: boolean
+}
+
+/**
+ * Where the CLI is: `settings.command` (a path), then $BATON_CLAUDE_PATH, then
+ * the `@anthropic-ai/claude-code` package's bin, then `claude` on PATH.
+ */
+export function resolveClaudeExecutable(ctx: Pick<ProviderContext, 'settings' | 'env'>): string {
+  const configured = ctx.settings.command?.trim() || ctx.env[CLAUDE_PATH_ENV]?.trim()
+  if (configured) return configured
+  return packageBin('@anthropic-ai/claude-code', 'claude') ?? 'claude'
+}
+
+/** The bin of an installed npm package, or undefined. */
+export function packageBin(pkg: string, name: string): string | undefined {
+  try {
+    const require = createRequire(import.meta.url)
+    const manifestPath = require.resolve(`${pkg}/package.json`)
+    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { bin?: string | Record<string, string> }
+    const rel = typeof manifest.bin === 'string' ? manifest.bin : manifest.bin?.[name]
+    if (!rel) return undefined
+    const bin = join(dirname(manifestPath), rel)
+    return existsSync(bin) ? bin : undefined
+  } catch {
+    return undefined
+  }
+}
+
+export function claudeArgs(ctx: ProviderContext): string[] {
+  const s = ctx.settings
+  const args = ['-p', '--output-format', 'stream-json', '--verbose']
+  if (ctx.rolePrompt.trim() !== '') args.push('--append-system-prompt', ctx.rolePrompt)
+  args.push('--permission-mode', s.permissionMode ?? DEFAULT_PERMISSION_MODE)
+  if (s.model) args.push('--model', s.model)
+  const resume = ctx.resumeSession ?? ctx.trigger.resumeSession
+  if (resume) args.push('--resume', resume)
+  const tools = (s.allowedTools ?? []).filter((t) => t.trim() !== '')
+  if (tools.length > 0) args.push('--allowedTools', ...tools)
+  return args
+}
+
+export function createClaudeCode(options: ClaudeCodeOptions = {}): Provider {
+  return async (ctx) => {
+    const command = resolveClaudeExecutable(ctx)
+    const args = claudeArgs(ctx)
+    const reader = new ClaudeStreamReader()
+    let authFailure = false
+
+    const proc = startStreamProcess({
+      command,
+      args,
+      cwd: ctx.cwd,
+      env: ctx.env,
+      stdin: buildTaskPrompt(ctx.trigger),
+      signal: ctx.signal,
+      timeLimitMs: ctx.settings.timeLimitSec * 1000,
+      killGraceMs: options.killGraceMs,
+      onLine(line) {
+        for (const p of reader.line(line)) ctx.progress(p)
+        // The CLI retries a refused key ten times with backoff (about two
+        // minutes); nothing changes between tries, so stop at the first.
+        const status = reader.lastRetry?.status
+        if ((options.failFastOnAuth ?? true) && (status === 401 || status === 403) && !reader.result) {
+          authFailure = true
+          proc.stop('requested')
+        }
+      }
+    })
+    const run = await proc.done
+    return claudeOutcome({ command, args, run, reader, authFailure, maxOutputBytes: ctx.settings.maxOutputBytes })
+  }
+}
+
+interface Outcome {
+  command: string
+  args: string[]
+  run: StreamProcessResult
+  reader: ClaudeStreamReader
+  authFailure: boolean
+  maxOutputBytes: number
+}
+
+/** Map how the CLI ended to a result or a typed error. */
+export function claudeOutcome({ command, args, run, reader, authFailure, maxOutputBytes }: Outcome): ProviderResult {
+  const base = {
+    command,
+    args,
+    exitCode: run.exitCode,
+    signal: run.signal,
+    stderrTail: run.stderrTail || reader.strayLines.join('\n'),
+    details: { sessionId: reader.sessionId, durationMs: run.durationMs }
+  }
+  if (run.spawnError) {
+    const missing = run.spawnError.code === 'ENOENT'
+    throw new ProviderError(
+      missing
+        ? `Claude Code CLI not found at "${command}": install @anthropic-ai/claude-code or set ${CLAUDE_PATH_ENV}`
+        : `Claude Code CLI could not start: ${run.spawnError.message}`,
+      { ...base, kind: 'not-found' }
+    )
+  }
+  if (authFailure) {
+    const retry = reader.lastRetry
+    throw new ProviderError(`Claude Code: the model endpoint refused the credentials (HTTP ${retry?.status ?? '401'} ${retry?.error ?? ''})`.trim(), {
+      ...base,
+      kind: 'auth',
+      details: { ...base.details, status: retry?.status }
+    })
+  }
+  if (run.stopped === 'aborted') throw new ProviderError('Claude Code run aborted', { ...base, kind: 'aborted' })
+  if (run.stopped === 'timeout') throw new ProviderError('Claude Code run passed its time limit', { ...base, kind: 'timeout' })
+
+  const r = reader.result
+  if (!r) {
+    const why = run.exitCode === 0 ? 'exited without a result event' : `exited with ${run.signal ?? `code ${run.exitCode}`} and no result event`
+    throw new ProviderError(`Claude Code ${why}`, { ...base, kind: run.exitCode === 0 ? 'no-result' : 'exit' })
+  }
+  const details = { ...base.details, subtype: r.subtype, status: r.api_error_status ?? undefined, usage: claudeUsage(r) }
+  if (r.is_error || r.subtype !== 'success') {
+    const text = oneLine(r.result ?? r.errors?.join('; ') ?? r.subtype, 500)
+    const status = r.api_error_status
+    if (status !== null && status !== undefined) {
+      const auth = status === 401 || status === 403
+      throw new ProviderError(`Claude Code: API error ${status}: ${text}`, {
+        ...base,
+        kind: auth ? 'auth' : 'api',
+        retryable: auth ? false : isRetryableStatus(status),
+        details
+      })
+    }
+    // error_max_turns, error_during_execution, …: the CLI's own verdict.
+    throw new ProviderError(`Claude Code failed (${r.subtype}): ${text}`, {
+      ...base,
+      kind: 'failed',
+      retryable: r.subtype === 'error_during_execution',
+      details
+    })
+  }
+  const text = r.result ?? ''
+  if (Buffer.byteLength(text) > maxOutputBytes) {
+    throw new ProviderError(`Claude Code's response is ${Buffer.byteLength(text)} bytes, over the role's cap of ${maxOutputBytes}`, {
+      ...base,
+      kind: 'output-cap',
+      details
+    })
+  }
+  return { text, usage: claudeUsage(r), sessionId: r.session_id ?? reader.sessionId }
+}
+
+export const claudeCode: Provider = createClaudeCode()
