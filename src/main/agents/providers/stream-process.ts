@@ -23,6 +23,8 @@ export interface StreamProcessOptions {
   signal?: AbortSignal
   /** Called with each complete stdout line (no newline; CR stripped). */
   onLine(line: string): void
+  /** Called with each complete stderr line, when given (e.g. as progress). */
+  onStderrLine?(line: string): void
   /** Stop the process when it runs longer than this. */
   timeLimitMs?: number
   /** Stop the process when stdout passes this many bytes. */
@@ -157,9 +159,22 @@ export function startStreamProcess(o: StreamProcessOptions): StreamProcess {
     }
     emitLines(decoder.write(chunk))
   })
+  const errDecoder = new StringDecoder('utf8')
+  let errPending = ''
   child.stderr.on('data', (chunk: Buffer) => {
-    stderrTail += chunk.toString('utf8')
+    const text = errDecoder.write(chunk)
+    stderrTail += text
     if (stderrTail.length > stderrTailBytes * 2) stderrTail = stderrTail.slice(-stderrTailBytes)
+    if (!o.onStderrLine) return
+    const lines = (errPending + text).split('\n')
+    errPending = (lines.pop() ?? '').slice(-64 * 1024)
+    for (const l of lines) {
+      try {
+        o.onStderrLine(l.replace(/\r$/, ''))
+      } catch {
+        // see deliver()
+      }
+    }
   })
 
   // The child may exit without reading its input (EPIPE): that is its answer.
