@@ -21,6 +21,8 @@ describe('command provider', () => {
     const file = join(sb.root, `agent-${Math.random().toString(36).slice(2)}.mjs`)
     writeFileSync(file, script)
     const ctx = makeContext(sb, 'http://127.0.0.1:9', over.signal ? { signal: over.signal } : {})
+    // Even if a token slipped into the runner's env, the agent must not see it.
+    ctx.env = { ...ctx.env, GITHUB_TOKEN: 'ghp_secret', GH_TOKEN: 'ghp_secret' }
     ctx.settings = { provider: 'command', command: `${node} '${file}' --flag "two words"`, timeLimitSec: over.timeLimitSec ?? 20, maxOutputBytes: over.maxOutputBytes ?? 100_000 }
     return ctx
   }
@@ -35,7 +37,7 @@ describe('command provider', () => {
         console.log('DONE: handled ' + t.task + ' in ' + process.cwd())
         console.log('LABEL-UPDATED: ' + t.stage + ' --> needs-testing')
         console.log('')
-        console.log('args ' + JSON.stringify(process.argv.slice(2)) + ' token=' + (process.env.GITHUB_TOKEN ?? 'none'))
+        console.log('args ' + JSON.stringify(process.argv.slice(2)) + ' token=' + (process.env.GITHUB_TOKEN ?? process.env.GH_TOKEN ?? 'none'))
       })
     `)
     const res = await createCommand()(ctx)

@@ -10,6 +10,19 @@ import { execFileSync, spawn } from 'node:child_process'
 import { readFileSync, readdirSync } from 'node:fs'
 import { StringDecoder } from 'node:string_decoder'
 
+/** Variables that carry a forge token; never handed to an agent CLI (DESIGN.md §9). */
+const TOKEN_VARS = ['GITHUB_TOKEN', 'GH_TOKEN', 'GH_ENTERPRISE_TOKEN', 'GITHUB_ENTERPRISE_TOKEN', 'BATON_GITHUB_TOKEN']
+
+/**
+ * The environment a CLI runs with: the runner's env (which should already hold
+ * no token), with the token variables removed once more as a second lock.
+ */
+export function agentEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out = { ...env }
+  for (const k of TOKEN_VARS) delete out[k]
+  return out
+}
+
 export type StopReason = 'aborted' | 'timeout' | 'output-cap' | 'requested'
 
 export interface StreamProcessOptions {
@@ -66,7 +79,7 @@ export function startStreamProcess(o: StreamProcessOptions): StreamProcess {
 
   const child = spawn(o.command, o.args, {
     cwd: o.cwd,
-    env: o.env,
+    env: agentEnv(o.env),
     stdio: ['pipe', 'pipe', 'pipe'],
     shell: false,
     windowsHide: true,
