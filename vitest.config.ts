@@ -7,7 +7,8 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
-          environment: 'node'
+          environment: 'node',
+          sequence: { groupOrder: 0 }
         }
       },
       {
@@ -19,7 +20,8 @@ export default defineConfig({
           hookTimeout: 60_000,
           // Integration tests spawn processes and servers; two cores here.
           fileParallelism: true,
-          maxWorkers: 2
+          maxWorkers: 2,
+          sequence: { groupOrder: 1 }
         }
       }
     ]
