@@ -19,7 +19,7 @@ export class HttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
-    readonly extra: { errors?: ValidationErrorItem[]; headers?: Record<string, string>; documentationUrl?: string } = {}
+    readonly extra: { errors?: (ValidationErrorItem | string)[]; headers?: Record<string, string>; documentationUrl?: string } = {}
   ) {
     super(message)
     this.name = 'HttpError'

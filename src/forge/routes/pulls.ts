@@ -292,7 +292,8 @@ export function pullRoutes(router: Router): void {
     const states: Record<string, string> = { APPROVE: 'APPROVED', REQUEST_CHANGES: 'CHANGES_REQUESTED', COMMENT: 'COMMENTED' }
     if (event !== undefined && !(event in states)) throw validationFailed([{ resource: 'PullRequestReview', field: 'event', code: 'invalid' }])
     const viewer = req.viewer!
-    const unprocessable = (message: string) => new HttpError(422, 'Unprocessable Entity', { errors: [{ resource: 'PullRequestReview', code: 'custom', message }] })
+    // Review errors come as plain strings (GitHub's validation-error-simple).
+    const unprocessable = (message: string) => new HttpError(422, 'Unprocessable Entity', { errors: [message] })
     if (issue.user_id === viewer.id && (event === 'APPROVE' || event === 'REQUEST_CHANGES'))
       throw unprocessable(`Review Can not ${event === 'APPROVE' ? 'approve' : 'request changes on'} your own pull request`)
     const rawComments = b.comments ?? []
