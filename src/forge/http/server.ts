@@ -109,7 +109,8 @@ export function createHandler(deps: ServerDeps) {
     const finish = () => {
       entry.status = entry.status || res.statusCode
       entry.durationMs = Date.now() - started
-      log.add(entry)
+      // The log counts traffic to the forge, not the harness's own admin calls.
+      if (entry.kind !== 'admin') log.add(entry)
     }
     try {
       if (entry.kind !== 'admin') {
