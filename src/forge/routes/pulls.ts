@@ -6,7 +6,7 @@ import { commitTree, countCommits, diffFiles, mergeBase, mergeTree, readBranches
 import type { FileDiff } from '../git'
 import { atLeast, isoTime } from '../model'
 import type { Model } from '../model'
-import { issue as issueShape, label, repoApiUrl, repoWebUrl, repository, review, reviewComment, simpleUser } from '../shapes'
+import { label, repoApiUrl, repoWebUrl, repository, review, reviewComment, simpleUser } from '../shapes'
 import type { Urls } from '../shapes'
 import type { IssueRow, PullRow, RepoRow, ReviewCommentRow, ReviewRow } from '../store'
 import { repoAccess } from './access'

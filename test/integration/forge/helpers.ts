@@ -54,13 +54,22 @@ export async function startForge(seed: ForgeSeed = baseSeed(), options: Partial<
   }
 }
 
+/** GitHub's error body, as the tests read it. */
+export interface ErrorBody {
+  message: string
+  documentation_url?: string
+  /** Present on 422s; tests only read it there. */
+  errors: { resource?: string; field?: string; code?: string; message?: string }[]
+  [key: string]: unknown
+}
+
 /** Runs a request expected to fail and returns its status and body (Octokit throws RequestError). */
-export async function failure(p: Promise<unknown>): Promise<{ status: number; data: any; headers: Record<string, string | undefined> }> {
+export async function failure(p: Promise<unknown>): Promise<{ status: number; data: ErrorBody; headers: Record<string, string | undefined> }> {
   try {
     await p
   } catch (e) {
     const err = e as { status: number; response?: { data: unknown; headers: Record<string, string | undefined> } }
-    return { status: err.status, data: err.response?.data, headers: err.response?.headers ?? {} }
+    return { status: err.status, data: err.response?.data as ErrorBody, headers: err.response?.headers ?? {} }
   }
   throw new Error('Expected the request to fail, and it succeeded')
 }
