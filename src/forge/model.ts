@@ -2,6 +2,7 @@
 // the issue/label/comment records. Route handlers and the programmatic admin
 // helpers both go through here; every write moves `updated_at`.
 import { join } from 'node:path'
+import type { Statement } from 'better-sqlite3'
 import type { AccountRow, CommentRow, ForgeDb, IssueRow, LabelRow, PullRow, RepoRow, TokenRow } from './store'
 import type { Permission } from './seed'
 
@@ -21,6 +22,17 @@ export class Model {
     readonly now: () => number
   ) {}
 
+  // Prepared statements are reused: a page of 100 issues runs ~1,000 small queries.
+  private statements = new Map<string, Statement>()
+  private q(sql: string): Statement {
+    let st = this.statements.get(sql)
+    if (!st) {
+      st = this.db.prepare(sql)
+      this.statements.set(sql, st)
+    }
+    return st
+  }
+
   gitDir(repo: RepoRow): string {
     const owner = this.account(repo.owner_id)
     return join(this.reposDir, owner.login.toLowerCase(), `${repo.name.toLowerCase()}.git`)
@@ -28,12 +40,12 @@ export class Model {
 
   // ── accounts and tokens ──────────────────────────────────────────────────
   account(id: number): AccountRow {
-    const row = this.db.prepare('SELECT * FROM accounts WHERE id = ?').get(id) as AccountRow | undefined
+    const row = this.q('SELECT * FROM accounts WHERE id = ?').get(id) as AccountRow | undefined
     if (!row) throw new Error(`No account with id ${id}`)
     return row
   }
   accountByLogin(login: string): AccountRow | undefined {
-    return this.db.prepare('SELECT * FROM accounts WHERE login = ?').get(login) as AccountRow | undefined
+    return this.q('SELECT * FROM accounts WHERE login = ?').get(login) as AccountRow | undefined
   }
   createAccount(a: { login: string; type?: 'User' | 'Organization'; name?: string | null; email?: string | null; siteAdmin?: boolean }): AccountRow {
     const existing = this.accountByLogin(a.login)
@@ -49,16 +61,16 @@ export class Model {
       .run(token, accountId, scopes.join(', '), rateLimit ?? null, this.now())
   }
   tokenRow(token: string): TokenRow | undefined {
-    return this.db.prepare('SELECT * FROM tokens WHERE token = ?').get(token) as TokenRow | undefined
+    return this.q('SELECT * FROM tokens WHERE token = ?').get(token) as TokenRow | undefined
   }
   tokensOf(accountId: number): TokenRow[] {
-    return this.db.prepare('SELECT * FROM tokens WHERE account_id = ? ORDER BY created_at').all(accountId) as TokenRow[]
+    return this.q('SELECT * FROM tokens WHERE account_id = ? ORDER BY created_at').all(accountId) as TokenRow[]
   }
   addMember(orgId: number, userId: number): void {
-    this.db.prepare('INSERT OR IGNORE INTO org_members (org_id, user_id) VALUES (?, ?)').run(orgId, userId)
+    this.q('INSERT OR IGNORE INTO org_members (org_id, user_id) VALUES (?, ?)').run(orgId, userId)
   }
   isMember(orgId: number, userId: number): boolean {
-    return !!this.db.prepare('SELECT 1 FROM org_members WHERE org_id = ? AND user_id = ?').get(orgId, userId)
+    return !!this.q('SELECT 1 FROM org_members WHERE org_id = ? AND user_id = ?').get(orgId, userId)
   }
 
   // ── repositories and permissions ─────────────────────────────────────────
@@ -68,24 +80,24 @@ export class Model {
       .get(owner, name) as RepoRow | undefined
   }
   repoById(id: number): RepoRow {
-    return this.db.prepare('SELECT * FROM repos WHERE id = ?').get(id) as RepoRow
+    return this.q('SELECT * FROM repos WHERE id = ?').get(id) as RepoRow
   }
   reposOwnedBy(ownerId: number): RepoRow[] {
-    return this.db.prepare('SELECT * FROM repos WHERE owner_id = ? ORDER BY id').all(ownerId) as RepoRow[]
+    return this.q('SELECT * FROM repos WHERE owner_id = ? ORDER BY id').all(ownerId) as RepoRow[]
   }
   touchRepo(repoId: number, pushed = false): void {
     const t = this.now()
-    this.db.prepare(`UPDATE repos SET updated_at = ?${pushed ? ', pushed_at = ?' : ''} WHERE id = ?`).run(...(pushed ? [t, t, repoId] : [t, repoId]))
+    this.q(`UPDATE repos SET updated_at = ?${pushed ? ', pushed_at = ?' : ''} WHERE id = ?`).run(...(pushed ? [t, t, repoId] : [t, repoId]))
   }
   setPermission(repoId: number, userId: number, permission: Permission): void {
-    if (permission === 'none') this.db.prepare('DELETE FROM collaborators WHERE repo_id = ? AND user_id = ?').run(repoId, userId)
+    if (permission === 'none') this.q('DELETE FROM collaborators WHERE repo_id = ? AND user_id = ?').run(repoId, userId)
     else
       this.db
         .prepare('INSERT INTO collaborators (repo_id, user_id, permission) VALUES (?, ?, ?) ON CONFLICT (repo_id, user_id) DO UPDATE SET permission = excluded.permission')
         .run(repoId, userId, permission)
   }
   explicitPermission(repoId: number, userId: number): Permission | undefined {
-    const row = this.db.prepare('SELECT permission FROM collaborators WHERE repo_id = ? AND user_id = ?').get(repoId, userId) as
+    const row = this.q('SELECT permission FROM collaborators WHERE repo_id = ? AND user_id = ?').get(repoId, userId) as
       | { permission: Permission }
       | undefined
     return row?.permission
@@ -114,14 +126,14 @@ export class Model {
 
   // ── labels ───────────────────────────────────────────────────────────────
   labels(repoId: number): LabelRow[] {
-    return this.db.prepare('SELECT * FROM labels WHERE repo_id = ? ORDER BY name COLLATE NOCASE').all(repoId) as LabelRow[]
+    return this.q('SELECT * FROM labels WHERE repo_id = ? ORDER BY name COLLATE NOCASE').all(repoId) as LabelRow[]
   }
   label(repoId: number, name: string): LabelRow | undefined {
-    return this.db.prepare('SELECT * FROM labels WHERE repo_id = ? AND name = ?').get(repoId, name) as LabelRow | undefined
+    return this.q('SELECT * FROM labels WHERE repo_id = ? AND name = ?').get(repoId, name) as LabelRow | undefined
   }
   createLabel(repoId: number, name: string, color = 'ededed', description: string | null = null): LabelRow {
-    const info = this.db.prepare('INSERT INTO labels (repo_id, name, color, description) VALUES (?, ?, ?, ?)').run(repoId, name, color.toLowerCase(), description)
-    return this.db.prepare('SELECT * FROM labels WHERE id = ?').get(Number(info.lastInsertRowid)) as LabelRow
+    const info = this.q('INSERT INTO labels (repo_id, name, color, description) VALUES (?, ?, ?, ?)').run(repoId, name, color.toLowerCase(), description)
+    return this.q('SELECT * FROM labels WHERE id = ?').get(Number(info.lastInsertRowid)) as LabelRow
   }
   /** Labels an issue names that do not exist yet are created, as GitHub does. */
   ensureLabel(repoId: number, name: string): LabelRow {
@@ -133,37 +145,37 @@ export class Model {
       .all(issueId) as LabelRow[]
   }
   addIssueLabels(issue: IssueRow, names: string[]): void {
-    const add = this.db.prepare('INSERT OR IGNORE INTO issue_labels (issue_id, label_id) VALUES (?, ?)')
+    const add = this.q('INSERT OR IGNORE INTO issue_labels (issue_id, label_id) VALUES (?, ?)')
     for (const name of names) add.run(issue.id, this.ensureLabel(issue.repo_id, name).id)
     this.touchIssue(issue.id)
   }
   setIssueLabels(issue: IssueRow, names: string[]): void {
-    this.db.prepare('DELETE FROM issue_labels WHERE issue_id = ?').run(issue.id)
+    this.q('DELETE FROM issue_labels WHERE issue_id = ?').run(issue.id)
     this.addIssueLabels(issue, names)
   }
 
   // ── issues ───────────────────────────────────────────────────────────────
   issue(repoId: number, number: number): IssueRow | undefined {
-    return this.db.prepare('SELECT * FROM issues WHERE repo_id = ? AND number = ?').get(repoId, number) as IssueRow | undefined
+    return this.q('SELECT * FROM issues WHERE repo_id = ? AND number = ?').get(repoId, number) as IssueRow | undefined
   }
   issueById(id: number): IssueRow {
-    return this.db.prepare('SELECT * FROM issues WHERE id = ?').get(id) as IssueRow
+    return this.q('SELECT * FROM issues WHERE id = ?').get(id) as IssueRow
   }
   touchIssue(issueId: number): void {
-    this.db.prepare('UPDATE issues SET updated_at = ? WHERE id = ?').run(this.now(), issueId)
+    this.q('UPDATE issues SET updated_at = ? WHERE id = ?').run(this.now(), issueId)
   }
   createIssue(repo: RepoRow, input: { title: string; body?: string | null; userId: number; labels?: string[]; assignees?: number[]; isPull?: boolean }): IssueRow {
     return this.db.transaction(() => {
       const current = this.repoById(repo.id)
       const number = current.next_number
-      this.db.prepare('UPDATE repos SET next_number = next_number + 1 WHERE id = ?').run(repo.id)
+      this.q('UPDATE repos SET next_number = next_number + 1 WHERE id = ?').run(repo.id)
       const t = this.now()
       const info = this.db
         .prepare('INSERT INTO issues (repo_id, number, title, body, user_id, is_pull, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
         .run(repo.id, number, input.title, input.body ?? null, input.userId, input.isPull ? 1 : 0, t, t)
       const issue = this.issueById(Number(info.lastInsertRowid))
       if (input.labels?.length) this.addIssueLabels(issue, input.labels)
-      for (const a of input.assignees ?? []) this.db.prepare('INSERT OR IGNORE INTO issue_assignees (issue_id, user_id) VALUES (?, ?)').run(issue.id, a)
+      for (const a of input.assignees ?? []) this.q('INSERT OR IGNORE INTO issue_assignees (issue_id, user_id) VALUES (?, ?)').run(issue.id, a)
       return this.issueById(issue.id)
     })()
   }
@@ -184,14 +196,14 @@ export class Model {
       .all(issueId) as AccountRow[]
   }
   setAssignees(issueId: number, userIds: number[]): void {
-    this.db.prepare('DELETE FROM issue_assignees WHERE issue_id = ?').run(issueId)
-    for (const id of userIds) this.db.prepare('INSERT OR IGNORE INTO issue_assignees (issue_id, user_id) VALUES (?, ?)').run(issueId, id)
+    this.q('DELETE FROM issue_assignees WHERE issue_id = ?').run(issueId)
+    for (const id of userIds) this.q('INSERT OR IGNORE INTO issue_assignees (issue_id, user_id) VALUES (?, ?)').run(issueId, id)
   }
   commentCount(issueId: number): number {
-    return (this.db.prepare('SELECT count(*) AS n FROM comments WHERE issue_id = ?').get(issueId) as { n: number }).n
+    return (this.q('SELECT count(*) AS n FROM comments WHERE issue_id = ?').get(issueId) as { n: number }).n
   }
   openIssueCount(repoId: number): number {
-    return (this.db.prepare("SELECT count(*) AS n FROM issues WHERE repo_id = ? AND state = 'open'").get(repoId) as { n: number }).n
+    return (this.q("SELECT count(*) AS n FROM issues WHERE repo_id = ? AND state = 'open'").get(repoId) as { n: number }).n
   }
 
   // ── comments ─────────────────────────────────────────────────────────────
@@ -202,14 +214,14 @@ export class Model {
   }
   createComment(issue: IssueRow, userId: number, body: string): CommentRow {
     const t = this.now()
-    const info = this.db.prepare('INSERT INTO comments (issue_id, user_id, body, created_at, updated_at) VALUES (?, ?, ?, ?, ?)').run(issue.id, userId, body, t, t)
+    const info = this.q('INSERT INTO comments (issue_id, user_id, body, created_at, updated_at) VALUES (?, ?, ?, ?, ?)').run(issue.id, userId, body, t, t)
     this.touchIssue(issue.id)
-    return this.db.prepare('SELECT * FROM comments WHERE id = ?').get(Number(info.lastInsertRowid)) as CommentRow
+    return this.q('SELECT * FROM comments WHERE id = ?').get(Number(info.lastInsertRowid)) as CommentRow
   }
 
   // ── pulls ────────────────────────────────────────────────────────────────
   pull(issueId: number): PullRow | undefined {
-    return this.db.prepare('SELECT * FROM pulls WHERE issue_id = ?').get(issueId) as PullRow | undefined
+    return this.q('SELECT * FROM pulls WHERE issue_id = ?').get(issueId) as PullRow | undefined
   }
 }
 

@@ -212,5 +212,16 @@ describe('OAuth device flow', () => {
     expect(((await (await post('/login/oauth/access_token', grant, true)).json()) as { error: string }).error).toBe('access_denied')
     const wrong = (await (await post('/login/oauth/access_token', { ...grant, device_code: 'nope' }, true)).json()) as { error: string }
     expect(wrong.error).toBe('incorrect_device_code')
+    // A second code, approved through the admin endpoint, answers with a token in form encoding.
+    const second = new URLSearchParams(await (await post('/login/device/code', { client_id: 'cid', scope: 'repo' })).text())
+    const approve = await fetch(`${t.forge.url}/_forge/device/approve`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer admin-secret', 'content-type': 'application/json' },
+      body: JSON.stringify({ user_code: second.get('user_code'), login: 'reader' })
+    })
+    expect(approve.status).toBe(204)
+    const token = new URLSearchParams(await (await post('/login/oauth/access_token', { ...grant, device_code: second.get('device_code')! })).text())
+    expect(token.get('token_type')).toBe('bearer')
+    expect((await t.octokit(token.get('access_token')!).rest.users.getAuthenticated()).data.login).toBe('reader')
   })
 })

@@ -235,6 +235,30 @@ describe('pull requests', () => {
     conforms('PUT', '/repos/{owner}/{repo}/pulls/{pull_number}/merge', conflict)
   })
 
+  it('follows pushes to an open PR: new head sha, moved updated_at, new files; a large (chunked) push works', async () => {
+    const ok = t.octokit(TOKENS.alice)
+    await git(work, 'fetch', '-q', 'origin')
+    await pushBranch('grow', { 'g.txt': 'g\n' })
+    const pr = await ok.rest.pulls.create({ ...o, title: 'Grow', head: 'grow', base: 'main' })
+    const issues = await ok.rest.issues.listForRepo({ ...o, state: 'all' })
+    conforms('GET', '/repos/{owner}/{repo}/issues', issues)
+    await new Promise((r) => setTimeout(r, 1100))
+    // 3 MB of incompressible bytes: git sends this push with chunked encoding, without Content-Length.
+    const { randomBytes } = await import('node:crypto')
+    writeFileSync(join(work, 'blob.bin'), randomBytes(3 * 1024 * 1024))
+    await git(work, 'add', 'blob.bin')
+    await git(work, 'commit', '-q', '-m', 'Big file')
+    await git(work, 'push', '-q', 'origin', 'grow:grow')
+    const head = (await git(work, 'rev-parse', 'HEAD')).trim()
+    const after = await ok.rest.pulls.get({ ...o, pull_number: pr.data.number })
+    expect(after.data.head.sha).toBe(head)
+    expect(after.data.commits).toBe(2)
+    expect(Date.parse(after.data.updated_at)).toBeGreaterThan(Date.parse(pr.data.updated_at))
+    const files = await ok.rest.pulls.listFiles({ ...o, pull_number: pr.data.number })
+    expect(files.data.map((f) => f.filename).sort()).toEqual(['blob.bin', 'g.txt'])
+    await ok.rest.pulls.update({ ...o, pull_number: pr.data.number, state: 'closed' })
+  })
+
   it('squashes and rebases', async () => {
     const ok = t.octokit(TOKENS.alice)
     await git(work, 'fetch', '-q', 'origin')
