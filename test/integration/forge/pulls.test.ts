@@ -98,6 +98,14 @@ describe('git smart HTTP', () => {
     }
   })
 
+  it('lets faults hit git requests too', async () => {
+    t.forge.faults.inject({ kind: 'error', status: 503, count: 1, path: '\\.git/' })
+    expect(await gitFails(work, 'ls-remote', 'origin')).toMatch(/503/)
+    expect(await git(work, 'ls-remote', 'origin', 'refs/heads/main')).toMatch(/refs\/heads\/main/)
+    const gitEntries = t.forge.requestLog().filter((e) => e.kind === 'git')
+    expect(gitEntries.some((e) => e.status === 503 && e.fault === 'error')).toBe(true)
+  })
+
   it('accepts a gzip-encoded upload-pack request body', async () => {
     const head = (await git(work, 'rev-parse', 'origin/main')).trim()
     const pkt = (s: string) => (s.length + 4).toString(16).padStart(4, '0') + s
