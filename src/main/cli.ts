@@ -28,6 +28,8 @@ Usage:
   baton status [--json] [--data-dir DIR]
       What Baton knows: the running instance, the database, the repositories.
       Safe beside a running app: it reads the database without taking its lock.
+  baton forge [--port N] [--data-dir DIR] [--seed FILE]
+      Run the local GitHub-compatible forge (the sandbox's and the tests' GitHub).
   baton --version | baton help
 
 Data folder: --data-dir, else ${defaultDataDir()}.`
@@ -131,6 +133,17 @@ export async function main(argv: string[]): Promise<number> {
       case 'status':
         await status(rest)
         return 0
+      case 'forge': {
+        // The local GitHub stand-in, standalone (DESIGN.md §8).
+        const { runForgeCli, ForgeCliError } = await import('../forge/cli')
+        try {
+          await runForgeCli(rest)
+        } catch (error) {
+          if (error instanceof ForgeCliError) throw new UsageError(error.message)
+          throw error
+        }
+        return -1
+      }
       case '--version':
       case '-v':
       case 'version':
