@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { AppError } from '../shared/errors'
 import { createCore } from './app'
+import { callApi } from './cli-client'
 import { defaultDataDir, paths } from './data-dir'
 import { readLock } from './instance-lock'
 import { createLogger } from './log'
@@ -28,6 +29,11 @@ Usage:
   baton status [--json] [--data-dir DIR]
       What Baton knows: the running instance, the database, the repositories.
       Safe beside a running app: it reads the database without taking its lock.
+  baton repo connect <owner/name | URL | ssh remote> [--data-dir DIR]
+  baton repo list [--json] [--data-dir DIR]
+  baton issue create --repo <owner/name> --title T [--body TEXT | --body-file F] [--label L]… [--data-dir DIR]
+  baton issues list [--json] [--data-dir DIR]
+      These talk to the running Baton on the data folder, or run the core for the one call.
   baton forge [--port N] [--data-dir DIR] [--seed FILE]
       Run the local GitHub-compatible forge (the sandbox's and the tests' GitHub).
   baton --version | baton help
@@ -123,6 +129,106 @@ async function status(argv: string[]): Promise<void> {
   console.log(repos.length ? `Repositories: ${repos.map((r) => r.repo).join(', ')}` : 'Repositories: none connected')
 }
 
+function dataDirOf(flags: { 'data-dir'?: unknown }): string {
+  return (flags['data-dir'] as string | undefined) ?? defaultDataDir()
+}
+
+async function repo(argv: string[]): Promise<void> {
+  const [sub, ...rest] = argv
+  if (sub === 'connect') {
+    const { values, positionals } = (() => {
+      try {
+        return parseArgs({ args: rest, options: { ...common }, strict: true, allowPositionals: true })
+      } catch (error) {
+        throw new UsageError(`baton repo connect: ${(error as Error).message}`)
+      }
+    })()
+    const remote = positionals[0]
+    if (!remote || positionals.length > 1) throw new UsageError('baton repo connect: give one repository: owner/name, an https URL or an ssh remote.')
+    const summary = await callApi(dataDirOf(values), 'repos.connect', { remote })
+    console.log(`Connected ${summary.owner}/${summary.name} (${summary.host}), default branch ${summary.defaultBranch}.`)
+    return
+  }
+  if (sub === 'list') {
+    const flags = parse('repo list', rest, { json: { type: 'boolean' } })
+    const repos = await callApi(dataDirOf(flags), 'repos.list', {})
+    if (flags.json) return void console.log(JSON.stringify(repos, null, 2))
+    if (!repos.length) return void console.log('No repository connected. Connect one with: baton repo connect owner/name')
+    for (const r of repos) console.log(`${r.id}\t${r.owner}/${r.name}\t${r.host}\t${r.openIssues} open\tsynced ${r.lastSyncAt ?? 'never'}${r.syncError ? `\t(${r.syncError})` : ''}`)
+    return
+  }
+  throw new UsageError(`baton repo: unknown subcommand "${sub ?? ''}" (connect, list).`)
+}
+
+async function findRepoId(dataDir: string, name: string): Promise<number> {
+  const repos = await callApi(dataDir, 'repos.list', {})
+  const wanted = name.toLowerCase()
+  const match = repos.find((r) => `${r.owner}/${r.name}`.toLowerCase() === wanted || r.key === wanted)
+  if (!match) throw new AppError('not_found', `${name} is not connected. Connected: ${repos.map((r) => `${r.owner}/${r.name}`).join(', ') || 'none'}.`)
+  return match.id
+}
+
+async function issue(argv: string[]): Promise<void> {
+  const [sub, ...rest] = argv
+  if (sub !== 'create') throw new UsageError(`baton issue: unknown subcommand "${sub ?? ''}" (create).`)
+  const flags = parse('issue create', rest, {
+    repo: { type: 'string' },
+    title: { type: 'string' },
+    body: { type: 'string' },
+    'body-file': { type: 'string' },
+    label: { type: 'string', multiple: true }
+  })
+  if (!flags.repo || !flags.title) throw new UsageError('baton issue create: --repo and --title are needed.')
+  const dataDir = dataDirOf(flags)
+  const { readFileSync } = await import('node:fs')
+  const body = flags['body-file'] ? readFileSync(flags['body-file'] as string, 'utf8') : ((flags.body as string | undefined) ?? '')
+  const result = await callApi(dataDir, 'issues.create', {
+    repoId: await findRepoId(dataDir, flags.repo as string),
+    title: flags.title as string,
+    body,
+    labels: (flags.label as string[] | undefined) ?? []
+  })
+  if (result.created) console.log(`Created #${result.number}: ${result.url}`)
+  else {
+    console.error(`GitHub did not take the issue: ${result.draft.error}. It is kept as draft ${result.draft.id}; retry from the app or the API.`)
+    process.exitCode = 1
+  }
+}
+
+async function issues(argv: string[]): Promise<void> {
+  const [sub, ...rest] = argv
+  if (sub !== 'list') throw new UsageError(`baton issues: unknown subcommand "${sub ?? ''}" (list).`)
+  const flags = parse('issues list', rest, { json: { type: 'boolean' } })
+  const dataDir = dataDirOf(flags)
+  let cards
+  if (readLock(dataDir)?.url) cards = await callApi(dataDir, 'issues.board', {})
+  else {
+    // No app running: read the database directly, without taking a lock.
+    const { board } = await import('./store/board')
+    const { defaultPipeline } = await import('./pipeline/definition')
+    const dbFile = paths.database(dataDir)
+    if (!existsSync(dbFile)) throw new AppError('not_found', `No Baton database in ${dataDir}.`)
+    const db = openDatabase(dbFile, { readonly: true })
+    try {
+      cards = board(db, {}, { pipeline: () => defaultPipeline, waits: new Map() })
+    } finally {
+      db.close()
+    }
+  }
+  if (flags.json) {
+    console.log(
+      JSON.stringify(
+        cards.map((c) => ({ repo: c.repo, number: c.number, title: c.title, stage: c.stage, state: c.activity, agent: c.agent, reason: c.reason, pr: c.pr })),
+        null,
+        2
+      )
+    )
+    return
+  }
+  if (!cards.length) return void console.log('No issues.')
+  for (const c of cards) console.log(`${c.repo}#${c.number}\t${c.stage ?? '—'}\t${c.activity}${c.reason ? ` (${c.reason})` : ''}\t${c.title}`)
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv
   try {
@@ -132,6 +238,15 @@ export async function main(argv: string[]): Promise<number> {
         return -1 // keeps running
       case 'status':
         await status(rest)
+        return 0
+      case 'repo':
+        await repo(rest)
+        return 0
+      case 'issue':
+        await issue(rest)
+        return 0
+      case 'issues':
+        await issues(rest)
         return 0
       case 'forge': {
         // The local GitHub stand-in, standalone (DESIGN.md §8).
