@@ -1,0 +1,180 @@
+// The agent process (DESIGN.md §5, §6). One long-lived process per agent
+// instance, started by main's supervisor with ELECTRON_RUN_AS_NODE so the same
+// code runs under Electron and Node. It watches its trigger file, runs the
+// role's provider, and writes its response file atomically. Heartbeats and
+// live progress go to main over the Node IPC channel; the files stay the
+// record, so a crash of either side loses nothing.
+import { z } from 'zod'
+import { ipcPaths, readIfExists, watchFolder, writeAtomic } from '../src/main/agents/file-ipc'
+import { providers } from '../src/main/agents/providers/index'
+import type { ProviderContext, ProviderResult } from '../src/main/agents/providers/types'
+import { formatResponse, parseResponse } from '../src/shared/protocol/response'
+import { Trigger } from '../src/shared/protocol/trigger'
+
+const Config = z.object({
+  agent: z.string(),
+  role: z.string(),
+  ipcDir: z.string(),
+  prompt: z.string(),
+  settings: z.object({
+    provider: z.string(),
+    model: z.string().optional(),
+    permissionMode: z.string().optional(),
+    allowedTools: z.array(z.string()).optional(),
+    command: z.string().optional(),
+    timeLimitSec: z.number().positive(),
+    maxOutputBytes: z.number().int().positive()
+  }),
+  heartbeatMs: z.number().int().positive().default(1000)
+})
+type Config = z.infer<typeof Config>
+
+export type RunnerMessage =
+  | { type: 'ready'; pid: number }
+  | { type: 'heartbeat'; task: string | null }
+  | { type: 'started'; task: string; attempt: number }
+  | { type: 'progress'; task: string; line: string }
+  | { type: 'finished'; task: string; attempt: number }
+
+export type SupervisorMessage = { type: 'cancel'; task: string } | { type: 'stop' }
+
+const send = (message: RunnerMessage) => {
+  if (process.send && process.connected) process.send(message)
+}
+
+/** The response text with TASK and ATTEMPT first, whatever the provider wrote. */
+export function finalizeResponse(task: string, attempt: number, result: ProviderResult, maxBytes: number): string {
+  const parsed = parseResponse(result.text.trimStart().startsWith('TASK:') ? result.text : `TASK: ${task}\n${result.text}`)
+  const usage = result.usage
+    ? {
+        input_tokens: result.usage.inputTokens,
+        output_tokens: result.usage.outputTokens,
+        cache_read_tokens: result.usage.cacheReadTokens,
+        cache_write_tokens: result.usage.cacheWriteTokens,
+        cost_usd: result.usage.costUsd
+      }
+    : parsed.usage
+  const extra = [{ key: 'ATTEMPT', value: String(attempt) }, ...parsed.unknown.filter((u) => u.key !== 'ATTEMPT' && u.key !== 'SESSION')]
+  if (result.sessionId) extra.push({ key: 'SESSION', value: result.sessionId })
+  if (parsed.task !== null && parsed.task !== task) {
+    return formatResponse({ task, status: 'error', statusText: `The agent answered for task ${parsed.task}, not ${task}`, extra, usage })
+  }
+  const text = formatResponse({
+    task,
+    status: parsed.status,
+    statusText: parsed.statusText,
+    issue: parsed.issue,
+    labelUpdate: parsed.labelUpdate,
+    branch: parsed.branch,
+    pr: parsed.pr,
+    labels: parsed.labels,
+    handoffs: parsed.handoffs,
+    usage,
+    extra,
+    body: parsed.body
+  })
+  if (Buffer.byteLength(text) > maxBytes) {
+    return formatResponse({
+      task,
+      status: 'error',
+      statusText: `The response was ${Buffer.byteLength(text)} bytes, over the role's cap of ${maxBytes}`,
+      extra,
+      usage
+    })
+  }
+  return text
+}
+
+async function main(): Promise<void> {
+  const config: Config = Config.parse(JSON.parse(process.env.BATON_AGENT_CONFIG ?? '{}'))
+  delete process.env.BATON_AGENT_CONFIG
+  const paths = ipcPaths(config.ipcDir)
+  const triggerFile = paths.trigger(config.agent)
+  const responseFile = paths.response(config.agent)
+  const handled = new Set<string>()
+  const previous = readIfExists(responseFile)
+  if (previous) {
+    const parsed = parseResponse(previous)
+    const attempt = parsed.unknown.find((u) => u.key === 'ATTEMPT')?.value
+    if (parsed.task && attempt) handled.add(`${parsed.task}:${attempt}`)
+  }
+  let current: { task: string; attempt: number; abort: AbortController } | null = null
+
+  const run = async (trigger: Trigger) => {
+    const abort = new AbortController()
+    current = { task: trigger.task, attempt: trigger.attempt, abort }
+    send({ type: 'started', task: trigger.task, attempt: trigger.attempt })
+    const limit = setTimeout(() => abort.abort(new Error(`time limit of ${config.settings.timeLimitSec} s passed`)), config.settings.timeLimitSec * 1000)
+    let text: string
+    try {
+      const provider = providers[config.settings.provider]
+      if (!provider) throw new Error(`unknown provider "${config.settings.provider}" (known: ${Object.keys(providers).join(', ')})`)
+      const ctx: ProviderContext = {
+        trigger,
+        rolePrompt: config.prompt,
+        settings: config.settings,
+        cwd: trigger.workspace ?? process.cwd(),
+        signal: abort.signal,
+        progress: (line) => send({ type: 'progress', task: trigger.task, line: line.slice(0, 2000) }),
+        resumeSession: trigger.resumeSession,
+        env: process.env
+      }
+      const result = await provider(ctx)
+      text = finalizeResponse(trigger.task, trigger.attempt, result, config.settings.maxOutputBytes)
+    } catch (error) {
+      const reason = abort.signal.aborted ? String((abort.signal.reason as Error)?.message ?? abort.signal.reason) : (error as Error).message
+      text = formatResponse({ task: trigger.task, status: 'error', statusText: reason.split('\n')[0] ?? 'failed', extra: [{ key: 'ATTEMPT', value: String(trigger.attempt) }], body: reason })
+    } finally {
+      clearTimeout(limit)
+    }
+    current = null
+    // A cancelled task's answer is still written: main records it as stale.
+    writeAtomic(responseFile, text)
+    send({ type: 'finished', task: trigger.task, attempt: trigger.attempt })
+    check()
+  }
+
+  const check = () => {
+    if (current) return
+    const raw = readIfExists(triggerFile)
+    if (!raw) return
+    let trigger: Trigger
+    try {
+      trigger = Trigger.parse(JSON.parse(raw))
+    } catch (error) {
+      const task = /"task"\s*:\s*"([^"]+)"/.exec(raw)?.[1] ?? 't_unknown'
+      const key = `${task}:invalid:${raw.length}`
+      if (handled.has(key)) return
+      handled.add(key)
+      writeAtomic(responseFile, formatResponse({ task, status: 'error', statusText: `Unreadable trigger: ${(error as Error).message.split('\n')[0]}` }))
+      return
+    }
+    const key = `${trigger.task}:${trigger.attempt}`
+    if (handled.has(key)) return
+    handled.add(key)
+    void run(trigger)
+  }
+
+  const watcher = watchFolder(paths.triggers, `${config.agent}.trigger`, (name) => {
+    if (name === `${config.agent}.trigger`) check()
+  })
+  const heartbeat = setInterval(() => send({ type: 'heartbeat', task: current?.task ?? null }), config.heartbeatMs)
+  process.on('message', (message: SupervisorMessage) => {
+    if (message.type === 'cancel' && current?.task === message.task) current.abort.abort(new Error('cancelled by main'))
+    if (message.type === 'stop') {
+      current?.abort.abort(new Error('the agent is stopping'))
+      clearInterval(heartbeat)
+      void watcher.close().then(() => process.exit(0))
+    }
+  })
+  process.on('disconnect', () => process.exit(0))
+  send({ type: 'ready', pid: process.pid })
+  check()
+}
+
+if (process.env.BATON_AGENT_CONFIG) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`agent runner failed: ${(error as Error).stack ?? error}\n`)
+    process.exit(1)
+  })
+}

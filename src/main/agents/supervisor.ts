@@ -1,0 +1,416 @@
+// The supervisor (DESIGN.md §6): spawns every agent instance as a long-lived
+// child process, hands tasks over through trigger files, reads response files,
+// tracks heartbeats, restarts crashed agents with backoff, and reclaims a task
+// whose agent died, hung or overran. It keeps no database: it reports through
+// events, and the pipeline engine persists and decides.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { EventEmitter } from 'node:events'
+import type { Trigger } from '../../shared/protocol/trigger'
+import { parseResponse, type ParsedResponse } from '../../shared/protocol/response'
+import type { SupervisorMessage, RunnerMessage } from '../../../agents/runner'
+import { agentEnvironment } from './agent-env'
+import { checkedName, ensureIpcDirs, ipcPaths, readIfExists, watchFolder, writeAtomic, type FolderWatch } from './file-ipc'
+
+export interface RoleSpec {
+  name: string
+  prompt: string
+  settings: {
+    provider: string
+    model?: string
+    permissionMode?: string
+    allowedTools?: string[]
+    command?: string
+    timeLimitSec: number
+    maxOutputBytes: number
+    instances: number
+  }
+}
+
+export type AgentState = 'idle' | 'working' | 'stalled' | 'crashed' | 'stopped' | 'paused' | 'starting'
+
+export interface AgentInfo {
+  name: string
+  role: string
+  provider: string
+  model: string | null
+  state: AgentState
+  pid: number | null
+  task: string | null
+  attempt: number | null
+  since: string | null
+  lastHeartbeat: string | null
+  restarts: number
+}
+
+export interface AgentResponse {
+  agent: string
+  task: string
+  attempt: number
+  parsed: ParsedResponse
+  raw: string
+}
+
+export interface SupervisorEvents {
+  response: [AgentResponse]
+  /** The attempt ended without an answer: crash, hang (no heartbeat) or time limit. */
+  lost: [{ agent: string; task: string; attempt: number; reason: string }]
+  progress: [{ agent: string; task: string | null; line: string; at: string }]
+  state: [AgentInfo]
+}
+
+export interface SupervisorOptions {
+  ipcDir: string
+  roles: RoleSpec[]
+  /** How to start the runner: the built `out/main/runner.js`, or tsx on the source in dev and tests. */
+  runner: { execPath: string; args: string[] }
+  /** Main's environment; only an allow-list reaches agents. */
+  env?: NodeJS.ProcessEnv
+  heartbeatMs?: number
+  /** No heartbeat for this long: the agent is stalled and is restarted. */
+  stallMs?: number
+  /** Extra time past a task's deadline before the agent is stopped. */
+  graceMs?: number
+  /** Backoff before restarting a crashed agent (attempt → ms). */
+  restartDelayMs?: (restarts: number) => number
+  /** SIGTERM → SIGKILL wait when stopping. */
+  killGraceMs?: number
+  watchdogMs?: number
+}
+
+interface Instance {
+  info: AgentInfo
+  spec: RoleSpec
+  child: ChildProcess | null
+  deadline: number | null
+  restartTimer: NodeJS.Timeout | null
+  stopping: boolean
+}
+
+const iso = () => new Date().toISOString()
+
+export class Supervisor extends EventEmitter<SupervisorEvents> {
+  private readonly instances = new Map<string, Instance>()
+  private readonly paths
+  private readonly seen = new Set<string>()
+  private responses: FolderWatch | null = null
+  private watchdog: NodeJS.Timeout | null = null
+  private stopped = false
+
+  constructor(private readonly o: SupervisorOptions) {
+    super()
+    this.paths = ipcPaths(o.ipcDir)
+    for (const spec of o.roles) {
+      for (let i = 1; i <= Math.max(0, spec.settings.instances); i++) {
+        const name = checkedName(i === 1 ? spec.name : `${spec.name}-${i}`)
+        this.instances.set(name, {
+          spec,
+          child: null,
+          deadline: null,
+          restartTimer: null,
+          stopping: false,
+          info: {
+            name,
+            role: spec.name,
+            provider: spec.settings.provider,
+            model: spec.settings.model ?? null,
+            state: 'starting',
+            pid: null,
+            task: null,
+            attempt: null,
+            since: null,
+            lastHeartbeat: null,
+            restarts: 0
+          }
+        })
+      }
+    }
+  }
+
+  /** Starts every agent and picks up what a previous run left: pending triggers and unapplied responses. */
+  start(): void {
+    ensureIpcDirs(this.o.ipcDir)
+    for (const instance of this.instances.values()) {
+      const pending = this.pendingTrigger(instance.info.name)
+      if (pending) this.markWorking(instance, pending)
+      this.spawn(instance)
+    }
+    this.responses = watchFolder(this.paths.responses, '.response', (name) => this.readResponse(name.replace(/\.response$/, '')))
+    this.watchdog = setInterval(() => this.checkHealth(), this.o.watchdogMs ?? 1000)
+    this.watchdog.unref()
+  }
+
+  /** The trigger an agent had not answered yet, if any. */
+  private pendingTrigger(agent: string): Trigger | null {
+    const raw = readIfExists(this.paths.trigger(agent))
+    if (!raw) return null
+    let trigger: Trigger
+    try {
+      trigger = JSON.parse(raw) as Trigger
+    } catch {
+      return null
+    }
+    const response = readIfExists(this.paths.response(agent))
+    if (response) {
+      const parsed = parseResponse(response)
+      if (parsed.task === trigger.task && attemptOf(parsed) === trigger.attempt) return null
+    }
+    return trigger
+  }
+
+  private markWorking(instance: Instance, trigger: Trigger): void {
+    instance.info.task = trigger.task
+    instance.info.attempt = trigger.attempt
+    instance.info.since = iso()
+    instance.info.state = 'working'
+    instance.deadline = Date.parse(trigger.deadline) || Date.now() + instance.spec.settings.timeLimitSec * 1000
+  }
+
+  private spawn(instance: Instance): void {
+    if (this.stopped || instance.info.state === 'stopped') return
+    const { spec, info } = instance
+    const config = {
+      agent: info.name,
+      role: spec.name,
+      ipcDir: this.o.ipcDir,
+      prompt: spec.prompt,
+      settings: spec.settings,
+      heartbeatMs: this.o.heartbeatMs ?? 1000
+    }
+    const child = spawn(this.o.runner.execPath, this.o.runner.args, {
+      env: agentEnvironment(this.o.env ?? process.env, { ELECTRON_RUN_AS_NODE: '1', BATON_AGENT_CONFIG: JSON.stringify(config) }),
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc']
+    })
+    instance.child = child
+    instance.stopping = false
+    info.pid = child.pid ?? null
+    info.lastHeartbeat = iso()
+    if (info.state !== 'working' && info.state !== 'paused') info.state = 'idle'
+    const line = (chunk: Buffer) => {
+      for (const text of chunk.toString('utf8').split('\n')) if (text.trim()) this.emit('progress', { agent: info.name, task: info.task, line: text.slice(0, 2000), at: iso() })
+    }
+    child.stdout?.on('data', line)
+    child.stderr?.on('data', line)
+    child.on('message', (message: RunnerMessage) => this.onMessage(instance, message))
+    child.on('exit', (code, signal) => this.onExit(instance, child, code, signal))
+    child.on('error', () => undefined) // surfaced through 'exit'
+    this.emit('state', { ...info })
+  }
+
+  private onMessage(instance: Instance, message: RunnerMessage): void {
+    const { info } = instance
+    info.lastHeartbeat = iso()
+    if (info.state === 'stalled') info.state = info.task ? 'working' : 'idle'
+    if (message.type === 'progress') this.emit('progress', { agent: info.name, task: message.task, line: message.line, at: iso() })
+    if (message.type === 'finished') this.readResponse(info.name)
+  }
+
+  private onExit(instance: Instance, child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (instance.child !== child) return
+    instance.child = null
+    const { info } = instance
+    info.pid = null
+    if (this.stopped || info.state === 'stopped') {
+      this.emit('state', { ...info })
+      return
+    }
+    // An answer written just before the exit still counts.
+    this.readResponse(info.name)
+    if (info.task && info.attempt !== null && !instance.stopping) {
+      this.loseTask(instance, `the agent crashed (${signal ? `signal ${signal}` : `exit code ${code}`})`)
+    }
+    info.state = info.state === 'paused' ? 'paused' : 'crashed'
+    this.emit('state', { ...info })
+    if (info.state === 'paused') return
+    const delay = (this.o.restartDelayMs ?? ((n) => Math.min(1000 * 2 ** n, 30_000)))(info.restarts)
+    info.restarts++
+    instance.restartTimer = setTimeout(() => {
+      instance.restartTimer = null
+      this.spawn(instance)
+    }, delay)
+    instance.restartTimer.unref()
+  }
+
+  private loseTask(instance: Instance, reason: string): void {
+    const { info } = instance
+    if (!info.task || info.attempt === null) return
+    const lost = { agent: info.name, task: info.task, attempt: info.attempt, reason }
+    this.seen.add(`${info.name}:${info.task}:${info.attempt}`)
+    info.task = null
+    info.attempt = null
+    info.since = null
+    instance.deadline = null
+    this.emit('lost', lost)
+  }
+
+  private readResponse(agent: string): void {
+    const instance = this.instances.get(agent)
+    const raw = readIfExists(this.paths.response(agent))
+    if (!raw) return
+    const parsed = parseResponse(raw)
+    const attempt = attemptOf(parsed)
+    const task = parsed.task ?? 't_unknown'
+    const key = `${agent}:${task}:${attempt}`
+    if (this.seen.has(key)) return
+    this.seen.add(key)
+    if (instance && instance.info.task === task && instance.info.attempt === attempt) {
+      instance.info.task = null
+      instance.info.attempt = null
+      instance.info.since = null
+      instance.deadline = null
+      if (instance.info.state === 'working' || instance.info.state === 'stalled') instance.info.state = 'idle'
+      this.emit('state', { ...instance.info })
+    }
+    // Every response is reported; the engine ignores one that is not current.
+    this.emit('response', { agent, task, attempt: attempt ?? 0, parsed, raw })
+  }
+
+  private checkHealth(): void {
+    const now = Date.now()
+    const stallMs = this.o.stallMs ?? 15_000
+    for (const instance of this.instances.values()) {
+      const { info } = instance
+      if (!instance.child || info.state === 'paused' || info.state === 'stopped') continue
+      if (info.task && instance.deadline && now > instance.deadline + (this.o.graceMs ?? 5000)) {
+        this.loseTask(instance, 'the task ran past its time limit')
+        this.kill(instance)
+        continue
+      }
+      const silent = now - Date.parse(info.lastHeartbeat ?? iso())
+      if (silent > stallMs) {
+        info.state = 'stalled'
+        this.emit('state', { ...info })
+        if (info.task) this.loseTask(instance, `the agent stopped sending heartbeats for ${Math.round(silent / 1000)} s`)
+        this.kill(instance)
+      }
+    }
+  }
+
+  private kill(instance: Instance): void {
+    const child = instance.child
+    if (!child) return
+    instance.stopping = true
+    child.kill('SIGTERM')
+    const timer = setTimeout(() => child.kill('SIGKILL'), this.o.killGraceMs ?? 3000)
+    timer.unref()
+    child.once('exit', () => clearTimeout(timer))
+  }
+
+  // ── what the pipeline calls ──────────────────────────────────────────
+
+  /** Idle instances per role. */
+  idle(): Map<string, string[]> {
+    const out = new Map<string, string[]>()
+    for (const instance of this.instances.values()) {
+      if (instance.info.state === 'idle' && instance.child && !instance.info.task) {
+        const list = out.get(instance.spec.name) ?? []
+        list.push(instance.info.name)
+        out.set(instance.spec.name, list)
+      }
+    }
+    return out
+  }
+
+  roles(): string[] {
+    return [...new Set(this.o.roles.map((r) => r.name))]
+  }
+
+  dispatch(trigger: Trigger): void {
+    const instance = this.instances.get(trigger.agent)
+    if (!instance) throw new Error(`no agent named ${trigger.agent}`)
+    this.markWorking(instance, trigger)
+    writeAtomic(this.paths.trigger(trigger.agent), JSON.stringify(trigger))
+    this.emit('state', { ...instance.info })
+    this.responses?.poke()
+  }
+
+  cancel(agent: string, task: string): void {
+    const instance = this.instances.get(agent)
+    if (!instance || instance.info.task !== task) return
+    const message: SupervisorMessage = { type: 'cancel', task }
+    instance.child?.send(message)
+    this.seen.add(`${agent}:${task}:${instance.info.attempt}`)
+    instance.info.task = null
+    instance.info.attempt = null
+    instance.info.since = null
+    instance.deadline = null
+    if (instance.info.state === 'working') instance.info.state = 'idle'
+    this.emit('state', { ...instance.info })
+  }
+
+  pause(agent: string): AgentInfo {
+    const instance = this.require(agent)
+    if (instance.info.task) this.loseTask(instance, 'the agent was paused by a person')
+    instance.info.state = 'paused'
+    this.kill(instance)
+    this.emit('state', { ...instance.info })
+    return { ...instance.info }
+  }
+
+  resume(agent: string): AgentInfo {
+    const instance = this.require(agent)
+    if (instance.info.state !== 'paused') return { ...instance.info }
+    instance.info.state = 'idle'
+    if (!instance.child) this.spawn(instance)
+    return { ...instance.info }
+  }
+
+  restart(agent: string): AgentInfo {
+    const instance = this.require(agent)
+    if (instance.info.task) this.loseTask(instance, 'the agent was restarted by a person')
+    instance.info.restarts++
+    if (instance.info.state === 'paused') instance.info.state = 'idle'
+    const child = instance.child
+    if (child) {
+      instance.stopping = true
+      child.once('exit', () => {
+        if (instance.restartTimer) clearTimeout(instance.restartTimer)
+        instance.restartTimer = null
+        instance.info.state = 'idle'
+        this.spawn(instance)
+      })
+      this.kill(instance)
+    } else this.spawn(instance)
+    return { ...instance.info }
+  }
+
+  private require(agent: string): Instance {
+    const instance = this.instances.get(agent)
+    if (!instance) throw new Error(`no agent named ${agent}`)
+    return instance
+  }
+
+  list(): AgentInfo[] {
+    return [...this.instances.values()].map((i) => ({ ...i.info }))
+  }
+
+  /** Graceful stop: ask, then SIGKILL after the grace period. */
+  async stop(): Promise<void> {
+    this.stopped = true
+    if (this.watchdog) clearInterval(this.watchdog)
+    await this.responses?.close()
+    const exits: Promise<void>[] = []
+    for (const instance of this.instances.values()) {
+      if (instance.restartTimer) clearTimeout(instance.restartTimer)
+      instance.info.state = 'stopped'
+      const child = instance.child
+      if (!child) continue
+      exits.push(new Promise<void>((resolve) => child.once('exit', () => resolve())))
+      instance.stopping = true
+      try {
+        child.send({ type: 'stop' } satisfies SupervisorMessage)
+      } catch {
+        /* channel already closed */
+      }
+      const timer = setTimeout(() => child.kill('SIGKILL'), this.o.killGraceMs ?? 3000)
+      timer.unref()
+      child.once('exit', () => clearTimeout(timer))
+    }
+    await Promise.all(exits)
+  }
+}
+
+function attemptOf(parsed: ParsedResponse): number | null {
+  const value = parsed.unknown.find((u) => u.key === 'ATTEMPT')?.value
+  const n = Number(value)
+  return value !== undefined && Number.isInteger(n) ? n : null
+}
