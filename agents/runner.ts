@@ -132,6 +132,8 @@ async function main(): Promise<void> {
     writeAtomic(responseFile, text)
     send({ type: 'finished', task: trigger.task, attempt: trigger.attempt })
     check()
+    // Main often answers with the next trigger at once, inside chokidar's 50 ms window.
+    watcher.poke()
   }
 
   const check = () => {
