@@ -45,6 +45,17 @@ export const Trigger = z.object({
   answer: z.string().optional(),
   /** Provider session to resume (Claude Code session id), when the provider has one. */
   resumeSession: z.string().optional(),
-  deadline: z.string()
+  deadline: z.string(),
+  /**
+   * Extra facts for a role (optional, added compatibly): the repository's other
+   * issues for the Community role's duplicate check; a configured test command
+   * (argument array, run without a shell) for the Tester.
+   */
+  data: z
+    .object({
+      issues: z.array(z.object({ number: z.number().int(), title: z.string(), state: z.string().optional() })).optional(),
+      testCommand: z.array(z.string()).min(1).optional()
+    })
+    .optional()
 })
 export type Trigger = z.infer<typeof Trigger>
