@@ -5,7 +5,7 @@ import { reply, words } from '../../src/main/agents/builtin-kit'
 import type { Provider } from '../../src/main/agents/providers/types'
 
 const TYPE_RULES: Array<{ type: 'bug' | 'docs' | 'chore' | 'feature'; pattern: RegExp }> = [
-  { type: 'bug', pattern: /\b(bug|crash(es|ed)?|error|exception|fail(s|ed|ing|ure)?|broken|wrong|incorrect|regression|doesn'?t work|does not work|not working|throws|nan|undefined)\b/i },
+  { type: 'bug', pattern: /\b(bug|crash(es|ed)?|error|exception|steps to reproduce|infinity|fail(s|ed|ing|ure)?|broken|wrong|incorrect|regression|doesn'?t work|does not work|not working|throws|nan|undefined)\b/i },
   { type: 'docs', pattern: /\b(docs?|documentation|readme|typo|spelling|guide|tutorial|comment)\b/i },
   { type: 'chore', pattern: /\b(chore|refactor|cleanup|clean up|dependency|dependencies|upgrade|bump|ci|lint|tooling|rename)\b/i }
 ]
