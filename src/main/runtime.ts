@@ -1,0 +1,167 @@
+// The running pipeline: agents (supervisor), workspaces and the engine, wired
+// to GitHub. Built by the composition root when a GitHub connection exists.
+import { join } from 'node:path'
+import type { AgentSummary, Settings } from '../shared/api'
+import { loadRoles, type Role } from './agents/roles'
+import { toAgentResult } from './agents/results'
+import { Supervisor, type AgentInfo } from './agents/supervisor'
+import { paths } from './data-dir'
+import type { EventHub } from './events'
+import type { Logger } from './log'
+import { defaultPipeline, type Pipeline } from './pipeline/definition'
+import { PipelineEngine } from './pipeline/engine'
+import type { GitHubPort, RepoRef } from './pipeline/ports'
+import { audit } from './store/audit'
+import type { Db } from './store/open'
+import { Workspaces } from './workspace/workspaces'
+
+/** What the runtime needs from the GitHub side. */
+export interface GitHubLink {
+  port(): GitHubPort
+  /** Clone URL of a connected repository, without credentials. */
+  cloneUrl(repo: RepoRef): string
+  /** Main's token for git over HTTPS (never given to agents). */
+  token(): string | null
+}
+
+export interface RuntimeOptions {
+  db: Db
+  dataDir: string
+  events: EventHub
+  log: Logger
+  github: GitHubLink
+  settings: () => Settings
+  /** Folder of the role folders (agents/). */
+  agentsDir: string
+  /** How agent processes start: the built runner under Electron/Node, or tsx on the source. */
+  runner: { execPath: string; args: string[] }
+  env?: NodeJS.ProcessEnv
+  /** Shared with the board: why an issue waits. */
+  waits?: Map<string, string>
+  /** How often the scheduler looks again on its own (backoffs expiring). */
+  tickMs?: number
+  timing?: { heartbeatMs?: number; stallMs?: number; backoffMs?: (attempt: number) => number }
+}
+
+export interface Runtime {
+  engine: PipelineEngine
+  supervisor: Supervisor
+  roles: Role[]
+  waits: Map<string, string>
+  agents(): AgentSummary[]
+  output(agent: string, limit: number): Array<{ at: string; line: string; task: string | null }>
+  stop(): Promise<void>
+}
+
+const OUTPUT_LINES = 500
+
+export function startRuntime(o: RuntimeOptions): Runtime {
+  const { roles, refused } = loadRoles(o.agentsDir)
+  for (const error of refused) {
+    o.log.warn(`agents: refused a role folder: ${error.message}`)
+    audit(o.db, { kind: 'role.refused', message: error.message })
+  }
+  const byName = new Map(roles.map((r) => [r.name, r]))
+  const supervisor = new Supervisor({
+    ipcDir: paths.ipc(o.dataDir),
+    roles: roles.map((r) => ({ name: r.name, prompt: r.prompt, settings: r.settings })),
+    runner: o.runner,
+    env: o.env,
+    heartbeatMs: o.timing?.heartbeatMs,
+    stallMs: o.timing?.stallMs
+  })
+  const waits = o.waits ?? new Map<string, string>()
+  const workspaces = new Workspaces({
+    root: join(o.dataDir, 'workspaces'),
+    cloneUrl: (repo) => o.github.cloneUrl(repo),
+    token: () => o.github.token()
+  })
+  const engine = new PipelineEngine({
+    db: o.db,
+    events: o.events,
+    log: o.log,
+    pool: {
+      idle: () => supervisor.idle(),
+      roles: () => supervisor.roles(),
+      dispatch: (trigger) => supervisor.dispatch(trigger),
+      cancel: (agent, task) => supervisor.cancel(agent, task)
+    },
+    github: o.github.port(),
+    workspace: workspaces,
+    pipeline: (): Pipeline => defaultPipeline,
+    settings: o.settings,
+    waits,
+    timeLimitSec: (role) => byName.get(role)?.settings.timeLimitSec ?? 900,
+    backoffMs: o.timing?.backoffMs
+  })
+
+  const outputs = new Map<string, Array<{ at: string; line: string; task: string | null }>>()
+  supervisor.on('response', (r) => {
+    const role = byName.get(r.agent.replace(/-\d+$/, ''))
+    void engine.handleResult(toAgentResult(r, { provider: role?.settings.provider ?? 'unknown', model: role?.settings.model ?? null })).catch(() => undefined)
+  })
+  supervisor.on('lost', (l) => {
+    audit(o.db, { kind: 'agent.lost', taskId: l.task, subject: l.agent, message: `${l.agent} lost task ${l.task}: ${l.reason}` })
+    void engine.attemptLost(l.task, l.attempt, l.reason).catch(() => undefined)
+  })
+  supervisor.on('progress', (p) => {
+    const list = outputs.get(p.agent) ?? []
+    list.push({ at: p.at, line: p.line, task: p.task })
+    if (list.length > OUTPUT_LINES) list.splice(0, list.length - OUTPUT_LINES)
+    outputs.set(p.agent, list)
+    o.events.emit({ type: 'agent.output', agent: p.agent, task: p.task, line: p.line, at: p.at })
+  })
+  let idleKick: NodeJS.Timeout | null = null
+  supervisor.on('state', (info) => {
+    o.events.changed('agents')
+    // An agent came free: there may be work for it.
+    if (info.state === 'idle' && !idleKick) {
+      idleKick = setTimeout(() => {
+        idleKick = null
+        void engine.tick().catch(() => undefined)
+      }, 50)
+    }
+  })
+  supervisor.start()
+  const timer = setInterval(() => void engine.tick().catch(() => undefined), o.tickMs ?? 2000)
+  timer.unref()
+
+  const summary = (info: AgentInfo): AgentSummary => {
+    const task = info.task ? (o.db.prepare('SELECT t.issue, r.owner, r.name FROM tasks t JOIN repos r ON r.id = t.repo_id WHERE t.id = ?').get(info.task) as { issue: number; owner: string; name: string } | undefined) : undefined
+    const today = o.db
+      .prepare(
+        "SELECT COALESCE(SUM(input_tokens),0) AS inputTokens, COALESCE(SUM(output_tokens),0) AS outputTokens, COALESCE(SUM(cost_usd),0) AS costUsd FROM usage WHERE agent = ? AND at >= ?"
+      )
+      .get(info.name, new Date().toISOString().slice(0, 10)) as AgentSummary['today']
+    return {
+      name: info.name,
+      role: info.role,
+      provider: info.provider,
+      model: info.model,
+      state: info.state === 'starting' ? 'idle' : info.state,
+      pid: info.pid,
+      task: info.task,
+      repo: task ? `${task.owner}/${task.name}` : null,
+      issue: task?.issue ?? null,
+      since: info.since,
+      lastHeartbeat: info.lastHeartbeat,
+      restarts: info.restarts,
+      today
+    }
+  }
+
+  return {
+    engine,
+    supervisor,
+    roles,
+    waits,
+    agents: () => supervisor.list().map(summary),
+    output: (agent, limit) => (outputs.get(agent) ?? []).slice(-limit),
+    async stop() {
+      clearInterval(timer)
+      if (idleKick) clearTimeout(idleKick)
+      await engine.idle()
+      await supervisor.stop()
+    }
+  }
+}
