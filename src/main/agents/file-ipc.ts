@@ -7,7 +7,7 @@
 // for the same path within 50 ms of the first, so every hint makes the owner
 // read the file and act on any task it has not seen, and a periodic scan hints
 // every file again to catch what the watcher missed.
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs'
+import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, writeSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import { basename, dirname, join, resolve, sep } from 'node:path'
 import { watch, type FSWatcher } from 'chokidar'
@@ -59,6 +59,35 @@ export function readIfExists(file: string): string | null {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null
     throw error
+  }
+}
+
+/**
+ * Reads at most `maxBytes` of a file (a misbehaving agent cannot make main
+ * read gigabytes), with its full size and a signature (inode, size, mtime)
+ * that changes with every rename into place; null when there is no file.
+ */
+export function readHead(file: string, maxBytes: number): { text: string; size: number; signature: string } | null {
+  let fd: number
+  try {
+    fd = openSync(file, 'r')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null
+    throw error
+  }
+  try {
+    const stat = fstatSync(fd, { bigint: true })
+    const size = Number(stat.size)
+    const buffer = Buffer.alloc(Math.min(size, maxBytes))
+    let read = 0
+    while (read < buffer.length) {
+      const n = readSync(fd, buffer, read, buffer.length - read, read)
+      if (n === 0) break
+      read += n
+    }
+    return { text: buffer.subarray(0, read).toString('utf8'), size, signature: `${stat.ino}:${stat.size}:${stat.mtimeNs}` }
+  } finally {
+    closeSync(fd)
   }
 }
 

@@ -6,10 +6,10 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { EventEmitter } from 'node:events'
 import type { Trigger } from '../../shared/protocol/trigger'
-import { parseResponse, type ParsedResponse } from '../../shared/protocol/response'
+import { formatResponse, parseResponse, type ParsedResponse } from '../../shared/protocol/response'
 import type { SupervisorMessage, RunnerMessage } from '../../../agents/runner'
 import { agentEnvironment } from './agent-env'
-import { checkedName, ensureIpcDirs, ipcPaths, readIfExists, watchFolder, writeAtomic, type FolderWatch } from './file-ipc'
+import { checkedName, ensureIpcDirs, ipcPaths, readHead, readIfExists, watchFolder, writeAtomic, type FolderWatch } from './file-ipc'
 
 export interface RoleSpec {
   name: string
@@ -56,6 +56,8 @@ export interface SupervisorEvents {
   lost: [{ agent: string; task: string; attempt: number; reason: string }]
   progress: [{ agent: string; task: string | null; line: string; at: string }]
   state: [AgentInfo]
+  /** A response for an attempt that is no longer current (lost, cancelled, answered): recorded, ignored. */
+  stale: [{ agent: string; task: string | null; attempt: number | null; raw: string; reason: string }]
 }
 
 export interface SupervisorOptions {
@@ -87,11 +89,14 @@ interface Instance {
 }
 
 const iso = () => new Date().toISOString()
+/** Room for the header lines the runner adds to a provider's capped output. */
+const RESPONSE_SLACK = 16 * 1024
 
 export class Supervisor extends EventEmitter<SupervisorEvents> {
   private readonly instances = new Map<string, Instance>()
   private readonly paths
   private readonly seen = new Set<string>()
+  private readonly signatures = new Map<string, string>()
   private responses: FolderWatch | null = null
   private watchdog: NodeJS.Timeout | null = null
   private stopped = false
@@ -244,13 +249,46 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   private readResponse(agent: string): void {
     const instance = this.instances.get(agent)
-    const raw = readIfExists(this.paths.response(agent))
-    if (!raw) return
-    const parsed = parseResponse(raw)
-    const attempt = attemptOf(parsed)
-    const task = parsed.task ?? 't_unknown'
+    // The runner caps what it writes; main still reads no more than the cap
+    // (plus room for the header lines the runner adds), whatever is there.
+    const cap = (instance?.spec.settings.maxOutputBytes ?? 1024 * 1024) + RESPONSE_SLACK
+    const file = readHead(this.paths.response(agent), cap + 1)
+    if (!file) return
+    // The periodic scan hints every file again: skip one already read.
+    if (this.signatures.get(agent) === file.signature) return
+    this.signatures.set(agent, file.signature)
+    const oversized = file.size > cap
+    let raw = oversized ? file.text.slice(0, 4096) : file.text
+    let parsed = parseResponse(raw)
+    // No TASK line at all: it can only be about what the agent is doing now.
+    const task = parsed.task ?? instance?.info.task ?? null
+    const attempt = attemptOf(parsed) ?? (parsed.task === null ? (instance?.info.attempt ?? null) : null)
+    if (task === null) {
+      this.emit('stale', { agent, task: null, attempt, raw, reason: 'a response with no TASK line while the agent had no task' })
+      return
+    }
+    if (oversized) {
+      raw = `${raw}\n…(${file.size - Buffer.byteLength(raw)} more bytes not read)`
+      parsed = {
+        ...parseResponse(
+          formatResponse({
+            task,
+            status: 'error',
+            statusText: `The response file is ${file.size} bytes, over the ${cap - RESPONSE_SLACK}-byte cap of ${instance?.spec.name ?? agent}`,
+            extra: attempt !== null ? [{ key: 'ATTEMPT', value: String(attempt) }] : []
+          })
+        ),
+        raw
+      }
+    } else if (parsed.task === null) {
+      parsed = { ...parsed, task }
+    }
     const key = `${agent}:${task}:${attempt}`
-    if (this.seen.has(key)) return
+    if (this.seen.has(key)) {
+      // Lost, cancelled or already answered: recorded, ignored (DESIGN.md §5).
+      this.emit('stale', { agent, task, attempt, raw, reason: 'that attempt was already answered, lost or cancelled' })
+      return
+    }
     this.seen.add(key)
     if (instance && instance.info.task === task && instance.info.attempt === attempt) {
       instance.info.task = null
@@ -260,7 +298,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       if (instance.info.state === 'working' || instance.info.state === 'stalled') instance.info.state = 'idle'
       this.emit('state', { ...instance.info })
     }
-    // Every response is reported; the engine ignores one that is not current.
+    // Every new response is reported; the engine ignores one that is not current.
     this.emit('response', { agent, task, attempt: attempt ?? 0, parsed, raw })
   }
 
