@@ -1,22 +1,30 @@
 // The composition root: builds Baton's services from its options. Both entries
-// (desktop: index.ts, headless: serve.ts) call createCore and serve its API.
-// Nothing here imports electron.
-import { statSync } from 'node:fs'
-import type { AppStatus } from '../shared/api'
+// (desktop: index.ts, headless: cli.ts → serve.ts) call createCore and serve
+// its API. Nothing here imports electron.
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { ApiOutput, AppStatus } from '../shared/api'
+import { AppError } from '../shared/errors'
 import { dispatch, type Handlers } from './api/dispatch'
+import { storeHandlers } from './api/store-handlers'
 import { paths, prepareDataDir } from './data-dir'
 import { EventHub } from './events'
+import { GitHubService } from './github/service'
 import { acquireLock, type InstanceLock } from './instance-lock'
 import { createLogger, type Logger } from './log'
-import { storeHandlers } from './api/store-handlers'
 import { defaultPipeline } from './pipeline/definition'
-import { AppError } from '../shared/errors'
-import type { ApiMethod } from '../shared/api'
+import { startRuntime, type Runtime, type RuntimeOptions } from './runtime'
+import { startSandbox, type Sandbox } from './sandbox'
+import { createTokenStore, type Cipher } from './secrets/token-store'
 import { audit } from './store/audit'
 import { migrations } from './store/migrations/index'
 import { openDatabase, schemaVersion, type Db } from './store/open'
 import { readSettings, writeSettings } from './store/settings'
+import type { GateTiming } from './github/octokit'
 import { VERSION } from './version'
+
+const here = dirname(fileURLToPath(import.meta.url))
 
 export interface CoreOptions {
   dataDir: string
@@ -25,6 +33,18 @@ export interface CoreOptions {
   /** better_sqlite3.node for the running runtime (the desktop app passes Electron's build). */
   nativeBinding?: string
   log?: Logger
+  /** Electron's safeStorage on the desktop; headless keeps a 0600 file. */
+  cipher?: Cipher
+  /** Role folders (default: agents/ beside the app). */
+  agentsDir?: string
+  /** How agent processes start (default: the built runner, or tsx on the source). */
+  runner?: RuntimeOptions['runner']
+  /** Agents start with the core (default: when a repository is connected). */
+  startAgents?: boolean
+  /** Tests and the sandbox shorten GitHub's pacing. */
+  githubTiming?: Partial<GateTiming>
+  agentTiming?: RuntimeOptions['timing']
+  env?: NodeJS.ProcessEnv
 }
 
 export interface Core {
@@ -34,8 +54,23 @@ export interface Core {
   readonly lock: InstanceLock
   readonly log: Logger
   readonly handlers: Handlers
+  readonly github: GitHubService
+  runtime(): Runtime | null
+  sandbox(): Sandbox | null
   call(method: unknown, input: unknown): ReturnType<typeof dispatch>
   close(): Promise<void>
+}
+
+/** The agent runner: built beside this bundle, or the TypeScript source through tsx. */
+export function defaultRunner(): RuntimeOptions['runner'] {
+  const built = join(here, 'runner.js')
+  if (existsSync(built)) return { execPath: process.execPath, args: [built] }
+  return { execPath: process.execPath, args: ['--import', 'tsx', join(here, '..', '..', 'agents', 'runner.ts')] }
+}
+
+export function defaultAgentsDir(): string {
+  for (const candidate of [join(here, '..', '..', 'agents'), join(process.cwd(), 'agents')]) if (existsSync(candidate)) return candidate
+  return join(here, '..', '..', 'agents')
 }
 
 export async function createCore(options: CoreOptions): Promise<Core> {
@@ -54,6 +89,72 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   const startedAt = new Date()
   audit(db, { kind: 'app.start', message: `Baton ${VERSION} started (${options.mode}${options.sandbox ? ', sandbox' : ''})` })
 
+  let sandbox: Sandbox | null = null
+  if (options.sandbox) {
+    try {
+      sandbox = await startSandbox(dataDir, { port: sandboxPort(dataDir) }).catch(() => startSandbox(dataDir, { port: 0 }))
+      writeFileSync(join(dataDir, 'sandbox-forge', 'port'), String(new URL(sandbox.forge.url).port))
+    } catch (error) {
+      db.close()
+      lock.release()
+      throw new AppError('unavailable', `The sandbox could not start its local GitHub: ${(error as Error).message}`)
+    }
+  }
+
+  const waits = new Map<string, string>()
+  let runtime: Runtime | null = null
+  const tokens = createTokenStore({ dataDir, env: options.env, cipher: options.cipher })
+  const github = new GitHubService({
+    db,
+    tokens,
+    log,
+    events,
+    defaultApiUrl: sandbox?.forge.apiUrl,
+    clientId: (options.env ?? process.env).BATON_GITHUB_CLIENT_ID,
+    pollMs: () => readSettings(db).pollIntervalSec * 1000,
+    timing: options.githubTiming ?? (sandbox ? { writeGapMs: 0 } : undefined),
+    onSynced: () => {
+      // GitHub is the truth: follow a person's changes, then schedule.
+      void runtime?.engine.reconcile().catch(() => undefined)
+    }
+  })
+
+  const ensureRuntime = (): Runtime => {
+    if (runtime) return runtime
+    runtime = startRuntime({
+      db,
+      dataDir,
+      events,
+      log,
+      github,
+      settings: () => readSettings(db),
+      agentsDir: options.agentsDir ?? defaultAgentsDir(),
+      runner: options.runner ?? defaultRunner(),
+      env: options.env,
+      waits,
+      timing: options.agentTiming
+    })
+    return runtime
+  }
+
+  if (sandbox) {
+    // The sandbox signs in as its maintainer and connects its sample repository.
+    await github.signInWithToken(sandbox.token, 'sandbox', sandbox.forge.apiUrl)
+    const [owner, name] = sandbox.repo.split('/') as [string, string]
+    const known = db.prepare('SELECT id FROM repos WHERE owner = ? AND name = ?').get(owner, name) as { id: number } | undefined
+    const host = new URL(sandbox.forge.url).host
+    if (known) {
+      // The forge may have come back on another port.
+      db.prepare('UPDATE repos SET api_url = ?, host = ?, key = ? WHERE id = ?').run(sandbox.forge.apiUrl, host, `${host}/${owner}/${name}`.toLowerCase(), known.id)
+    } else {
+      await github.connect(sandbox.repo)
+      // The sandbox's seeded issues predate the connection: it adopts them all.
+      db.prepare('UPDATE repos SET connected_at = ? WHERE owner = ? AND name = ?').run('1970-01-01T00:00:00Z', owner, name)
+    }
+  }
+  if (options.startAgents ?? (db.prepare('SELECT COUNT(*) AS n FROM repos').get() as { n: number }).n > 0) ensureRuntime()
+  if (github.status().signedIn) github.startSync()
+
   const status = (): AppStatus => {
     const dbPath = paths.database(dataDir)
     let sizeBytes = 0
@@ -65,7 +166,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     return {
       version: VERSION,
       mode: options.mode,
-      sandbox: options.sandbox ?? false,
+      sandbox: Boolean(sandbox),
       dataDir,
       database: {
         path: dbPath,
@@ -82,38 +183,85 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     }
   }
 
-  const waits = new Map<string, string>()
-  const notYet = (method: ApiMethod) => () => {
-    throw new AppError('unavailable', `${method} is not available in this build yet.`)
+  const engine = () => {
+    const r = ensureRuntime()
+    return r.engine
   }
+  const repoIdOfRequest = (id: number): void => {
+    if (!db.prepare('SELECT 1 FROM requests WHERE id = ?').get(id)) throw new AppError('not_found', `No inbox item ${id}.`)
+  }
+
   const handlers: Handlers = {
     ...storeHandlers(db, { pipeline: () => defaultPipeline, waits }),
     'app.status': () => status(),
-    'agents.list': () => [],
-    'agents.control': notYet('agents.control'),
-    'agents.output': () => [],
-    'issues.create': notYet('issues.create'),
-    'drafts.retry': notYet('drafts.retry'),
-    'drafts.discard': notYet('drafts.discard'),
-    'prs.detail': notYet('prs.detail'),
-    'prs.merge': notYet('prs.merge'),
-    'prs.requestChanges': notYet('prs.requestChanges'),
-    'inbox.answer': notYet('inbox.answer'),
-    'auth.status': notYet('auth.status'),
-    'auth.signInToken': notYet('auth.signInToken'),
-    'auth.deviceStart': notYet('auth.deviceStart'),
-    'auth.deviceWait': notYet('auth.deviceWait'),
-    'auth.useGhToken': notYet('auth.useGhToken'),
-    'auth.signOut': notYet('auth.signOut'),
-    'repos.connect': notYet('repos.connect'),
-    'repos.disconnect': notYet('repos.disconnect'),
-    'repos.syncNow': notYet('repos.syncNow'),
     'settings.get': () => readSettings(db),
     'settings.update': (patch) => {
       const next = writeSettings(db, patch)
       audit(db, { kind: 'settings.update', message: `Settings changed: ${Object.keys(patch).join(', ')}` })
       events.changed('settings', 'events')
       return next
+    },
+    'agents.list': () => runtime?.agents() ?? [],
+    'agents.output': ({ name, limit }) => runtime?.output(name, limit) ?? [],
+    'agents.control': ({ name, action }) => {
+      const r = runtime
+      if (!r) throw new AppError('unavailable', 'No agents are running: connect a repository first.')
+      try {
+        if (action === 'pause') r.supervisor.pause(name)
+        else if (action === 'resume') r.supervisor.resume(name)
+        else r.supervisor.restart(name)
+      } catch (error) {
+        throw new AppError('not_found', (error as Error).message)
+      }
+      audit(db, { kind: `agent.${action}`, subject: name, message: `A person chose ${action} for ${name}` })
+      return r.agents().find((a) => a.name === name) as ApiOutput<'agents.control'>
+    },
+    'auth.status': () => github.status(),
+    'auth.signInToken': async ({ token }) => {
+      const result = await github.signInWithToken(token)
+      github.startSync()
+      return result
+    },
+    'auth.deviceStart': () => github.deviceStart(),
+    'auth.deviceWait': async () => {
+      const result = await github.deviceWait()
+      github.startSync()
+      return result
+    },
+    'auth.useGhToken': async () => {
+      const result = await github.useGhToken()
+      github.startSync()
+      return result
+    },
+    'auth.signOut': () => github.signOut(),
+    'repos.connect': async ({ remote }) => {
+      const summary = await github.connect(remote)
+      ensureRuntime()
+      void runtime?.engine.tick().catch(() => undefined)
+      return summary
+    },
+    'repos.disconnect': ({ id }) => github.disconnect(id),
+    'repos.syncNow': ({ id }) => github.syncNow(id),
+    'issues.create': async (input) => {
+      const result = await github.createIssue(input)
+      void runtime?.engine.tick().catch(() => undefined)
+      return result
+    },
+    'drafts.retry': ({ id }) => github.retryDraft(id),
+    'drafts.discard': ({ id }) => github.discardDraft(id),
+    'prs.detail': ({ repoId, number }) => github.prDetail(repoId, number),
+    'prs.merge': async ({ repoId, number, method }) => {
+      const { sha } = await engine().merge(repoId, number, method ?? 'merge')
+      return { merged: true as const, sha }
+    },
+    'prs.requestChanges': async ({ repoId, number, body, comments }) => {
+      await engine().requestChanges(repoId, number, body, comments)
+      return { sent: true as const }
+    },
+    'inbox.answer': async ({ id, answer }) => {
+      repoIdOfRequest(id)
+      await engine().answer(id, answer)
+      return { answered: true as const }
     }
   }
 
@@ -125,13 +273,29 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     lock,
     log,
     handlers,
+    github,
+    runtime: () => runtime,
+    sandbox: () => sandbox,
     call: (method, input) => dispatch(handlers, method, input, log),
     async close() {
       if (closed) return
       closed = true
+      github.stop()
+      await runtime?.stop()
+      await sandbox?.close()
       audit(db, { kind: 'app.stop', message: 'Baton stopped' })
       db.close()
       lock.release()
     }
+  }
+}
+
+/** The sandbox's forge keeps its port across restarts, so links and clones stay valid. */
+function sandboxPort(dataDir: string): number {
+  try {
+    const port = Number(readFileSync(join(dataDir, 'sandbox-forge', 'port'), 'utf8'))
+    return Number.isInteger(port) && port > 0 ? port : 0
+  } catch {
+    return 0
   }
 }

@@ -116,6 +116,7 @@ export class PipelineEngine {
     this.o.waits.clear()
     for (const { id: repoId } of repos) {
       const pipeline = this.o.pipeline(repoId)
+      await this.adopt(repoId, pipeline)
       const rows = db.prepare("SELECT * FROM issues WHERE repo_id = ? AND is_pull = 0 AND state = 'open'").all(repoId) as IssueRow[]
       const issues: ScheduleIssue[] = rows.map((row) => {
         const labels = JSON.parse(row.labels) as string[]
@@ -157,6 +158,26 @@ export class PipelineEngine {
       }
     }
     this.o.events.changed('tasks', 'issues', 'agents')
+  }
+
+  /**
+   * Issues opened on GitHub after the repository was connected, with no stage
+   * label yet, enter the pipeline at its entry stage. Older issues are left
+   * alone: a person brings them in by adding the label.
+   */
+  private async adopt(repoId: number, pipeline: Pipeline): Promise<void> {
+    const { db } = this.o
+    const repo = db.prepare('SELECT connected_at FROM repos WHERE id = ?').get(repoId) as { connected_at: string }
+    const rows = db
+      .prepare("SELECT number, labels, created_at FROM issues WHERE repo_id = ? AND is_pull = 0 AND state = 'open' AND created_at >= ?")
+      .all(repoId, repo.connected_at) as Array<{ number: number; labels: string; created_at: string }>
+    for (const row of rows) {
+      const labels = JSON.parse(row.labels) as string[]
+      if (stageOf(pipeline, labels)) continue
+      const after = await this.o.github.setLabels(this.repo(repoId), row.number, [pipeline.entry], [])
+      db.prepare('UPDATE issues SET labels = ? WHERE repo_id = ? AND number = ?').run(JSON.stringify(after), repoId, row.number)
+      audit(db, { kind: 'stage.move', repoId, issue: row.number, message: `— → ${pipeline.entry} (new issue)` })
+    }
   }
 
   private async dispatch(task: TaskRow, agent: string): Promise<void> {
@@ -353,8 +374,10 @@ export class PipelineEngine {
         const from = effect.remove.find((l) => pipeline.stages.some((s) => s.label === l))
         if (to && from) {
           audit(db, { kind: 'stage.move', repoId: repo.id, issue: task.issue, taskId: task.id, subject: result.agent, message: `${from} → ${to}`, data: { from, to } })
-          const toStage = pipeline.stages.find((s) => s.label === to)
-          if (toStage?.owner === 'engineer' && baseRole(task.role) !== 'engineer') {
+          const toIndex = pipeline.stages.findIndex((s) => s.label === to)
+          const toStage = pipeline.stages[toIndex]
+          // A loop is a move back to the Engineer, not the Architect's hand-over.
+          if (toStage?.owner === 'engineer' && toIndex < pipeline.stages.findIndex((s) => s.label === from)) {
             audit(db, { kind: 'stage.loop', repoId: repo.id, issue: task.issue, taskId: task.id, message: `#${task.issue} back to the Engineer` })
           }
         }

@@ -86,7 +86,8 @@ export function schedule(input: ScheduleInput): Schedule {
   const laneTaken = new Set<number>()
   for (const issue of input.issues) {
     const stage = stageOf(input.pipeline, issue.labels)
-    if (stage && lane.has(stage.label)) laneTaken.add(issue.repoId)
+    // An issue in the lane, or one whose claim is under way at the gate.
+    if (stage && (lane.has(stage.label) || (stage.label === gate && input.busy.has(key(issue.repoId, issue.number))))) laneTaken.add(issue.repoId)
   }
 
   const ordered = [...input.issues].sort(

@@ -75,6 +75,10 @@ describe('scheduler', () => {
     expect(s.waiting).toEqual([{ repoId: 1, issue: 2, reason: 'waits for the open agent pull request to be merged (one at a time)' }])
     const two = schedule(base([issue(1, ['ready-for-dev']), issue(2, ['ready-for-dev'])]))
     expect(two.start.map((d) => d.issue)).toEqual([1])
+    // A claim under way at the gate holds the lane too.
+    const claiming = schedule(base([issue(1, ['ready-for-dev']), issue(2, ['ready-for-dev'])], { busy: new Set(['1#1']) }))
+    expect(claiming.start).toEqual([])
+    expect(claiming.waiting[0]?.reason).toMatch(/one at a time/)
     const parallel = schedule(base([issue(1, ['ready-for-dev']), issue(2, ['ready-for-dev'])], { parallelPrs: true }))
     expect(parallel.start.map((d) => d.agent)).toEqual(['engineer', 'engineer-2'])
   })

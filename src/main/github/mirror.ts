@@ -1,0 +1,203 @@
+// Sync: GitHub mirrored into SQLite with conditional requests (DESIGN.md §3).
+// Each list is fetched with If-None-Match on its first page; a 304 (which
+// Octokit raises as an error with status 304) is a cache hit that costs no
+// rate limit, so an idle repository is free to poll. Cursors (`since`) keep
+// the changed part small. Writes to SQLite happen after every await, in one
+// transaction per list.
+import type { Db } from '../store/open'
+import type { GitHub } from './octokit'
+
+interface Page<T> {
+  data: T[]
+  etag: string | null
+  notModified: boolean
+}
+
+export interface SyncResult {
+  /** Issue numbers (and PR numbers) whose row changed. */
+  changed: number[]
+  requests: number
+  notModified: number
+}
+
+type Row = Record<string, unknown>
+
+async function listAll<T>(
+  octokit: GitHub,
+  route: string,
+  params: Record<string, unknown>,
+  etag: string | null,
+  counter: { requests: number; notModified: number }
+): Promise<Page<T>> {
+  let response
+  try {
+    counter.requests++
+    response = await octokit.request(route, { ...params, per_page: 100, headers: etag ? { 'if-none-match': etag } : {} })
+  } catch (error) {
+    if ((error as { status?: number }).status === 304) {
+      counter.notModified++
+      return { data: [], etag, notModified: true }
+    }
+    throw error
+  }
+  const data = [...(response.data as T[])]
+  const firstEtag = (response.headers.etag as string | undefined) ?? null
+  let link = response.headers.link as string | undefined
+  for (let guard = 0; guard < 1000; guard++) {
+    const next = link && /<([^>]+)>;\s*rel="next"/.exec(link)?.[1]
+    if (!next) break
+    counter.requests++
+    const page = await octokit.request({ method: 'GET', url: next } as never)
+    data.push(...((page as { data: T[] }).data ?? []))
+    link = (page as { headers: { link?: string } }).headers.link
+  }
+  return { data, etag: firstEtag, notModified: false }
+}
+
+const CLOSES = /\b(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?)\s+#(\d+)/i
+
+function state(db: Db, repoId: number, key: string): { etag: string | null; cursor: string | null } {
+  const row = db.prepare('SELECT etag, cursor FROM sync_state WHERE repo_id = ? AND key = ?').get(repoId, key) as { etag: string | null; cursor: string | null } | undefined
+  return row ?? { etag: null, cursor: null }
+}
+
+function saveState(db: Db, repoId: number, key: string, etag: string | null, cursor: string | null): void {
+  db.prepare(
+    'INSERT INTO sync_state (repo_id, key, etag, cursor) VALUES (?, ?, ?, ?) ON CONFLICT(repo_id, key) DO UPDATE SET etag = excluded.etag, cursor = excluded.cursor'
+  ).run(repoId, key, etag, cursor)
+}
+
+export function upsertIssue(db: Db, repoId: number, issue: Row): boolean {
+  const labels = JSON.stringify(((issue.labels as Array<string | { name?: string }>) ?? []).map((l) => (typeof l === 'string' ? l : (l.name ?? ''))))
+  const user = issue.user as { login?: string } | null
+  const values = {
+    title: String(issue.title ?? ''),
+    body: String(issue.body ?? ''),
+    state: String(issue.state),
+    author: user?.login ?? 'ghost',
+    assoc: String(issue.author_association ?? 'NONE'),
+    labels,
+    isPull: issue.pull_request ? 1 : 0,
+    created: String(issue.created_at),
+    updated: String(issue.updated_at),
+    closed: (issue.closed_at as string | null) ?? null
+  }
+  const before = db.prepare('SELECT title, body, state, labels, updated_at FROM issues WHERE repo_id = ? AND number = ?').get(repoId, issue.number) as
+    | { title: string; body: string; state: string; labels: string; updated_at: string }
+    | undefined
+  if (before && before.updated_at === values.updated && before.labels === values.labels && before.state === values.state && before.title === values.title && before.body === values.body) return false
+  // An answer older than what Baton wrote itself meanwhile (a poll in flight during a label change) is stale.
+  if (before && values.updated < before.updated_at) return false
+  db.prepare(
+    `INSERT INTO issues (repo_id, number, title, body, state, author, author_association, labels, is_pull, created_at, updated_at, closed_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT(repo_id, number) DO UPDATE SET title = excluded.title, body = excluded.body, state = excluded.state,
+       author_association = excluded.author_association, labels = excluded.labels, is_pull = excluded.is_pull,
+       updated_at = excluded.updated_at, closed_at = excluded.closed_at`
+  ).run(repoId, issue.number, values.title, values.body, values.state, values.author, values.assoc, values.labels, values.isPull, values.created, values.updated, values.closed)
+  return true
+}
+
+export function upsertComment(db: Db, repoId: number, comment: Row, issue: number): boolean {
+  const user = comment.user as { login?: string } | null
+  const result = db
+    .prepare(
+      `INSERT INTO comments (repo_id, id, issue, author, body, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(repo_id, id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at
+       WHERE comments.updated_at != excluded.updated_at OR comments.body != excluded.body`
+    )
+    .run(repoId, comment.id, issue, user?.login ?? 'ghost', String(comment.body ?? ''), String(comment.created_at), String(comment.updated_at))
+  return result.changes > 0
+}
+
+export function upsertPull(db: Db, repoId: number, pull: Row): boolean {
+  const head = pull.head as { ref?: string; sha?: string }
+  const base = pull.base as { ref?: string }
+  const user = pull.user as { login?: string } | null
+  const closes = CLOSES.exec(`${pull.title ?? ''}\n${pull.body ?? ''}`)
+  const result = db
+    .prepare(
+      `INSERT INTO pulls (repo_id, number, issue, title, body, state, merged, head, base, head_sha, author, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(repo_id, number) DO UPDATE SET issue = excluded.issue, title = excluded.title, body = excluded.body, state = excluded.state,
+         merged = excluded.merged, head_sha = excluded.head_sha, updated_at = excluded.updated_at
+       WHERE pulls.updated_at != excluded.updated_at OR pulls.state != excluded.state OR pulls.merged != excluded.merged`
+    )
+    .run(
+      repoId,
+      pull.number,
+      closes ? Number(closes[1]) : null,
+      String(pull.title ?? ''),
+      String(pull.body ?? ''),
+      String(pull.state),
+      pull.merged_at || pull.merged ? 1 : 0,
+      head?.ref ?? '',
+      base?.ref ?? '',
+      head?.sha ?? null,
+      user?.login ?? 'ghost',
+      String(pull.created_at),
+      String(pull.updated_at)
+    )
+  return result.changes > 0
+}
+
+/** One pass over a repository: issues, comments, pulls, labels. */
+export async function syncRepository(db: Db, octokit: GitHub, repo: { id: number; owner: string; name: string }): Promise<SyncResult> {
+  const counter = { requests: 0, notModified: 0 }
+  const changed = new Set<number>()
+  const base = { owner: repo.owner, repo: repo.name }
+
+  const issuesState = state(db, repo.id, 'issues')
+  const issues = await listAll<Row>(
+    octokit,
+    'GET /repos/{owner}/{repo}/issues',
+    { ...base, state: 'all', sort: 'updated', direction: 'asc', ...(issuesState.cursor ? { since: issuesState.cursor } : {}) },
+    issuesState.etag,
+    counter
+  )
+  const commentsState = state(db, repo.id, 'comments')
+  const comments = await listAll<Row>(
+    octokit,
+    'GET /repos/{owner}/{repo}/issues/comments',
+    { ...base, sort: 'updated', direction: 'asc', ...(commentsState.cursor ? { since: commentsState.cursor } : {}) },
+    commentsState.etag,
+    counter
+  )
+  const pullsState = state(db, repo.id, 'pulls')
+  const pulls = await listAll<Row>(octokit, 'GET /repos/{owner}/{repo}/pulls', { ...base, state: 'all', sort: 'updated', direction: 'desc' }, pullsState.etag, counter)
+  const labelsState = state(db, repo.id, 'labels')
+  const labels = await listAll<Row>(octokit, 'GET /repos/{owner}/{repo}/labels', base, labelsState.etag, counter)
+
+  // Everything fetched: now one transaction, no await inside.
+  db.transaction(() => {
+    if (!issues.notModified) {
+      let cursor = issuesState.cursor
+      for (const issue of issues.data) {
+        if (upsertIssue(db, repo.id, issue)) changed.add(issue.number as number)
+        if (!cursor || String(issue.updated_at) > cursor) cursor = String(issue.updated_at)
+      }
+      saveState(db, repo.id, 'issues', issues.etag, cursor)
+    }
+    if (!comments.notModified) {
+      let cursor = commentsState.cursor
+      for (const comment of comments.data) {
+        const issue = Number(/\/issues\/(\d+)$/.exec(String(comment.issue_url ?? ''))?.[1] ?? 0)
+        if (issue && upsertComment(db, repo.id, comment, issue)) changed.add(issue)
+        if (!cursor || String(comment.updated_at) > cursor) cursor = String(comment.updated_at)
+      }
+      saveState(db, repo.id, 'comments', comments.etag, cursor)
+    }
+    if (!pulls.notModified) {
+      for (const pull of pulls.data) if (upsertPull(db, repo.id, pull)) changed.add(pull.number as number)
+      saveState(db, repo.id, 'pulls', pulls.etag, null)
+    }
+    if (!labels.notModified) {
+      db.prepare('DELETE FROM labels WHERE repo_id = ?').run(repo.id)
+      const insert = db.prepare('INSERT OR REPLACE INTO labels (repo_id, name, color, description) VALUES (?, ?, ?, ?)')
+      for (const label of labels.data) insert.run(repo.id, String(label.name), String(label.color ?? ''), (label.description as string | null) ?? null)
+      saveState(db, repo.id, 'labels', labels.etag, null)
+    }
+    db.prepare('UPDATE repos SET last_sync_at = ?, sync_error = NULL WHERE id = ?').run(new Date().toISOString(), repo.id)
+  })()
+  return { changed: [...changed], requests: counter.requests, notModified: counter.notModified }
+}

@@ -1,0 +1,182 @@
+// One Octokit per connection: @octokit/rest with the retry plugin for 5xx and
+// network errors, and Baton's gate for rate limits.
+//
+// Who owns a 429 (DESIGN.md §3): the gate, always. GitHub answers a spent or
+// secondary limit with 403 or 429 and `retry-after`, or `x-ratelimit-remaining:
+// 0` and a reset time. The throttling plugin retries the one request that hit
+// the limit but lets every other request through meanwhile, and ignores a bare
+// 429 with Retry-After; so the gate closes for everyone until the window
+// passes (retry-after, else the reset time when nothing is left, else at
+// least 60 s), then retries. It also sends mutations one at a time, about a
+// second apart. The retry plugin is told never to retry 403/429.
+import { Octokit } from '@octokit/rest'
+import { retry } from '@octokit/plugin-retry'
+import { AppError } from '../../shared/errors'
+import type { Logger } from '../log'
+
+const BatonOctokit = Octokit.plugin(retry)
+export type GitHub = InstanceType<typeof BatonOctokit>
+
+export interface RateState {
+  limit: number | null
+  remaining: number | null
+  resetAt: string | null
+  /** Until when no request is sent (a Retry-After window), or null. */
+  blockedUntil: string | null
+  offline: boolean
+}
+
+export interface GateTiming {
+  /** Gap between mutations (GitHub asks for about 1 s). */
+  writeGapMs: number
+  /** The least wait on a limit without retry-after or reset (GitHub says at least 60 s). */
+  minLimitWaitMs: number
+  /** Retries of one request through limit windows before giving up. */
+  maxLimitRetries: number
+  sleep: (ms: number) => Promise<void>
+  now: () => number
+}
+
+export const DEFAULT_TIMING: GateTiming = {
+  writeGapMs: 1000,
+  minLimitWaitMs: 60_000,
+  maxLimitRetries: 3,
+  sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+  now: () => Date.now()
+}
+
+export interface OctokitOptions {
+  baseUrl: string
+  token: string
+  log?: Logger
+  timing?: Partial<GateTiming>
+  onState?: (state: RateState) => void
+}
+
+const MUTATIONS = new Set(['POST', 'PATCH', 'PUT', 'DELETE'])
+
+export function createOctokit(options: OctokitOptions): { octokit: GitHub; state: () => RateState } {
+  const timing = { ...DEFAULT_TIMING, ...options.timing }
+  const state: RateState = { limit: null, remaining: null, resetAt: null, blockedUntil: null, offline: false }
+  let blockedUntil = 0
+  let writeChain: Promise<unknown> = Promise.resolve()
+  let lastWrite = 0
+  const changed = () => options.onState?.({ ...state })
+
+  const octokit = new BatonOctokit({
+    baseUrl: options.baseUrl.replace(/\/$/, ''),
+    auth: options.token,
+    userAgent: 'Baton',
+    request: { retries: 2, retryAfter: 1 },
+    retry: { doNotRetry: [304, 400, 401, 403, 404, 405, 409, 410, 422, 429, 451] },
+    log: {
+      debug: () => undefined,
+      info: () => undefined,
+      warn: (m: string) => options.log?.debug(`octokit: ${m}`),
+      error: (m: string) => options.log?.debug(`octokit: ${m}`)
+    }
+  })
+
+  const observe = (headers: Record<string, unknown> | undefined) => {
+    if (!headers) return
+    const limit = Number(headers['x-ratelimit-limit'])
+    const remaining = Number(headers['x-ratelimit-remaining'])
+    const reset = Number(headers['x-ratelimit-reset'])
+    if (Number.isFinite(limit)) state.limit = limit
+    if (Number.isFinite(remaining)) state.remaining = remaining
+    if (Number.isFinite(reset) && reset > 0) state.resetAt = new Date(reset * 1000).toISOString()
+  }
+
+  /** How long to wait after this error, or null when it is not a rate limit. */
+  const limitWait = (error: { status?: number; message?: string; response?: { headers?: Record<string, unknown> } }): number | null => {
+    if (error.status !== 403 && error.status !== 429) return null
+    const headers = error.response?.headers ?? {}
+    const retryAfter = Number(headers['retry-after'])
+    if (Number.isFinite(retryAfter) && retryAfter >= 0) return retryAfter * 1000
+    if (headers['x-ratelimit-remaining'] === '0') {
+      const reset = Number(headers['x-ratelimit-reset']) * 1000
+      return Math.max(reset - timing.now() + 1000, timing.minLimitWaitMs > 0 ? 1000 : 0)
+    }
+    if (error.status === 429 || /secondary rate limit/i.test(error.message ?? '')) return timing.minLimitWaitMs
+    return null // a plain 403: permission, not a limit
+  }
+
+  octokit.hook.wrap('request', async (request, requestOptions) => {
+    const mutation = MUTATIONS.has(String(requestOptions.method))
+    const send = async () => {
+      for (let attempt = 0; ; attempt++) {
+        const wait = blockedUntil - timing.now()
+        if (wait > 0) await timing.sleep(wait)
+        try {
+          const response = await request(requestOptions)
+          observe(response.headers as Record<string, unknown>)
+          if (state.offline) {
+            state.offline = false
+          }
+          changed()
+          return response
+        } catch (error) {
+          const e = error as { status?: number; message?: string; response?: { headers?: Record<string, unknown> } }
+          observe(e.response?.headers)
+          if (!e.response) {
+            // No answer at all: the network (Octokit reports it as a 500 without a response).
+            state.offline = true
+            changed()
+          } else if (state.offline) {
+            state.offline = false
+            changed()
+          }
+          const waitMs = limitWait(e)
+          if (waitMs === null || attempt >= timing.maxLimitRetries) throw error
+          blockedUntil = Math.max(blockedUntil, timing.now() + waitMs)
+          state.blockedUntil = new Date(blockedUntil).toISOString()
+          options.log?.info(`GitHub rate limit (${e.status}): waiting ${Math.ceil(waitMs / 1000)} s before any request`)
+          changed()
+        }
+      }
+    }
+    if (!mutation) return send()
+    // Mutations one at a time, about a second apart (GitHub's secondary limits).
+    const run = writeChain.then(async () => {
+      const gap = lastWrite + timing.writeGapMs - timing.now()
+      if (gap > 0) await timing.sleep(gap)
+      try {
+        return await send()
+      } finally {
+        lastWrite = timing.now()
+      }
+    })
+    writeChain = run.catch(() => undefined)
+    return run
+  })
+
+  return { octokit, state: () => ({ ...state, blockedUntil: blockedUntil > timing.now() ? new Date(blockedUntil).toISOString() : null }) }
+}
+
+/** GitHub's errors as messages for a person. */
+export function describeGitHubError(error: unknown, what: string): AppError {
+  if (error instanceof AppError) return error
+  const e = error as { status?: number; message?: string; response?: { headers?: Record<string, string>; data?: { message?: string } } }
+  const message = e.response?.data?.message ?? e.message ?? String(error)
+  switch (e.response ? e.status : undefined) {
+    case undefined:
+      return new AppError('offline', `GitHub could not be reached (${what}): ${message}. Baton keeps trying by itself.`)
+    case 401:
+      return new AppError('unauthorized', 'GitHub rejected the token (401 Bad credentials). Sign in again with a valid token.')
+    case 403: {
+      const h = e.response?.headers ?? {}
+      if (h['x-ratelimit-remaining'] === '0' || /rate limit/i.test(message)) {
+        const reset = Number(h['x-ratelimit-reset'])
+        const resetAt = reset ? new Date(reset * 1000).toISOString() : null
+        return new AppError('rate_limited', `GitHub's rate limit is spent${resetAt ? `; it resets at ${resetAt.slice(11, 16)} UTC` : ''}.`, { resetAt })
+      }
+      return new AppError('forbidden', `GitHub refused ${what}: ${message}`)
+    }
+    case 404:
+      return new AppError('not_found', `${what}: not found on GitHub, or the token cannot see it.`)
+    case 429:
+      return new AppError('rate_limited', `GitHub asked Baton to slow down (${what}). It retries by itself.`)
+    default:
+      return new AppError((e.status ?? 500) >= 500 ? 'unavailable' : 'bad_request', `GitHub answered ${e.status} to ${what}: ${message}`)
+  }
+}

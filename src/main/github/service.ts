@@ -1,0 +1,454 @@
+// The GitHub side of Baton: signing in, connecting repositories, creating
+// issues (kept as drafts when GitHub cannot take them), the sync loop, and the
+// idempotent writes the pipeline asks for.
+import { execFile } from 'node:child_process'
+import { createOAuthDeviceAuth } from '@octokit/auth-oauth-device'
+import { request as octokitRequest } from '@octokit/request'
+import type { AuthStatus, DeviceFlow, Draft, PrDetail, RepoSummary } from '../../shared/api'
+import { AppError } from '../../shared/errors'
+import type { EventHub } from '../events'
+import { registerSecret, type Logger } from '../log'
+import type { GitHubPort, RepoRef } from '../pipeline/ports'
+import type { GitHubLink } from '../runtime'
+import type { TokenStore, StoredToken } from '../secrets/token-store'
+import { audit } from '../store/audit'
+import type { Db } from '../store/open'
+import { listDrafts, listRepos } from '../store/queries'
+import { webBase } from '../store/web-url'
+import { bootstrapLabels } from './label-bootstrap'
+import { syncRepository, upsertComment, upsertIssue, upsertPull } from './mirror'
+import { createOctokit, describeGitHubError, type GateTiming, type GitHub, type RateState } from './octokit'
+import { apiUrlFor, hostOfApi, parseRemote } from './remote'
+
+export interface GitHubServiceOptions {
+  db: Db
+  tokens: TokenStore
+  log: Logger
+  events: EventHub
+  /** Where sign-in goes when the person does not say: github.com, or the sandbox's forge. */
+  defaultApiUrl?: string
+  /** OAuth app for the device flow (github.com needs a registered one). */
+  clientId?: string
+  pollMs: () => number
+  timing?: Partial<GateTiming>
+  /** After a sync pass that changed something. */
+  onSynced?: (repoId: number, changed: number[]) => void
+  mergeMethod?: () => 'merge' | 'squash' | 'rebase'
+}
+
+interface RepoRow {
+  id: number
+  owner: string
+  name: string
+  api_url: string
+  default_branch: string
+}
+
+export class GitHubService implements GitHubLink {
+  private client: { octokit: GitHub; state: () => RateState; apiUrl: string } | null = null
+  private signedIn: StoredToken | null = null
+  private scopes: string[] = []
+  private timer: NodeJS.Timeout | null = null
+  private syncing = false
+  private stopped = false
+  private device: { promise: Promise<string>; flow: DeviceFlow; apiUrl: string } | null = null
+
+  constructor(private readonly o: GitHubServiceOptions) {
+    const stored = o.tokens.get()
+    if (stored) this.use(stored)
+  }
+
+  private use(stored: StoredToken): void {
+    registerSecret(stored.token)
+    this.signedIn = stored
+    this.client = { ...createOctokit({ baseUrl: stored.apiUrl, token: stored.token, log: this.o.log, timing: this.o.timing, onState: () => this.o.events.changed('app') }), apiUrl: stored.apiUrl }
+  }
+
+  private require(): GitHub {
+    if (!this.client) throw new AppError('unauthorized', 'Sign in to GitHub first (Settings → Sign in).')
+    return this.client.octokit
+  }
+
+  // ── signing in ────────────────────────────────────────────────────────
+
+  status(): AuthStatus {
+    const storage = this.o.tokens.describe()
+    const rate = this.client?.state()
+    return {
+      signedIn: Boolean(this.signedIn),
+      login: this.signedIn?.login ?? null,
+      host: hostOfApi(this.signedIn?.apiUrl ?? this.o.defaultApiUrl ?? 'https://api.github.com'),
+      method: this.signedIn?.method ?? null,
+      scopes: this.scopes,
+      storage: storage.storage,
+      storageWarning: storage.warning,
+      rateLimit: rate && rate.limit !== null && rate.remaining !== null ? { limit: rate.limit, remaining: rate.remaining, resetAt: rate.resetAt ?? '' } : null,
+      offline: rate?.offline ?? false
+    }
+  }
+
+  async signInWithToken(token: string, method: StoredToken['method'] = 'token', apiUrl = this.o.defaultApiUrl ?? 'https://api.github.com'): Promise<AuthStatus> {
+    registerSecret(token)
+    const { octokit } = createOctokit({ baseUrl: apiUrl, token, log: this.o.log, timing: this.o.timing })
+    let login: string
+    try {
+      const me = await octokit.rest.users.getAuthenticated()
+      login = me.data.login
+      this.scopes = String(me.headers['x-oauth-scopes'] ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    } catch (error) {
+      throw describeGitHubError(error, 'checking the token')
+    }
+    if (this.scopes.length && !this.scopes.some((s) => s === 'repo' || s === 'public_repo')) {
+      throw new AppError('forbidden', `The token lacks the "repo" scope (it has: ${this.scopes.join(', ')}). Create one with "repo".`)
+    }
+    const stored: StoredToken = { token, method, apiUrl, login }
+    this.o.tokens.set(stored)
+    this.use(stored)
+    audit(this.o.db, { kind: 'auth.signin', message: `Signed in to ${hostOfApi(apiUrl)} as ${login} (${method})` })
+    this.o.events.changed('app', 'repos')
+    return this.status()
+  }
+
+  async deviceStart(): Promise<DeviceFlow> {
+    const apiUrl = this.o.defaultApiUrl ?? 'https://api.github.com'
+    let resolveFlow!: (flow: DeviceFlow) => void
+    const flowReady = new Promise<DeviceFlow>((r) => (resolveFlow = r))
+    const auth = createOAuthDeviceAuth({
+      clientType: 'oauth-app',
+      clientId: this.o.clientId ?? 'Iv1.baton-desktop',
+      scopes: ['repo'],
+      request: octokitRequest.defaults({ baseUrl: apiUrl }),
+      onVerification: (v) =>
+        resolveFlow({ userCode: v.user_code, verificationUri: v.verification_uri, expiresAt: new Date(Date.now() + v.expires_in * 1000).toISOString() })
+    })
+    const promise = auth({ type: 'oauth' }).then((a) => a.token)
+    promise.catch(() => undefined)
+    const flow = await Promise.race([flowReady, promise.then(() => null as never)]).catch((error: unknown) => {
+      throw describeGitHubError(error, 'starting the sign-in')
+    })
+    this.device = { promise, flow, apiUrl }
+    return flow
+  }
+
+  async deviceWait(): Promise<AuthStatus> {
+    if (!this.device) throw new AppError('bad_request', 'Start the sign-in first.')
+    const { promise, apiUrl } = this.device
+    let token: string
+    try {
+      token = await promise
+    } catch (error) {
+      this.device = null
+      throw new AppError('unauthorized', `The sign-in did not complete: ${(error as Error).message}`)
+    }
+    this.device = null
+    return this.signInWithToken(token, 'device', apiUrl)
+  }
+
+  async useGhToken(): Promise<AuthStatus> {
+    const token = await new Promise<string>((resolve, reject) =>
+      execFile('gh', ['auth', 'token'], { timeout: 10_000 }, (error, stdout) => {
+        if (error) {
+          const code = (error as NodeJS.ErrnoException).code
+          reject(
+            new AppError(
+              code === 'ENOENT' ? 'not_found' : 'unauthorized',
+              code === 'ENOENT' ? 'The GitHub CLI (gh) is not installed.' : 'The GitHub CLI is not signed in: run "gh auth login" first.'
+            )
+          )
+        } else resolve(stdout.trim())
+      })
+    )
+    return this.signInWithToken(token, 'gh')
+  }
+
+  signOut(): AuthStatus {
+    this.o.tokens.clear()
+    this.signedIn = null
+    this.client = null
+    this.scopes = []
+    audit(this.o.db, { kind: 'auth.signout', message: 'Signed out of GitHub' })
+    this.o.events.changed('app', 'repos')
+    return this.status()
+  }
+
+  login(): string | null {
+    return this.signedIn?.login ?? null
+  }
+
+  token(): string | null {
+    return this.signedIn?.token ?? null
+  }
+
+  // ── repositories ─────────────────────────────────────────────────────
+
+  async connect(remote: string): Promise<RepoSummary> {
+    const octokit = this.require()
+    const apiUrl = this.client?.apiUrl as string
+    const ref = parseRemote(remote, hostOfApi(apiUrl))
+    if (ref.host !== hostOfApi(apiUrl)) {
+      throw new AppError('bad_request', `${ref.host} is not the GitHub Baton is signed in to (${hostOfApi(apiUrl)}). Sign in there first.`)
+    }
+    let repo
+    try {
+      repo = (await octokit.rest.repos.get({ owner: ref.owner, repo: ref.name })).data
+    } catch (error) {
+      const e = describeGitHubError(error, `${ref.owner}/${ref.name}`)
+      if (e.code === 'not_found') throw new AppError('not_found', `${ref.owner}/${ref.name} does not exist, or the signed-in account (${this.login()}) cannot see it.`)
+      throw e
+    }
+    if (repo.archived) throw new AppError('forbidden', `${repo.full_name} is archived, so it is read-only. Unarchive it on GitHub first.`)
+    if (repo.permissions && !repo.permissions.push) {
+      throw new AppError('forbidden', `${this.login()} cannot write to ${repo.full_name}: Baton needs write access to move labels and open pull requests.`)
+    }
+    try {
+      await bootstrapLabels(octokit, repo.owner.login, repo.name)
+    } catch (error) {
+      throw describeGitHubError(error, `creating the pipeline's labels on ${repo.full_name}`)
+    }
+    const key = `${hostOfApi(apiUrl)}/${repo.owner.login}/${repo.name}`.toLowerCase()
+    this.o.db
+      .prepare(
+        `INSERT INTO repos (key, host, api_url, owner, name, default_branch, private, connected_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT(key) DO UPDATE SET api_url = excluded.api_url, owner = excluded.owner, name = excluded.name, default_branch = excluded.default_branch, private = excluded.private`
+      )
+      .run(key, hostOfApi(apiUrl), apiUrl, repo.owner.login, repo.name, repo.default_branch, repo.private ? 1 : 0, new Date().toISOString())
+    const row = this.o.db.prepare('SELECT id FROM repos WHERE key = ?').get(key) as { id: number }
+    audit(this.o.db, { kind: 'repo.connect', repoId: row.id, message: `Connected ${repo.full_name}` })
+    await this.syncOne(row.id)
+    this.o.events.changed('repos', 'issues')
+    return listRepos(this.o.db).find((r) => r.id === row.id) as RepoSummary
+  }
+
+  disconnect(id: number): { disconnected: true } {
+    const row = this.repoRow(id)
+    this.o.db.prepare('DELETE FROM repos WHERE id = ?').run(id)
+    audit(this.o.db, { kind: 'repo.disconnect', message: `Disconnected ${row.owner}/${row.name}` })
+    this.o.events.changed('repos', 'issues', 'tasks')
+    return { disconnected: true }
+  }
+
+  private repoRow(id: number): RepoRow {
+    const row = this.o.db.prepare('SELECT id, owner, name, api_url, default_branch FROM repos WHERE id = ?').get(id) as RepoRow | undefined
+    if (!row) throw new AppError('not_found', `No connected repository with id ${id}.`)
+    return row
+  }
+
+  cloneUrl(repo: RepoRef): string {
+    const row = this.repoRow(repo.id)
+    return `${webBase(row.api_url, row.owner, row.name)}.git`
+  }
+
+  async syncNow(id: number): Promise<RepoSummary> {
+    await this.syncOne(id)
+    return listRepos(this.o.db).find((r) => r.id === id) as RepoSummary
+  }
+
+  private async syncOne(id: number): Promise<number[]> {
+    const octokit = this.require()
+    const row = this.repoRow(id)
+    try {
+      const result = await syncRepository(this.o.db, octokit, row)
+      if (result.changed.length) {
+        this.o.events.changed('issues', 'repos')
+        this.o.onSynced?.(id, result.changed)
+      }
+      return result.changed
+    } catch (error) {
+      const e = describeGitHubError(error, `syncing ${row.owner}/${row.name}`)
+      this.o.db.prepare('UPDATE repos SET sync_error = ? WHERE id = ?').run(e.message, id)
+      this.o.events.changed('repos', 'app')
+      throw e
+    }
+  }
+
+  /** Polls every connected repository, forever, at the configured interval. */
+  startSync(): void {
+    const loop = async () => {
+      if (this.stopped) return
+      if (!this.syncing && this.client) {
+        this.syncing = true
+        for (const { id } of this.o.db.prepare('SELECT id FROM repos').all() as Array<{ id: number }>) {
+          await this.syncOne(id).catch((error: unknown) => this.o.log.debug(`sync: ${(error as Error).message}`))
+        }
+        this.syncing = false
+      }
+      if (!this.stopped) {
+        this.timer = setTimeout(() => void loop(), this.o.pollMs())
+        this.timer.unref()
+      }
+    }
+    void loop()
+  }
+
+  stop(): void {
+    this.stopped = true
+    if (this.timer) clearTimeout(this.timer)
+  }
+
+  // ── issues and drafts ────────────────────────────────────────────────
+
+  async createIssue(input: { repoId: number; title: string; body: string; labels: string[] }): Promise<{ created: true; number: number; url: string } | { created: false; draft: Draft }> {
+    const row = this.repoRow(input.repoId)
+    const labels = input.labels.length ? [...new Set(input.labels)] : ['backlog']
+    try {
+      const octokit = this.require()
+      const issue = (await octokit.rest.issues.create({ owner: row.owner, repo: row.name, title: input.title, body: input.body, labels })).data
+      upsertIssue(this.o.db, row.id, issue as unknown as Record<string, unknown>)
+      audit(this.o.db, { kind: 'issue.create', repoId: row.id, issue: issue.number, message: `Created #${issue.number}: ${input.title}` })
+      this.o.events.changed('issues')
+      this.o.onSynced?.(row.id, [issue.number])
+      return { created: true, number: issue.number, url: `${webBase(row.api_url, row.owner, row.name)}/issues/${issue.number}` }
+    } catch (error) {
+      const reason = describeGitHubError(error, 'creating the issue').message
+      const id = Number(
+        this.o.db
+          .prepare('INSERT INTO drafts (repo_id, title, body, labels, error, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+          .run(row.id, input.title, input.body, JSON.stringify(labels), reason, new Date().toISOString()).lastInsertRowid
+      )
+      this.o.events.changed('issues')
+      return { created: false, draft: listDrafts(this.o.db).find((d) => d.id === id) as Draft }
+    }
+  }
+
+  async retryDraft(id: number): Promise<{ created: true; number: number; url: string } | { created: false; draft: Draft }> {
+    const draft = listDrafts(this.o.db).find((d) => d.id === id)
+    if (!draft) throw new AppError('not_found', `No draft ${id}.`)
+    this.o.db.prepare('DELETE FROM drafts WHERE id = ?').run(id)
+    const result = await this.createIssue({ repoId: draft.repoId, title: draft.title, body: draft.body, labels: draft.labels })
+    return result
+  }
+
+  discardDraft(id: number): { discarded: true } {
+    this.o.db.prepare('DELETE FROM drafts WHERE id = ?').run(id)
+    this.o.events.changed('issues')
+    return { discarded: true }
+  }
+
+  // ── pull requests ────────────────────────────────────────────────────
+
+  async prDetail(repoId: number, number: number): Promise<PrDetail> {
+    const octokit = this.require()
+    const row = this.repoRow(repoId)
+    const base = { owner: row.owner, repo: row.name, pull_number: number }
+    try {
+      const [pull, files, reviews] = await Promise.all([
+        octokit.rest.pulls.get(base),
+        octokit.paginate(octokit.rest.pulls.listFiles, { ...base, per_page: 100 }),
+        octokit.rest.pulls.listReviews({ ...base, per_page: 100 })
+      ])
+      upsertPull(this.o.db, row.id, pull.data as unknown as Record<string, unknown>)
+      const issue = (this.o.db.prepare('SELECT issue FROM pulls WHERE repo_id = ? AND number = ?').get(row.id, number) as { issue: number | null } | undefined)?.issue ?? null
+      const report = issue
+        ? (this.o.db
+            .prepare("SELECT body, created_at FROM notes WHERE repo_id = ? AND issue = ? AND kind = 'test-report' ORDER BY id DESC LIMIT 1")
+            .get(row.id, issue) as { body: string; created_at: string } | undefined)
+        : undefined
+      const passed = issue
+        ? (this.o.db.prepare("SELECT 1 FROM events WHERE repo_id = ? AND issue = ? AND kind = 'stage.move' AND message = 'needs-testing → needs-review' ORDER BY id DESC LIMIT 1").get(row.id, issue) !== undefined)
+        : false
+      return {
+        repoId,
+        number,
+        issue,
+        title: pull.data.title,
+        body: pull.data.body ?? '',
+        state: pull.data.state as 'open' | 'closed',
+        merged: Boolean(pull.data.merged),
+        mergeable: pull.data.mergeable ?? null,
+        head: pull.data.head.ref,
+        base: pull.data.base.ref,
+        url: `${webBase(row.api_url, row.owner, row.name)}/pull/${number}`,
+        files: files.map((f) => ({ filename: f.filename, status: f.status, additions: f.additions, deletions: f.deletions, patch: f.patch ?? null })),
+        testReport: report ? { passed, body: report.body, at: report.created_at } : null,
+        reviews: reviews.data.map((r) => ({ author: r.user?.login ?? 'ghost', state: r.state, body: r.body ?? '', at: r.submitted_at ?? '' })),
+        mergeMethod: this.o.mergeMethod?.() ?? 'merge'
+      }
+    } catch (error) {
+      throw describeGitHubError(error, `pull request #${number}`)
+    }
+  }
+
+  // ── the pipeline's writes (all safe to repeat) ───────────────────────
+
+  port(): GitHubPort {
+    return {
+      comment: async (repo, issue, body, marker) => {
+        const octokit = this.require()
+        const row = this.repoRow(repo.id)
+        try {
+          const existing = await octokit.paginate(octokit.rest.issues.listComments, { owner: row.owner, repo: row.name, issue_number: issue, per_page: 100 })
+          const mine = existing.find((c) => (c.body ?? '').includes(marker))
+          const comment = mine ?? (await octokit.rest.issues.createComment({ owner: row.owner, repo: row.name, issue_number: issue, body })).data
+          upsertComment(this.o.db, row.id, comment as unknown as Record<string, unknown>, issue)
+        } catch (error) {
+          throw describeGitHubError(error, `commenting on #${issue}`)
+        }
+      },
+      setLabels: async (repo, issue, add, remove) => {
+        const octokit = this.require()
+        const row = this.repoRow(repo.id)
+        try {
+          const current = (await octokit.rest.issues.get({ owner: row.owner, repo: row.name, issue_number: issue })).data
+          const have = current.labels.map((l) => (typeof l === 'string' ? l : (l.name ?? '')))
+          const next = [...have.filter((l) => !remove.includes(l)), ...add.filter((l) => !have.includes(l))]
+          if (next.length === have.length && next.every((l) => have.includes(l))) return have
+          // One request: PUT sets the whole list (adding and removing at once).
+          const result = await octokit.rest.issues.setLabels({ owner: row.owner, repo: row.name, issue_number: issue, labels: next })
+          const after = result.data.map((l) => l.name)
+          // GitHub moved updated_at with this change; a poll that started before it must not undo it.
+          this.o.db
+            .prepare('UPDATE issues SET labels = ?, updated_at = MAX(updated_at, ?) WHERE repo_id = ? AND number = ?')
+            .run(JSON.stringify(after), new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), row.id, issue)
+          return after
+        } catch (error) {
+          throw describeGitHubError(error, `changing the labels of #${issue}`)
+        }
+      },
+      ensurePullRequest: async (repo, head, title, body) => {
+        const octokit = this.require()
+        const row = this.repoRow(repo.id)
+        try {
+          const open = await octokit.rest.pulls.list({ owner: row.owner, repo: row.name, state: 'open', head: `${row.owner}:${head}`, per_page: 10 })
+          const pull = open.data[0] ?? (await octokit.rest.pulls.create({ owner: row.owner, repo: row.name, head, base: row.default_branch, title, body })).data
+          upsertPull(this.o.db, row.id, pull as unknown as Record<string, unknown>)
+          this.o.events.changed('issues')
+          return pull.number
+        } catch (error) {
+          throw describeGitHubError(error, `opening the pull request for ${head}`)
+        }
+      },
+      merge: async (repo, pr, method) => {
+        const octokit = this.require()
+        const row = this.repoRow(repo.id)
+        try {
+          const result = await octokit.rest.pulls.merge({ owner: row.owner, repo: row.name, pull_number: pr, merge_method: method })
+          return { sha: result.data.sha }
+        } catch (error) {
+          const e = error as { status?: number; response?: { data?: { message?: string } } }
+          if (e.status === 405 || e.status === 409) {
+            throw new AppError('conflict', `GitHub would not merge #${pr}: ${e.response?.data?.message ?? 'not mergeable'}.`)
+          }
+          throw describeGitHubError(error, `merging #${pr}`)
+        }
+      },
+      review: async (repo, pr, event, body, comments) => {
+        const octokit = this.require()
+        const row = this.repoRow(repo.id)
+        try {
+          await octokit.rest.pulls.createReview({ owner: row.owner, repo: row.name, pull_number: pr, event, body, comments: comments.map((c) => ({ path: c.path, line: c.line, body: c.body })) })
+        } catch (error) {
+          throw describeGitHubError(error, `reviewing #${pr}`)
+        }
+      },
+      syncNow: async (repo) => {
+        await this.syncOne(repo.id)
+      },
+      login: () => this.login()
+    }
+  }
+}
+
+export { apiUrlFor }

@@ -1,0 +1,100 @@
+// Where GitHub's token lives (DESIGN.md §9): never in SQLite, never in a log,
+// never on a command line, never in an agent's environment.
+//   headless: BATON_GITHUB_TOKEN wins; else a 0600 file in <data>/secrets/ (0700)
+//   desktop:  the same file, encrypted with Electron's safeStorage (injected:
+//             the core never imports electron); refused when encryption is
+//             unavailable; a warning when Linux falls back to a fixed key.
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { AppError } from '../../shared/errors'
+import { registerSecret } from '../log'
+
+export interface StoredToken {
+  token: string
+  method: 'token' | 'device' | 'gh' | 'env' | 'sandbox'
+  apiUrl: string
+  login: string | null
+}
+
+/** Electron's safeStorage, passed in by the desktop entry. */
+export interface Cipher {
+  isEncryptionAvailable(): boolean
+  encryptString(text: string): Buffer
+  decryptString(data: Buffer): string
+  getSelectedStorageBackend?(): string
+}
+
+export interface TokenStore {
+  get(): StoredToken | null
+  set(value: StoredToken): void
+  clear(): void
+  describe(): { storage: string; warning: string | null }
+}
+
+export function createTokenStore(options: { dataDir: string; env?: NodeJS.ProcessEnv; cipher?: Cipher; apiUrl?: string }): TokenStore {
+  const dir = join(options.dataDir, 'secrets')
+  const file = join(dir, options.cipher ? 'github.enc' : 'github.json')
+  const env = options.env ?? process.env
+  let memory: StoredToken | null = null
+
+  const read = (): StoredToken | null => {
+    let raw: Buffer
+    try {
+      raw = readFileSync(file)
+    } catch {
+      return null
+    }
+    try {
+      const text = options.cipher ? options.cipher.decryptString(raw) : raw.toString('utf8')
+      return JSON.parse(text) as StoredToken
+    } catch {
+      return null
+    }
+  }
+
+  return {
+    get() {
+      if (memory) return memory
+      const fromEnv = env.BATON_GITHUB_TOKEN
+      if (fromEnv) {
+        registerSecret(fromEnv)
+        return { token: fromEnv, method: 'env', apiUrl: env.BATON_GITHUB_API_URL ?? options.apiUrl ?? 'https://api.github.com', login: null }
+      }
+      const stored = read()
+      if (stored) registerSecret(stored.token)
+      return stored
+    },
+    set(value) {
+      registerSecret(value.token)
+      if (value.method === 'sandbox') {
+        // The sandbox's token is a fixture of the local forge: kept in memory only.
+        memory = value
+        return
+      }
+      if (options.cipher && !options.cipher.isEncryptionAvailable()) {
+        throw new AppError('unavailable', 'The system keychain is not available, so Baton will not store the token. Set BATON_GITHUB_TOKEN instead.')
+      }
+      mkdirSync(dir, { recursive: true, mode: 0o700 })
+      chmodSync(dir, 0o700)
+      const text = JSON.stringify(value)
+      writeFileSync(file, options.cipher ? options.cipher.encryptString(text) : text, { mode: 0o600 })
+      chmodSync(file, 0o600)
+    },
+    clear() {
+      memory = null
+      rmSync(file, { force: true })
+    },
+    describe() {
+      if (env.BATON_GITHUB_TOKEN) return { storage: 'from the BATON_GITHUB_TOKEN environment variable', warning: null }
+      if (!options.cipher) return { storage: `in ${file} (readable only by you, mode 0600)`, warning: null }
+      const backend = options.cipher.getSelectedStorageBackend?.()
+      if (backend === 'basic_text') {
+        return {
+          storage: 'encrypted with a fixed key',
+          warning: 'No secret store (GNOME Keyring or KWallet) was found, so the token is encrypted with a fixed key that other programs can read. Install a secret store, or set BATON_GITHUB_TOKEN.'
+        }
+      }
+      return { storage: `in the system keychain${backend ? ` (${backend})` : ''}`, warning: null }
+    }
+  }
+}
