@@ -1,0 +1,96 @@
+// The whole pipeline on the sandbox: the local forge over HTTP, real Octokit,
+// real git, real agent processes with the builtin provider, real SQLite.
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createCore, type Core } from '../../../src/main/app'
+import { createLogger } from '../../../src/main/log'
+import type { BoardIssue } from '../../../src/shared/api'
+
+let core: Core
+const runner = { execPath: process.execPath, args: ['--import', 'tsx', join(process.cwd(), 'agents/runner.ts')] }
+
+async function call<T>(method: string, input: unknown = {}): Promise<T> {
+  const result = await core.call(method, input)
+  if (!result.ok) throw new Error(`${method}: ${result.error.message}`)
+  return result.data as T
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 90_000): Promise<T> {
+  const end = Date.now() + timeoutMs
+  for (;;) {
+    const value = await probe()
+    if (value) return value
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 250))
+  }
+}
+
+const board = () => call<BoardIssue[]>('issues.board')
+const card = async (n: number) => (await board()).find((c) => c.number === n)
+
+beforeAll(async () => {
+  core = await createCore({
+    dataDir: mkdtempSync(join(tmpdir(), 'baton-pipeline-')),
+    mode: 'headless',
+    sandbox: true,
+    runner,
+    log: createLogger({ level: 'error' }),
+    agentTiming: { heartbeatMs: 500, stallMs: 30_000, backoffMs: () => 200 }
+  })
+}, 60_000)
+afterAll(async () => {
+  await core?.close()
+})
+
+describe('the sandbox pipeline', () => {
+  it('carries each seeded issue to review, the inbox, or its waiting state with the reason', async () => {
+    await until('#1 at needs-review', async () => (await card(1))?.stage === 'needs-review')
+    const one = (await card(1)) as BoardIssue
+    expect(one.pr).toBeGreaterThan(0)
+    const four = await until('#4 waiting for approval', async () => {
+      const c = await card(4)
+      return c?.reason?.includes('approve') ? c : undefined
+    })
+    expect(four.stage).toBe('backlog')
+    const five = await until('#5 blocked by #1', async () => {
+      const c = await card(5)
+      return c?.activity === 'blocked' ? c : undefined
+    })
+    expect(five.reason).toBe('blocked by #1')
+    // One agent PR at a time: #2 waits for #1's to be merged.
+    const two = await card(2)
+    expect(two?.reason ?? '').toMatch(/one at a time|a person|inbox/)
+  })
+
+  it('the PR carries the real diff, the Tester passed it, and a person merges it: the issue is done', async () => {
+    const one = (await card(1)) as BoardIssue
+    const pr = await call<{ files: Array<{ filename: string; patch: string | null }>; testReport: { passed: boolean } | null; body: string }>('prs.detail', {
+      repoId: one.repoId,
+      number: one.pr
+    })
+    expect(pr.body).toMatch(/^Closes #1/)
+    expect(pr.files.map((f) => f.filename)).toEqual(expect.arrayContaining(['src/index.js']))
+    expect(pr.testReport?.passed).toBe(true)
+    await call('prs.merge', { repoId: one.repoId, number: one.pr })
+    const done = await until('#1 done', async () => {
+      const c = await card(1)
+      return c?.activity === 'done' ? c : undefined
+    })
+    expect(done.stage).toBe('done')
+    // #5 was blocked by #1: it moves now.
+    await until('#5 leaves backlog', async () => {
+      const c = await card(5)
+      return c && c.stage !== 'backlog' && c.activity !== 'blocked'
+    })
+  })
+
+  it('no comment was posted twice and each PR is one PR', async () => {
+    const forge = core.sandbox()!.forge
+    const comments = forge.db.prepare('SELECT body FROM comments').all() as Array<{ body: string }>
+    const markers = comments.map((c) => /<!-- baton:task=(\S+)/.exec(c.body)?.[1]).filter(Boolean)
+    expect(markers.length).toBeGreaterThan(5)
+    expect(new Set(markers).size).toBe(markers.length)
+  })
+})
