@@ -43,7 +43,7 @@ const send = (message: RunnerMessage) => {
 }
 
 /** The response text with TASK and ATTEMPT first, whatever the provider wrote. */
-export function finalizeResponse(task: string, attempt: number, result: ProviderResult, maxBytes: number): string {
+export function finalizeResponse(task: string, attempt: number, result: ProviderResult, maxBytes: number, durationMs?: number): string {
   const parsed = parseResponse(result.text.trimStart().startsWith('TASK:') ? result.text : `TASK: ${task}\n${result.text}`)
   const usage = result.usage
     ? {
@@ -54,8 +54,10 @@ export function finalizeResponse(task: string, attempt: number, result: Provider
         cost_usd: result.usage.costUsd
       }
     : parsed.usage
-  const extra = [{ key: 'ATTEMPT', value: String(attempt) }, ...parsed.unknown.filter((u) => u.key !== 'ATTEMPT' && u.key !== 'SESSION')]
+  const extra = [{ key: 'ATTEMPT', value: String(attempt) }, ...parsed.unknown.filter((u) => u.key !== 'ATTEMPT' && u.key !== 'SESSION' && u.key !== 'DURATION-MS')]
   if (result.sessionId) extra.push({ key: 'SESSION', value: result.sessionId })
+  // How long the agent itself worked: main's share of a task is the rest.
+  if (durationMs !== undefined) extra.push({ key: 'DURATION-MS', value: String(Math.round(durationMs)) })
   if (parsed.task !== null && parsed.task !== task) {
     return formatResponse({ task, status: 'error', statusText: `The agent answered for task ${parsed.task}, not ${task}`, extra, usage })
   }
@@ -119,8 +121,9 @@ async function main(): Promise<void> {
         resumeSession: trigger.resumeSession,
         env: process.env
       }
+      const started = performance.now()
       const result = await provider(ctx)
-      text = finalizeResponse(trigger.task, trigger.attempt, result, config.settings.maxOutputBytes)
+      text = finalizeResponse(trigger.task, trigger.attempt, result, config.settings.maxOutputBytes, performance.now() - started)
     } catch (error) {
       const reason = abort.signal.aborted ? String((abort.signal.reason as Error)?.message ?? abort.signal.reason) : (error as Error).message
       text = formatResponse({ task: trigger.task, status: 'error', statusText: reason.split('\n')[0] ?? 'failed', extra: [{ key: 'ATTEMPT', value: String(trigger.attempt) }], body: reason })
