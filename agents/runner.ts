@@ -172,7 +172,15 @@ async function main(): Promise<void> {
       void watcher.close().then(() => process.exit(0))
     }
   })
-  process.on('disconnect', () => process.exit(0))
+  // Stopped by main (time limit, stall, restart): end the provider's process
+  // tree first, so no CLI or test run outlives its agent.
+  const stop = () => {
+    current?.abort.abort(new Error('the agent is stopping'))
+    setTimeout(() => process.exit(0), 1500).unref()
+    if (!current) process.exit(0)
+  }
+  process.on('SIGTERM', stop)
+  process.on('disconnect', stop)
   send({ type: 'ready', pid: process.pid })
   check()
 }

@@ -67,8 +67,8 @@ export function createOctokit(options: OctokitOptions): { octokit: GitHub; state
     baseUrl: options.baseUrl.replace(/\/$/, ''),
     auth: options.token,
     userAgent: 'Baton',
-    request: { retries: 2, retryAfter: 1 },
-    retry: { doNotRetry: [304, 400, 401, 403, 404, 405, 409, 410, 422, 429, 451] },
+    // Retries for 5xx and the network only: 304 is a cache hit, 403/429 belong to the gate.
+    retry: { retries: 2, doNotRetry: [304, 400, 401, 403, 404, 405, 409, 410, 422, 429, 451] },
     log: {
       debug: () => undefined,
       info: () => undefined,
