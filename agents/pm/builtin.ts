@@ -75,7 +75,10 @@ export const pm: Provider = async (ctx) => {
   const substance = words(`${issue.body} ${answer ?? ''}`).length
   ctx.progress(`triage: ${type}, ${priority}, ${criteria.length} criteria, ${substance} words`)
 
-  if (substance < 6 && criteria.length === 0) {
+  // A criterion like "It should be better." names nothing to check: count only
+  // the ones with at least three words of substance.
+  const concrete = criteria.filter((c) => words(c).filter((w) => !['should', 'must', 'needs', 'need', 'expected', 'expect'].includes(w)).length >= 3)
+  if (substance < 6 && concrete.length === 0) {
     const questions = [
       'What should change, in a sentence or two?',
       type === 'bug' ? 'What happens now, what did you expect, and how do we reproduce it?' : 'Who needs it, and what does it let them do?',

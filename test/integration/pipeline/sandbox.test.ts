@@ -6,7 +6,10 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createCore, type Core } from '../../../src/main/app'
 import { createLogger } from '../../../src/main/log'
-import type { BoardIssue } from '../../../src/shared/api'
+import { calcFiles } from '../../../src/forge/sandbox/project'
+import { SANDBOX_TOKENS } from '../../../src/forge/sandbox/index'
+import type { BoardIssue, InboxItem, IssueDetail } from '../../../src/shared/api'
+import { Octokit } from '@octokit/rest'
 
 let core: Core
 const runner = { execPath: process.execPath, args: ['--import', 'tsx', join(process.cwd(), 'agents/runner.ts')] }
@@ -86,11 +89,39 @@ describe('the sandbox pipeline', () => {
     })
   })
 
+  it("a person's label change on GitHub cancels the waiting task and the pipeline follows the person", async () => {
+    const request = await until('#3 asks for more', async () => (await call<InboxItem[]>('inbox.list')).find((i) => i.issue === 3 && i.kind === 'request'))
+    expect(request.question).toMatch(/too thin/)
+    const gh = new Octokit({ baseUrl: core.sandbox()!.forge.apiUrl, auth: SANDBOX_TOKENS.maintainer })
+    await gh.rest.issues.setLabels({ owner: 'baton-sandbox', repo: 'calc', issue_number: 3, labels: ['needs-architecture'] })
+    await call('repos.syncNow', { id: (await card(3))!.repoId })
+    const detail = await until('#3 planned by the Architect', async () => {
+      const d = await call<IssueDetail>('issues.detail', { repoId: (await card(3))!.repoId, number: 3 })
+      return d.tasks.some((t) => t.role === 'architect') ? d : undefined
+    })
+    expect(detail.tasks.find((t) => t.role === 'pm')?.state).toBe('cancelled')
+    expect((await call<InboxItem[]>('inbox.list')).some((i) => i.id === request.id)).toBe(false)
+  })
+
+  it('a Tester fail goes back to the Engineer, who asks; the answer carries a fix and the work reaches review', async () => {
+    const ask = await until(
+      '#2 engineer asks after the failed tests',
+      async () => (await call<InboxItem[]>('inbox.list')).find((i) => i.issue === 2 && i.agent?.startsWith('engineer')),
+      120_000
+    )
+    expect(ask.question).toMatch(/tests failed/i)
+    const fixed = (calcFiles['src/strings.js'] as string).replace('text[0].toUpperCase() + text.slice(1)', "text === '' ? '' : text[0].toUpperCase() + text.slice(1)")
+    await call('inbox.answer', { id: ask.id, answer: `Here is the corrected file:\n\n\`\`\`src/strings.js\n${fixed}\`\`\`` })
+    await until('#2 at needs-review', async () => (await card(2))?.stage === 'needs-review', 120_000)
+  })
+
   it('no comment was posted twice and each PR is one PR', async () => {
     const forge = core.sandbox()!.forge
     const comments = forge.db.prepare('SELECT body FROM comments').all() as Array<{ body: string }>
     const markers = comments.map((c) => /<!-- baton:task=(\S+)/.exec(c.body)?.[1]).filter(Boolean)
     expect(markers.length).toBeGreaterThan(5)
     expect(new Set(markers).size).toBe(markers.length)
+    const pulls = forge.db.prepare('SELECT head_ref AS head FROM pulls').all() as Array<{ head: string }>
+    expect(new Set(pulls.map((p) => p.head)).size).toBe(pulls.length)
   })
 })
