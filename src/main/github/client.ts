@@ -179,7 +179,6 @@ export function createGitHubClient(options: ClientOptions): GitHubClient {
     userAgent: 'Baton',
     throttle,
     retry: { doNotRetry: [304, 400, 401, 403, 404, 405, 409, 410, 422, 429, 451], retries: timing.retries, retryAfterBaseValue: timing.retryBaseMs },
-    request: { retries: timing.retries },
     log: { debug: () => undefined, info: () => undefined, warn: quiet, error: quiet }
   } as never) as unknown as GitHubOctokit
 

@@ -1,7 +1,8 @@
 // Shared set-up for the GitHub client's integration tests: a forge on
 // 127.0.0.1 in a fresh folder, a Baton database, and a logger whose lines the
 // tests can read (to look for the token in them).
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createForge } from '../../../src/forge'
@@ -56,7 +57,6 @@ export async function setup(options: Partial<ForgeOptions> & { seed?: ForgeSeed 
   const dir = mkdtempSync(join(tmpdir(), 'baton-gh-'))
   const forge = await createForge({ dataDir: join(dir, 'forge'), seed: options.seed ?? seed(), deviceFlowInterval: 0, ...options })
   const dataDir = join(dir, 'data')
-  const { mkdirSync } = await import('node:fs')
   mkdirSync(dataDir, { recursive: true })
   const db = openDatabase(join(dataDir, 'baton.sqlite'))
   const lines: string[] = []
@@ -74,4 +74,26 @@ export async function setup(options: Partial<ForgeOptions> & { seed?: ForgeSeed 
       rmSync(dir, { recursive: true, force: true })
     }
   }
+}
+
+/** A branch with one commit on the forge's bare repository (plumbing: no clone). */
+export function pushBranch(forge: Forge, owner: string, name: string, branch: string, file: string, content: string): void {
+  const gitDir = forge.gitDir(owner, name)
+  const git = (args: string[], input?: string) =>
+    execFileSync('git', ['--git-dir', gitDir, ...args], {
+      input,
+      env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' }
+    })
+      .toString()
+      .trim()
+  const base = git(['rev-parse', 'refs/heads/main'])
+  const blob = git(['hash-object', '-w', '--stdin'], content)
+  const tree = git(['ls-tree', base])
+    .split('\n')
+    .filter((l) => l && !l.endsWith(`\t${file}`))
+    .concat(`100644 blob ${blob}\t${file}`)
+    .join('\n')
+  const newTree = git(['mktree'], tree + '\n')
+  const commit = git(['commit-tree', newTree, '-p', base, '-m', `Add ${file}`])
+  git(['update-ref', `refs/heads/${branch}`, commit])
 }
