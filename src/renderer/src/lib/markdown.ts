@@ -1,0 +1,69 @@
+// Issue text is untrusted (DESIGN.md §9): Markdown goes through marked, then
+// DOMPurify with a tight allow-list. Links may only point to http(s) or mailto
+// and always open in a new window without an opener, so a page can never
+// navigate the app away or reach back into it.
+import DOMPurify from 'dompurify'
+import { Marked } from 'marked'
+
+const marked = new Marked({ gfm: true, breaks: false, async: false })
+
+const SAFE_URL = /^(https?:|mailto:|#)/i
+
+let hooked = false
+function installHooks(): void {
+  if (hooked) return
+  hooked = true
+  DOMPurify.addHook('afterSanitizeAttributes', (node) => {
+    if (node.tagName === 'A') {
+      const href = node.getAttribute('href') ?? ''
+      if (!SAFE_URL.test(href.trim())) node.removeAttribute('href')
+      else if (!href.startsWith('#')) {
+        node.setAttribute('target', '_blank')
+        node.setAttribute('rel', 'noopener noreferrer nofollow')
+      }
+    }
+    if (node.tagName === 'INPUT') {
+      // Only GitHub's task-list checkboxes, inert and labelled.
+      node.setAttribute('type', 'checkbox')
+      node.setAttribute('disabled', '')
+      node.setAttribute('aria-label', node.hasAttribute('checked') ? 'done' : 'not done')
+    }
+    if (node.tagName === 'IMG') {
+      if (!node.getAttribute('alt')) node.setAttribute('alt', 'image')
+      const src = node.getAttribute('src') ?? ''
+      // Only https images: no data: tricks, no plain-http tracking pixels.
+      if (!/^https:/i.test(src.trim())) node.removeAttribute('src')
+      node.setAttribute('loading', 'lazy')
+      node.setAttribute('referrerpolicy', 'no-referrer')
+    }
+  })
+}
+
+const CONFIG = {
+  ALLOWED_TAGS: [
+    'a', 'b', 'blockquote', 'br', 'code', 'del', 'details', 'em', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'hr', 'i', 'img', 'input',
+    'kbd', 'li', 'ol', 'p', 'pre', 's', 'span', 'strong', 'sub', 'summary', 'sup', 'table', 'tbody', 'td', 'th', 'thead', 'tr', 'ul'
+  ],
+  ALLOWED_ATTR: ['href', 'title', 'alt', 'src', 'type', 'checked', 'disabled', 'align', 'colspan', 'rowspan', 'start'],
+  ALLOW_DATA_ATTR: false,
+  ALLOW_ARIA_ATTR: false
+}
+
+/** Markdown → HTML that is safe to insert with {@html}. */
+export function renderMarkdown(source: string): string {
+  installHooks()
+  // Baton's hidden markers (<!-- baton:… -->) are for machines, not people.
+  const html = marked.parse(source.replace(/<!--[\s\S]*?-->/g, ''), { async: false }) as string
+  return DOMPurify.sanitize(html, CONFIG) as string
+}
+
+/** Plain-text excerpt of Markdown (for cards and list rows). */
+export function excerpt(source: string, max = 160): string {
+  const text = source
+    .replace(/<!--[\s\S]*?-->/g, '')
+    .replace(/<[^>]*>/g, '')
+    .replace(/[#>*_`~[\]()!-]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text
+}
