@@ -8,7 +8,13 @@
 //                        gap is injectable; 0 in tests). Its `notifications`
 //                        group (3 s between comments and issues) is replaced
 //                        by a pass-through: the write gap already spaces them.
-//   retry       (plugin) 5xx and network errors, a couple of times.
+//   retry       (plugin) 5xx and network errors, a couple of times — but never
+//                        a POST: a POST whose answer was lost may have been
+//                        applied (a comment, an issue, a PR), and sending it
+//                        again makes a second one. DESIGN.md §7: an effect is
+//                        checked against GitHub before it is repeated, which
+//                        the callers do (marker, branch's PR, draft). PUT,
+//                        PATCH and DELETE set a state, so repeating them is safe.
 //
 // Who owns a 429 (DESIGN.md §3), decided once: the gate. GitHub answers a
 // spent or secondary limit with 403 or 429 and `retry-after`, or with
@@ -181,6 +187,9 @@ export function createGitHubClient(options: ClientOptions): GitHubClient {
     retry: { doNotRetry: [304, 400, 401, 403, 404, 405, 409, 410, 422, 429, 451], retries: timing.retries, retryAfterBaseValue: timing.retryBaseMs },
     log: { debug: () => undefined, info: () => undefined, warn: quiet, error: quiet }
   } as never) as unknown as GitHubOctokit
+  octokit.hook.before('request', (o) => {
+    if (String(o.method).toUpperCase() === 'POST') o.request = { ...o.request, retries: 0 }
+  })
 
   const observe = (headers: Headers | undefined) => {
     if (!headers) return

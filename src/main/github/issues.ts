@@ -55,7 +55,10 @@ export async function createIssue(
   let failure: AppError
   try {
     if (!octokit) throw new AppError('unauthorized', 'Sign in to GitHub to post it; it is kept as a draft meanwhile.')
-    const issue = (await octokit.rest.issues.create({ owner: repo.owner, repo: repo.name, title, body, labels })).data
+    // A retried draft may already be on GitHub: its first POST can have been
+    // applied with the answer lost (DESIGN.md §7: check before repeating).
+    const posted = keep.draftId !== undefined ? await findPosted(db, octokit, repo, keep.draftId, title, body) : undefined
+    const issue = posted ?? (await octokit.rest.issues.create({ owner: repo.owner, repo: repo.name, title, body, labels })).data
     db.transaction(() => {
       upsertIssue(db, repo.id, issue as unknown as Record<string, unknown>)
       if (keep.draftId !== undefined) db.prepare('DELETE FROM drafts WHERE id = ?').run(keep.draftId)
@@ -78,6 +81,19 @@ export async function createIssue(
     db.prepare('UPDATE drafts SET error = ? WHERE id = ?').run(failure.message, id)
   }
   return { created: false, draft: getDraft(db, id) }
+}
+
+/** How far before the draft's own time its lost POST may have landed on GitHub (clock skew). */
+const SKEW_MS = 10 * 60_000
+
+/** The issue a draft's earlier attempt created, if GitHub has one: same title and body, by this account, since the draft. */
+async function findPosted(db: Db, octokit: GitHubOctokit, repo: RepoRow, draftId: number, title: string, body: string) {
+  const draft = db.prepare('SELECT created_at FROM drafts WHERE id = ?').get(draftId) as { created_at: string } | undefined
+  if (!draft) return undefined
+  const since = new Date(Date.parse(draft.created_at) - SKEW_MS).toISOString()
+  const me = (await octokit.rest.users.getAuthenticated()).data.login
+  const recent = await octokit.paginate(octokit.rest.issues.listForRepo, { owner: repo.owner, repo: repo.name, creator: me, state: 'all', since, per_page: 100 })
+  return recent.find((i) => !i.pull_request && i.title === title && (i.body ?? '') === body)
 }
 
 export function listDraftsOf(db: Db, repoId?: number): Draft[] {
