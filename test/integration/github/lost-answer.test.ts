@@ -49,7 +49,7 @@ async function lossyProxy(forgeUrl: string): Promise<LossyProxy> {
 let env: Env
 let proxy: LossyProxy
 let client: GitHubClient
-let repo: { id: number; owner: string; name: string }
+let repo: { id: number; owner: string; name: string; defaultBranch: string }
 const base = { owner: 'owner', repo: 'app' }
 
 beforeAll(async () => {
@@ -57,7 +57,7 @@ beforeAll(async () => {
   proxy = await lossyProxy(env.forge.url)
   client = createGitHubClient({ apiUrl: proxy.apiUrl, token: TOKENS.owner, timing: FAST })
   const connected = await connectRepository(env.db, client.octokit, proxy.apiUrl, parseRemote('owner/app', new URL(proxy.apiUrl).host), 'owner')
-  repo = { id: connected.id, owner: 'owner', name: 'app' }
+  repo = { id: connected.id, owner: 'owner', name: 'app', defaultBranch: connected.defaultBranch }
 })
 afterAll(async () => {
   await proxy.close()
