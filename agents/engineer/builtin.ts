@@ -4,7 +4,7 @@
 // worktree as "Baton Engineer", and reports the branch; main pushes it and
 // opens the PR. Without a patch it asks a person (REQUEST), and after a failed
 // test or a review it asks again unless a new patch came with them.
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, lstatSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs'
 import { dirname, resolve, sep } from 'node:path'
 import { git, reply } from '../../src/main/agents/builtin-kit'
 import type { Provider, ProviderContext } from '../../src/main/agents/providers/types'
@@ -18,6 +18,20 @@ export function pushback(notes: ProviderContext['trigger']['notes']): string | n
   if (!last) return null
   if (last.kind === 'review') return `a review asked for changes: ${last.body.split('\n')[0]}`
   return /\b(fail\w*|exited with code [1-9]|was stopped|error)\b/i.test(last.body) ? 'the tests failed' : null
+}
+
+/**
+ * Whether `target` stays inside `root` once symbolic links are followed: a
+ * tracked link to a folder outside would otherwise carry the write out (the
+ * path text alone cannot tell). The target itself must not be a link either.
+ */
+function insideReally(root: string, target: string): boolean {
+  const realRoot = realpathSync(root)
+  if (existsSync(target) && lstatSync(target).isSymbolicLink()) return false
+  let dir = dirname(target)
+  while (!existsSync(dir)) dir = dirname(dir)
+  const real = realpathSync(dir)
+  return real === realRoot || real.startsWith(realRoot + sep)
 }
 
 async function apply(cwd: string, patch: FoundPatch): Promise<string[]> {
@@ -37,7 +51,9 @@ async function apply(cwd: string, patch: FoundPatch): Promise<string[]> {
       throw new Error(`the diff from ${patch.source} does not apply: ${check.stderr.trim().split('\n').slice(0, 4).join(' ')}`)
     } else {
       const target = resolve(cwd, part.path)
-      if (!target.startsWith(resolve(cwd) + sep) || part.path.split('/').includes('.git')) throw new Error(`refusing to write ${part.path}: outside the worktree`)
+      if (!target.startsWith(resolve(cwd) + sep) || part.path.split('/').includes('.git') || !insideReally(cwd, target)) {
+        throw new Error(`refusing to write ${part.path}: outside the worktree`)
+      }
       mkdirSync(dirname(target), { recursive: true })
       writeFileSync(target, part.content)
     }

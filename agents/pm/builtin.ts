@@ -14,9 +14,13 @@ const LOW = /\b(minor|nice to have|someday|low priority|cosmetic|typo|trivial|ev
 
 export function classify(title: string, body: string): { type: string; priority: string; why: string[] } {
   const why: string[] = []
-  const text = `${title}\n${body}`
-  // The title speaks loudest: a "docs" title with an error message quoted in the body is docs.
-  let type: string = 'feature'
+  // Words inside a patch ("assert.throws") say nothing of the issue's kind or
+  // urgency: only the prose counts.
+  const text = `${title}\n${withoutPatches(body)}`
+  // The title speaks loudest: a "docs" title with an error message quoted in the
+  // body is docs, and "Add …" asks for something new whatever its criteria say
+  // about errors.
+  let type: string | null = null
   for (const source of [title, text]) {
     const rule = TYPE_RULES.find((r) => r.pattern.test(source))
     if (rule) {
@@ -24,8 +28,17 @@ export function classify(title: string, body: string): { type: string; priority:
       why.push(`type ${rule.type}: "${rule.pattern.exec(source)?.[0]}"`)
       break
     }
+    const asks = source === title ? FEATURE_TITLE.exec(title) : null
+    if (asks) {
+      type = 'feature'
+      why.push(`type feature: the title asks for something new ("${asks[0].trim()}")`)
+      break
+    }
   }
-  if (type === 'feature') why.push('type feature: no bug, docs or chore words')
+  if (!type) {
+    type = 'feature'
+    why.push('type feature: no bug, docs or chore words')
+  }
   let priority = 'priority:normal'
   const urgent = URGENT.exec(text)
   const low = LOW.exec(text)
@@ -39,6 +52,15 @@ export function classify(title: string, body: string): { type: string; priority:
   return { type, priority, why }
 }
 
+const FEATURE_TITLE = /^\s*(add|support|allow|implement|introduce|provide|enable|create|new)\b/i
+
+/** The text without its fenced diff/patch blocks (and unlabelled blocks holding a diff). */
+export function withoutPatches(text: string): string {
+  return text.replace(/^ {0,3}(`{3,}|~{3,})[ \t]*([^\n`]*)\n([\s\S]*?)^ {0,3}\1[ \t]*$/gm, (block, _fence: string, info: string, content: string) =>
+    /^(diff|patch)$/i.test(info.trim()) || /^(diff --git |--- \S)/m.test(content) ? '' : block
+  )
+}
+
 /** Acceptance criteria from the body: its checklist, a criteria/expected section, or its should/must sentences. */
 export function acceptanceCriteria(body: string): string[] {
   const lines = body.replace(/\r\n/g, '\n').split('\n')
@@ -46,23 +68,33 @@ export function acceptanceCriteria(body: string): string[] {
   if (checklist.length) return checklist
   const section: string[] = []
   let inSection = false
+  // After a blank line, only list items continue the section: the prose that
+  // follows ("Here is the change:") and any code block are not criteria.
+  let gap = false
   for (const line of lines) {
     if (/^\s*(#{1,6}\s*|\*\*)?(acceptance|expected|requirements?|criteria|definition of done)\b/i.test(line)) {
       inSection = true
+      gap = false
       const rest = line.replace(/^[^:]*:\s*/, '').trim()
       if (line.includes(':') && rest && !/^#/.test(line.trim())) section.push(rest.replace(/\*\*/g, ''))
       continue
     }
-    if (inSection && /^\s*#{1,6}\s/.test(line)) break
-    if (inSection) {
-      const item = /^\s*(?:[-*]|\d+[.)])\s+(.+)$/.exec(line)?.[1] ?? (line.trim() && !/^\s*```/.test(line) ? line.trim() : '')
-      if (item) section.push(item)
+    if (!inSection) continue
+    if (/^\s*#{1,6}\s/.test(line) || /^ {0,3}(```|~~~)/.test(line)) break
+    if (!line.trim()) {
+      gap = section.length > 0
+      continue
     }
+    const item = /^\s*(?:[-*]|\d+[.)])\s+(.+)$/.exec(line)?.[1]
+    if (gap && !item) break
+    section.push(item ?? line.trim())
   }
   if (section.length) return section.slice(0, 10)
-  const prose = body.replace(/```[\s\S]*?```/g, ' ')
+  const prose = body.replace(/^ {0,3}(`{3,}|~{3,})[\s\S]*?^ {0,3}\1[ \t]*$/gm, ' ')
   const sentences = prose.split(/(?<=[.!?])\s+|\n+/).map((s) => s.trim().replace(/^[-*]\s+/, ''))
-  return sentences.filter((s) => /\b(should|must|needs? to|expected|expect)\b/i.test(s) && s.length < 300).slice(0, 8)
+  // A should/must sentence, or one stating a value in code (`cube(3) === 27`).
+  const states = (s: string) => /\b(should|must|needs? to|expected|expect)\b/i.test(s) || /`[^`\n]*(===|==|=>|->)[^`\n]*`/.test(s)
+  return sentences.filter((s) => states(s) && s.length < 300).slice(0, 8)
 }
 
 const hasReproduction = (body: string) => /(steps to reproduce|repro|to reproduce|^\s*1[.)]\s)/im.test(body) || /```/.test(body)

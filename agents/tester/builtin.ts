@@ -3,7 +3,7 @@
 // tail of the failing output. The worktree is only read and run, never changed.
 import { fence, reply, run, tail } from '../../src/main/agents/builtin-kit'
 import type { Provider } from '../../src/main/agents/providers/types'
-import { describeCommand, detectTestCommand } from './detect'
+import { describeCommand, detectTestCommand, installCommand } from './detect'
 
 export const tester: Provider = async (ctx) => {
   const { stage, data, workspace } = ctx.trigger
@@ -19,6 +19,19 @@ export const tester: Provider = async (ctx) => {
   ctx.progress(`running ${describeCommand(cmd)} (${cmd.source})`)
   const deadline = Date.parse(ctx.trigger.deadline)
   const timeoutMs = Number.isFinite(deadline) ? Math.max(1000, deadline - Date.now() - 2000) : ctx.settings.timeLimitSec * 1000
+  const install = installCommand(ctx.cwd, cmd)
+  if (install) {
+    // A missing dependency would read as a failing change and send the issue back.
+    ctx.progress(`installing dependencies: ${describeCommand(install)}`)
+    const installed = await run(install.command, install.args, { cwd: ctx.cwd, env: { ...ctx.env, CI: '1', FORCE_COLOR: '0' }, signal: ctx.signal, timeoutMs })
+    if (installed.error || installed.code !== 0) {
+      return reply(ctx, {
+        status: 'error',
+        statusText: `Could not install the dependencies (${describeCommand(install)}): ${installed.error?.message ?? `exit ${installed.code ?? installed.signal}`}`,
+        body: fence(tail(installed.output, 30, 3000), 'text')
+      })
+    }
+  }
   const result = await run(cmd.command, cmd.args, { cwd: ctx.cwd, env: { ...ctx.env, CI: '1', FORCE_COLOR: '0' }, signal: ctx.signal, timeoutMs })
   if (result.error) {
     return reply(ctx, { status: 'error', statusText: `Could not run ${describeCommand(cmd)}: ${result.error.message}` })

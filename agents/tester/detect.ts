@@ -60,3 +60,24 @@ export function detectTestCommand(dir: string, configured?: string[]): TestComma
 }
 
 export const describeCommand = (c: TestCommand) => [c.command, ...c.args].join(' ')
+
+/**
+ * For an npm test run in a project with dependencies and no node_modules: the
+ * install to run first (`npm ci` with a lockfile, else `npm install`). None
+ * when there is nothing to install, so a dependency-free project runs offline.
+ */
+export function installCommand(dir: string, test: TestCommand): TestCommand | null {
+  if (!/^npm(\.cmd)?$/.test(test.command) || existsSync(join(dir, 'node_modules'))) return null
+  const pkg = read(join(dir, 'package.json'))
+  if (!pkg) return null
+  let deps = 0
+  try {
+    const json = JSON.parse(pkg) as Record<string, unknown>
+    for (const key of ['dependencies', 'devDependencies', 'optionalDependencies']) deps += Object.keys((json[key] as object | undefined) ?? {}).length
+  } catch {
+    return null
+  }
+  if (deps === 0) return null
+  const ci = existsSync(join(dir, 'package-lock.json')) || existsSync(join(dir, 'npm-shrinkwrap.json'))
+  return { command: test.command, args: [ci ? 'ci' : 'install', '--no-audit', '--no-fund'], source: ci ? 'package-lock.json' : 'package.json dependencies' }
+}

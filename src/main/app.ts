@@ -61,16 +61,29 @@ export interface Core {
   close(): Promise<void>
 }
 
-/** The agent runner: built beside this bundle, or the TypeScript source through tsx. */
+/** The agent runner: built beside the main bundle (this module may sit in a chunk folder), or the TypeScript source through tsx. */
 export function defaultRunner(): RuntimeOptions['runner'] {
-  const built = join(here, 'runner.js')
-  if (existsSync(built)) return { execPath: process.execPath, args: [built] }
-  return { execPath: process.execPath, args: ['--import', 'tsx', join(here, '..', '..', 'agents', 'runner.ts')] }
+  for (const built of [join(here, 'runner.js'), join(here, '..', 'runner.js')]) {
+    if (existsSync(built)) return { execPath: process.execPath, args: [built] }
+  }
+  return { execPath: process.execPath, args: ['--import', 'tsx', join(findUp('agents/runner.ts') ?? process.cwd(), 'agents', 'runner.ts')] }
 }
 
+/** The role folders: a release ships them as resources; from source they sit at the top of the project. */
 export function defaultAgentsDir(): string {
-  for (const candidate of [join(here, '..', '..', 'agents'), join(process.cwd(), 'agents')]) if (existsSync(candidate)) return candidate
-  return join(here, '..', '..', 'agents')
+  const packaged = (process as { resourcesPath?: string }).resourcesPath
+  if (packaged && existsSync(join(packaged, 'agents'))) return join(packaged, 'agents')
+  return join(findUp('agents/pm/role.yml') ?? process.cwd(), 'agents')
+}
+
+/** The nearest folder above this module that holds `relative`. */
+function findUp(relative: string): string | null {
+  let dir = here
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(dir, relative))) return dir
+    dir = dirname(dir)
+  }
+  return null
 }
 
 export async function createCore(options: CoreOptions): Promise<Core> {
@@ -146,11 +159,9 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     if (known) {
       // The forge may have come back on another port.
       db.prepare('UPDATE repos SET api_url = ?, host = ?, key = ? WHERE id = ?').run(sandbox.forge.apiUrl, host, `${host}/${owner}/${name}`.toLowerCase(), known.id)
-    } else {
-      await github.connect(sandbox.repo)
-      // The sandbox's seeded issues predate the connection: it adopts them all.
-      db.prepare('UPDATE repos SET connected_at = ? WHERE owner = ? AND name = ?').run('1970-01-01T00:00:00Z', owner, name)
-    }
+    } else await github.connect(sandbox.repo)
+    // The sandbox's seeded issues predate the connection: it adopts them all.
+    db.prepare('UPDATE repos SET connected_at = ? WHERE owner = ? AND name = ?').run('1970-01-01T00:00:00Z', owner, name)
   }
   if (options.startAgents ?? (db.prepare('SELECT COUNT(*) AS n FROM repos').get() as { n: number }).n > 0) ensureRuntime()
   if (github.status().signedIn) github.startSync()

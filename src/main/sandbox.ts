@@ -2,6 +2,7 @@
 // repository and its seeded issues, and builtin agents. No account, no token
 // and no model. The forge keeps its state in the data folder, so a restarted
 // sandbox continues where it stopped.
+import { existsSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createForge, type Forge } from '../forge/index'
 import { SANDBOX_OWNER, SANDBOX_REPO, SANDBOX_TOKENS, sandboxSeed } from '../forge/sandbox/index'
@@ -16,7 +17,12 @@ export interface Sandbox {
 }
 
 export async function startSandbox(dataDir: string, options: { port?: number } = {}): Promise<Sandbox> {
-  const forge = await createForge({ dataDir: join(dataDir, 'sandbox-forge'), port: options.port ?? 0, seed: sandboxSeed(), deviceFlowInterval: 1 })
+  const folder = join(dataDir, 'sandbox-forge')
+  const ready = join(folder, '.seeded')
+  // A forge stopped while it was being seeded is half made: start it afresh.
+  if (!existsSync(ready)) rmSync(folder, { recursive: true, force: true })
+  const forge = await createForge({ dataDir: folder, port: options.port ?? 0, seed: sandboxSeed(), deviceFlowInterval: 1 })
+  writeFileSync(ready, new Date().toISOString())
   return {
     forge,
     repo: `${SANDBOX_OWNER}/${SANDBOX_REPO}`,

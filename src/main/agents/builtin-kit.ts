@@ -6,7 +6,11 @@ import { formatResponse, type ResponseInput } from '../../shared/protocol/respon
 import type { ProviderContext, ProviderResult } from './providers/types'
 
 export function reply(ctx: ProviderContext, r: Omit<ResponseInput, 'task'>): ProviderResult {
-  return { text: formatResponse({ issue: ctx.trigger.issue.number, ...r, task: ctx.trigger.task }) }
+  // At the `handoff` stage another role asked for this work and the issue stays
+  // where it is: a move out of "handoff" is one main refuses (a role moves only
+  // out of a stage it owns), so the answer carries none.
+  const stay = ctx.trigger.stage === 'handoff' ? { labelUpdate: null } : {}
+  return { text: formatResponse({ issue: ctx.trigger.issue.number, ...r, ...stay, task: ctx.trigger.task }) }
 }
 
 const STOP = new Set(

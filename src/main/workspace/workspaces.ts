@@ -216,6 +216,8 @@ export class Workspaces implements WorkspacePort {
   async push(repo: RepoRef, taskId: string, branch: string): Promise<void> {
     await this.serial(repo, async () => {
       const clone = this.clonePath(repo)
+      // Before the repository's first prepare there is no clone to run git in.
+      if (!existsSync(join(clone, 'HEAD'))) throw new WorkspaceError(`Task ${taskId} has no local branch ${branch} to push: ${repo.owner}/${repo.name} has no clone yet`, 'missing-branch')
       await this.checkBranchName(clone, branch)
       if (!(await this.hasRef(clone, `refs/heads/${branch}`))) {
         throw new WorkspaceError(`Task ${taskId} has no local branch ${branch} to push`, 'missing-branch')

@@ -86,7 +86,7 @@ describe('Workspaces: fetch, concurrency, push refusals', () => {
   // KNOWN DEFECT of src/main/workspace/workspaces.ts (see the report): before
   // the repository's first prepare there is no clone, and the branch-name check
   // that runs git in it fails, so the message blames the (valid) branch name.
-  it.fails('KNOWN DEFECT a push before any clone exists names the missing clone, not the branch name', async () => {
+  it('a push before any clone exists names the missing clone, not the branch name', async () => {
     await expect(ws.push(repo, 't_none', 'baton/9-never')).rejects.toThrow(/no local branch|no clone|not been prepared/)
   })
 

@@ -40,16 +40,16 @@ describe('PM (builtin) on the sandbox issues', () => {
   // KNOWN DEFECTS of agents/pm/builtin.ts (not this test's author's file; see
   // the report): marked `.fails` so CI stays green while they stand, and so
   // each one turns red, asking for `.fails` to go, the day it is fixed.
-  it.fails('KNOWN DEFECT #1 is typed a feature: words inside the patch ("assert.throws") must not make it a bug', async () => {
+  it('#1 is typed a feature: words inside the patch ("assert.throws") must not make it a bug', async () => {
     expect((await pm(1)).labels).toEqual(['feature', 'priority:normal'])
   })
 
-  it.fails('KNOWN DEFECT #1 criteria stop at the fenced patch: no diff line becomes a criterion', async () => {
+  it('#1 criteria stop at the fenced patch: no diff line becomes a criterion', async () => {
     const r = await pm(1)
     expect(r.body).not.toMatch(/- \[ \] (diff --git|@@|\+\+\+|index )/)
   })
 
-  it.fails('KNOWN DEFECT #5 "Add a cube function": a feature whose criteria come from the body\'s `cube(3) === 27` line', async () => {
+  it('#5 "Add a cube function": a feature whose criteria come from the body\'s `cube(3) === 27` line', async () => {
     const r = await pm(5)
     expect(r.labels).toEqual(['feature', 'priority:normal'])
     expect(r.body).toContain('cube(3) === 27')

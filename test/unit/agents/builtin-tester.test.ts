@@ -73,7 +73,7 @@ describe('Tester (builtin) with real runners', () => {
   // dependencies is tested without installing them, so a missing module reads
   // as a failing change and sends the issue back to the Engineer. A `file:`
   // dependency keeps this offline.
-  it.fails('KNOWN DEFECT installs a project\'s dependencies before npm test', async () => {
+  it('installs a project\'s dependencies before npm test', async () => {
     const dir = repo({
       'package.json': JSON.stringify({ name: 'app', scripts: { test: 'node -e "require(\'dep\')"' }, dependencies: { dep: 'file:vendor/dep' } }),
       'vendor/dep/package.json': JSON.stringify({ name: 'dep', version: '1.0.0', main: 'index.js' }),
