@@ -399,9 +399,13 @@ export class GitHubService implements GitHubLink {
           const result = await octokit.rest.issues.setLabels({ owner: row.owner, repo: row.name, issue_number: issue, labels: next })
           const after = result.data.map((l) => l.name)
           // GitHub moved updated_at with this change; a poll that started before it must not undo it.
+          // GitHub's own clock (the answer's Date header), never this machine's: a later change by
+          // a person must never look older than this one.
+          const served = Date.parse(String(result.headers.date ?? ''))
+          const stamp = Number.isFinite(served) ? new Date(served).toISOString().replace(/\.\d{3}Z$/, 'Z') : null
           this.o.db
-            .prepare('UPDATE issues SET labels = ?, updated_at = MAX(updated_at, ?) WHERE repo_id = ? AND number = ?')
-            .run(JSON.stringify(after), new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), row.id, issue)
+            .prepare('UPDATE issues SET labels = ?, updated_at = MAX(updated_at, COALESCE(?, updated_at)) WHERE repo_id = ? AND number = ?')
+            .run(JSON.stringify(after), stamp, row.id, issue)
           return after
         } catch (error) {
           throw describeGitHubError(error, `changing the labels of #${issue}`)
