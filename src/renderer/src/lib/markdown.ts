@@ -22,12 +22,6 @@ function installHooks(): void {
         node.setAttribute('rel', 'noopener noreferrer nofollow')
       }
     }
-    if (node.tagName === 'INPUT') {
-      // Only GitHub's task-list checkboxes, inert and labelled.
-      node.setAttribute('type', 'checkbox')
-      node.setAttribute('disabled', '')
-      node.setAttribute('aria-label', node.hasAttribute('checked') ? 'done' : 'not done')
-    }
     if (node.tagName === 'IMG') {
       if (!node.getAttribute('alt')) node.setAttribute('alt', 'image')
       const src = node.getAttribute('src') ?? ''
@@ -54,7 +48,20 @@ export function renderMarkdown(source: string): string {
   installHooks()
   // Baton's hidden markers (<!-- baton:… -->) are for machines, not people.
   const html = marked.parse(source.replace(/<!--[\s\S]*?-->/g, ''), { async: false }) as string
-  return DOMPurify.sanitize(html, CONFIG) as string
+  const fragment = DOMPurify.sanitize(html, { ...CONFIG, RETURN_DOM_FRAGMENT: true })
+  // Inputs survive only as task-list checkboxes (inert, labelled); an image
+  // whose address was refused is dropped rather than shown broken.
+  for (const input of fragment.querySelectorAll('input')) {
+    if (input.getAttribute('type') !== 'checkbox') input.remove()
+    else {
+      input.setAttribute('disabled', '')
+      input.setAttribute('aria-label', input.hasAttribute('checked') ? 'done' : 'not done')
+    }
+  }
+  for (const img of fragment.querySelectorAll('img:not([src])')) img.remove()
+  const out = document.createElement('div')
+  out.append(fragment)
+  return out.innerHTML
 }
 
 /** Plain-text excerpt of Markdown (for cards and list rows). */
