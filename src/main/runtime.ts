@@ -137,7 +137,8 @@ export function startRuntime(o: RuntimeOptions): Runtime {
       name: info.name,
       role: info.role,
       provider: info.provider,
-      model: info.model,
+      // A model means something only to a model provider.
+      model: info.provider === 'builtin' ? null : info.model,
       state: info.state === 'starting' ? 'idle' : info.state,
       pid: info.pid,
       task: info.task,

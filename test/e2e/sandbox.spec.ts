@@ -44,6 +44,13 @@ test('the agents carry the seeded issues; a person reads the diff and merges; th
   await page.goto(baton.origin + '/#/pipeline')
   await expect(card(page, 'done', 1)).toBeVisible({ timeout: 30_000 })
   await page.screenshot({ path: `${shots}/sandbox-done.png` })
+
+  // Every agent instance is a real process with a pid.
+  await page.goto(baton.origin + '/#/agents')
+  for (const name of ['pm', 'architect', 'engineer', 'engineer-2', 'tester', 'marketing', 'community']) {
+    await expect(page.getByText(name, { exact: true }).first()).toBeVisible()
+  }
+  await page.screenshot({ path: `${shots}/sandbox-agents.png`, fullPage: true })
 })
 
 test('a person answers a REQUEST in the inbox and the agent continues', async ({ page }) => {

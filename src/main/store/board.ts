@@ -34,7 +34,7 @@ export interface BoardContext {
   doneWindowDays?: number
 }
 
-export function board(db: Db, filter: ApiParsedInput<'issues.board'>, context: BoardContext): BoardIssue[] {
+export function board(db: Db, filter: ApiParsedInput<'issues.board'> & { number?: number }, context: BoardContext): BoardIssue[] {
   const since = new Date(Date.now() - (context.doneWindowDays ?? 14) * 86_400_000).toISOString()
   const rows = db
     .prepare(
@@ -46,9 +46,10 @@ export function board(db: Db, filter: ApiParsedInput<'issues.board'>, context: B
        LEFT JOIN tasks t ON t.rowid = (SELECT t2.rowid FROM tasks t2 WHERE t2.repo_id = i.repo_id AND t2.issue = i.number ORDER BY t2.created_at DESC, t2.rowid DESC LIMIT 1)
        WHERE i.is_pull = 0 AND (i.state = 'open' OR i.closed_at >= ?)
          AND (? IS NULL OR i.repo_id = ?)
+         AND (? IS NULL OR i.number = ?)
        ORDER BY i.number`
     )
-    .all(since, filter.repoId ?? null, filter.repoId ?? null) as Row[]
+    .all(since, filter.repoId ?? null, filter.repoId ?? null, filter.number ?? null, filter.number ?? null) as Row[]
 
   const q = filter.q?.trim().toLowerCase()
   const cards: BoardIssue[] = []

@@ -18,7 +18,7 @@ export function issueDetail(db: Db, repoId: number, number: number, context: Boa
     | undefined
   if (!row) throw new AppError('not_found', `Issue #${number} is not known to Baton (not synced yet, or in another repository).`)
   const web = webBase(row.api_url, row.owner, row.name)
-  const card = board(db, { repoId }, context).find((c) => c.number === number)
+  const card = board(db, { repoId, number }, context)[0]
 
   const comments = (
     db.prepare('SELECT id, author, body, created_at FROM comments WHERE repo_id = ? AND issue = ? ORDER BY created_at, id').all(repoId, number) as Array<{
