@@ -122,7 +122,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     tokens,
     log,
     events,
-    defaultApiUrl: sandbox?.forge.apiUrl,
+    defaultApiUrl: sandbox?.forge.apiUrl ?? (options.env ?? process.env).BATON_GITHUB_API_URL,
     clientId: (options.env ?? process.env).BATON_GITHUB_CLIENT_ID,
     pollMs: () => readSettings(db).pollIntervalSec * 1000,
     timing: options.githubTiming ?? (sandbox ? { writeGapMs: 0 } : undefined),
@@ -228,8 +228,8 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       return r.agents().find((a) => a.name === name) as ApiOutput<'agents.control'>
     },
     'auth.status': () => github.status(),
-    'auth.signInToken': async ({ token }) => {
-      const result = await github.signInWithToken(token)
+    'auth.signInToken': async ({ token, apiUrl }) => {
+      const result = await github.signInWithToken(token, 'token', apiUrl)
       github.startSync()
       return result
     },

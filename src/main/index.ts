@@ -1,7 +1,7 @@
 // The desktop entry: the one module of src/main (with src/main/desktop/ipc.ts)
 // that imports electron. It hosts the same core as the headless server and
 // bridges its API to the renderer over IPC.
-import { app, BrowserWindow, dialog, ipcMain, net, protocol, shell } from 'electron'
+import { app, BrowserWindow, dialog, ipcMain, net, protocol, safeStorage, shell } from 'electron'
 import { join, sep } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { AppError } from '../shared/errors'
@@ -103,7 +103,14 @@ async function start(): Promise<void> {
       dataDir: app.getPath('userData'),
       mode: 'desktop',
       sandbox: process.argv.includes('--sandbox'),
-      nativeBinding: electronNativeBinding({ packaged: app.isPackaged, resourcesPath: process.resourcesPath, appPath: app.getAppPath() })
+      nativeBinding: electronNativeBinding({ packaged: app.isPackaged, resourcesPath: process.resourcesPath, appPath: app.getAppPath() }),
+      // The token is kept by the OS keychain through safeStorage (DESIGN.md §9).
+      cipher: {
+        isEncryptionAvailable: () => safeStorage.isEncryptionAvailable(),
+        encryptString: (text) => safeStorage.encryptString(text),
+        decryptString: (data) => safeStorage.decryptString(data),
+        getSelectedStorageBackend: () => (process.platform === 'linux' ? safeStorage.getSelectedStorageBackend() : 'keychain')
+      }
     })
   } catch (error) {
     const message = error instanceof AppError ? error.message : String(error)

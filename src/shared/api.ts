@@ -307,7 +307,15 @@ export const api = {
   'agents.output': { input: z.object({ name: AgentNameSchema, limit: z.number().int().min(1).max(2000).default(200) }).strict() },
 
   'auth.status': { input: Empty },
-  'auth.signInToken': { input: z.object({ token: z.string().trim().min(10, 'that is too short to be a GitHub token').max(512) }).strict() },
+  'auth.signInToken': {
+    input: z
+      .object({
+        token: z.string().trim().min(10, 'that is too short to be a GitHub token').max(512),
+        /** GitHub Enterprise Server's API, e.g. https://github.example.com/api/v3 (default: github.com). */
+        apiUrl: z.string().trim().url('the API address is a URL, like https://github.example.com/api/v3').optional()
+      })
+      .strict()
+  },
   'auth.deviceStart': { input: Empty },
   'auth.deviceWait': { input: Empty },
   'auth.useGhToken': { input: Empty },

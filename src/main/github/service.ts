@@ -87,7 +87,7 @@ export class GitHubService implements GitHubLink {
     }
   }
 
-  async signInWithToken(token: string, method: StoredToken['method'] = 'token', apiUrl = this.o.defaultApiUrl ?? 'https://api.github.com'): Promise<AuthStatus> {
+  async signInWithToken(token: string, method: StoredToken['method'] = 'token', apiUrl: string = this.o.defaultApiUrl ?? 'https://api.github.com'): Promise<AuthStatus> {
     registerSecret(token)
     const { octokit } = createOctokit({ baseUrl: apiUrl, token, log: this.o.log, timing: this.o.timing })
     let login: string

@@ -1,0 +1,70 @@
+// Connecting a repository as a person does it, against the forge standing in
+// for a GitHub Enterprise Server: sign in with a token, connect, create an
+// issue, see it in the pipeline at backlog.
+import { expect, test } from '@playwright/test'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdirSync } from 'node:fs'
+import { startBaton, type RunningBaton } from './baton'
+
+const shots = 'test-results/screenshots'
+mkdirSync(shots, { recursive: true })
+
+let forge: ChildProcess
+let apiUrl = ''
+let baton: RunningBaton
+
+test.beforeAll(async () => {
+  forge = spawn(process.execPath, ['bin/baton.js', 'forge', '--port', '0', '--seed', 'test/fixtures/forge/seed.json'], { stdio: ['ignore', 'pipe', 'inherit'] })
+  apiUrl = await new Promise<string>((resolve, reject) => {
+    let out = ''
+    forge.stdout?.on('data', (c) => {
+      out += c
+      const m = /API base URL \(Octokit baseUrl\): (\S+)/.exec(out)
+      if (m?.[1]) resolve(m[1])
+    })
+    forge.once('exit', (code) => reject(new Error(`forge exited ${code}: ${out}`)))
+  })
+  baton = await startBaton({ env: { BATON_GITHUB_API_URL: apiUrl } })
+})
+test.afterAll(async () => {
+  await baton?.stop()
+  forge?.kill('SIGTERM')
+})
+
+test('sign in with a token, connect a repository, create an issue: it shows at backlog', async ({ page }) => {
+  test.setTimeout(120_000)
+  await page.goto(baton.url)
+  await page.getByRole('link', { name: /Settings/ }).first().click()
+
+  // A wrong token gets a clear message, and the field keeps what was typed.
+  await page.getByLabel('Or paste a personal access token').fill('wrong-token-123')
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click()
+  await expect(page.getByText(/GitHub rejected the token/)).toBeVisible()
+
+  await page.getByLabel('Or paste a personal access token').fill('forge-owner-token')
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click()
+  await expect(page.getByText('octo-owner').first()).toBeVisible()
+
+  // An unknown repository is named; then the real one connects.
+  await page.getByLabel('Repository to connect').fill('acme/nope')
+  await page.getByRole('button', { name: 'Connect', exact: true }).click()
+  await expect(page.getByText(/acme\/nope does not exist/)).toBeVisible()
+  await page.getByLabel('Repository to connect').fill(`${new URL(apiUrl).origin}/acme/shop.git`)
+  await page.getByRole('button', { name: 'Connect', exact: true }).click()
+  await expect(page.getByText('acme/shop').first()).toBeVisible({ timeout: 30_000 })
+  await page.screenshot({ path: `${shots}/connect-settings.png`, fullPage: true })
+
+  // Hold the PM so the new issue stays where it lands.
+  await page.getByRole('link', { name: /Agents/ }).first().click()
+  await page.locator('article, li, tr, div').filter({ has: page.getByText('pm', { exact: true }) }).getByRole('button', { name: /Pause/ }).first().click()
+  await expect(page.getByText('paused').first()).toBeVisible()
+
+  await page.getByRole('link', { name: /Pipeline/ }).first().click()
+  await page.getByRole('button', { name: /New issue/ }).click()
+  await page.getByLabel('Title').fill('Show the cart total with tax')
+  await page.locator('#ni-body').fill('The cart total should include tax, rounded to cents, with a test.')
+  await page.getByRole('button', { name: 'Create issue' }).click()
+  await page.getByRole('link', { name: /Pipeline/ }).first().click()
+  await expect(page.locator('section[data-stage="backlog"] a', { hasText: 'Show the cart total with tax' })).toBeVisible({ timeout: 30_000 })
+  await page.screenshot({ path: `${shots}/connect-backlog.png` })
+})
