@@ -163,7 +163,11 @@ async function main(): Promise<void> {
   const watcher = watchFolder(paths.triggers, `${config.agent}.trigger`, (name) => {
     if (name === `${config.agent}.trigger`) check()
   })
-  const heartbeat = setInterval(() => send({ type: 'heartbeat', task: current?.task ?? null }), config.heartbeatMs)
+  const heartbeat = setInterval(() => {
+    // A parent that died before the 'disconnect' listener existed leaves no event: look.
+    if (process.send && !process.connected) stop()
+    else send({ type: 'heartbeat', task: current?.task ?? null })
+  }, config.heartbeatMs)
   process.on('message', (message: SupervisorMessage) => {
     if (message.type === 'cancel' && current?.task === message.task) current.abort.abort(new Error('cancelled by main'))
     if (message.type === 'stop') {
@@ -181,6 +185,7 @@ async function main(): Promise<void> {
   }
   process.on('SIGTERM', stop)
   process.on('disconnect', stop)
+  if (process.send && !process.connected) stop()
   send({ type: 'ready', pid: process.pid })
   check()
 }
