@@ -195,6 +195,27 @@ describe('issues and drafts', () => {
   })
 })
 
+describe('offline', () => {
+  it('the network gone: offline in the status and on the repository; the loop resumes by itself', async () => {
+    const pending: Array<() => void> = []
+    const s = make({ timers: { setTimeout: (fn) => pending.push(fn), clearTimeout: () => undefined } })
+    await s.signInWithToken(TOKENS.owner)
+    const repo = await s.connect('owner/app')
+    env.forge.faults.inject({ kind: 'drop', count: 50 })
+    const loop = s.startSync()
+    await loop.tick()
+    expect(s.status().offline).toBe(true)
+    expect(s.repos().find((r) => r.id === repo.id)!.syncError).toMatch(/could not be reached/)
+    env.forge.faults.clear()
+    pending.shift()!()
+    await loop.tick()
+    expect(s.status().offline).toBe(false)
+    expect(s.repos().find((r) => r.id === repo.id)!.syncError).toBeNull()
+    s.stop()
+    s.signOut()
+  })
+})
+
 describe('git credentials and a full run', () => {
   it('clones a private repository with the env, nothing on the command line', async () => {
     const s = make()
