@@ -101,6 +101,7 @@ async function main(): Promise<void> {
     if (parsed.task && attempt) handled.add(`${parsed.task}:${attempt}`)
   }
   let current: { task: string; attempt: number; abort: AbortController } | null = null
+  let stopping = false
 
   const run = async (trigger: Trigger) => {
     const abort = new AbortController()
@@ -131,6 +132,10 @@ async function main(): Promise<void> {
       clearTimeout(limit)
     }
     current = null
+    // Stopping (main is gone, or it stopped this agent): whatever the provider
+    // returned was cut short — a test run killed mid-way is not a verdict. No
+    // answer is written; the trigger stays pending and the next run does it.
+    if (stopping) return
     // A cancelled task's answer is still written: main records it as stale.
     writeAtomic(responseFile, text)
     send({ type: 'finished', task: trigger.task, attempt: trigger.attempt })
@@ -171,6 +176,7 @@ async function main(): Promise<void> {
   process.on('message', (message: SupervisorMessage) => {
     if (message.type === 'cancel' && current?.task === message.task) current.abort.abort(new Error('cancelled by main'))
     if (message.type === 'stop') {
+      stopping = true
       current?.abort.abort(new Error('the agent is stopping'))
       clearInterval(heartbeat)
       void watcher.close().then(() => process.exit(0))
@@ -179,6 +185,7 @@ async function main(): Promise<void> {
   // Stopped by main (time limit, stall, restart): end the provider's process
   // tree first, so no CLI or test run outlives its agent.
   const stop = () => {
+    stopping = true
     current?.abort.abort(new Error('the agent is stopping'))
     setTimeout(() => process.exit(0), 1500).unref()
     if (!current) process.exit(0)

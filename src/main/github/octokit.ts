@@ -103,6 +103,11 @@ export function createOctokit(options: OctokitOptions): { octokit: GitHub; state
 
   octokit.hook.wrap('request', async (request, requestOptions) => {
     const mutation = MUTATIONS.has(String(requestOptions.method))
+    // A POST whose answer was lost may have been applied: sending it again
+    // would post twice. Only the caller, who can look first (a comment's
+    // marker, a branch's PR), may repeat it. PUT, PATCH and DELETE set a state
+    // and are safe to resend.
+    if (requestOptions.method === 'POST') requestOptions.request = { ...requestOptions.request, retries: 0 }
     const send = async () => {
       for (let attempt = 0; ; attempt++) {
         const wait = blockedUntil - timing.now()

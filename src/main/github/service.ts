@@ -316,9 +316,25 @@ export class GitHubService implements GitHubLink {
   async retryDraft(id: number): Promise<{ created: true; number: number; url: string } | { created: false; draft: Draft }> {
     const draft = listDrafts(this.o.db).find((d) => d.id === id)
     if (!draft) throw new AppError('not_found', `No draft ${id}.`)
+    // The first attempt may have reached GitHub even though its answer did not:
+    // adopt an issue this account opened with the same title and body since.
+    const row = this.repoRow(draft.repoId)
+    try {
+      const octokit = this.require()
+      const since = new Date(Date.parse(draft.createdAt) - 10 * 60_000).toISOString()
+      const mine = await octokit.rest.issues.listForRepo({ owner: row.owner, repo: row.name, state: 'all', since, creator: this.login() ?? undefined, per_page: 100 })
+      const same = mine.data.find((i) => !i.pull_request && i.title === draft.title && (i.body ?? '') === draft.body)
+      if (same) {
+        this.o.db.prepare('DELETE FROM drafts WHERE id = ?').run(id)
+        upsertIssue(this.o.db, row.id, same as unknown as Record<string, unknown>)
+        this.o.events.changed('issues')
+        return { created: true, number: same.number, url: `${webBase(row.api_url, row.owner, row.name)}/issues/${same.number}` }
+      }
+    } catch {
+      /* GitHub still unreachable: the create below keeps the draft with the reason */
+    }
     this.o.db.prepare('DELETE FROM drafts WHERE id = ?').run(id)
-    const result = await this.createIssue({ repoId: draft.repoId, title: draft.title, body: draft.body, labels: draft.labels })
-    return result
+    return this.createIssue({ repoId: draft.repoId, title: draft.title, body: draft.body, labels: draft.labels })
   }
 
   discardDraft(id: number): { discarded: true } {

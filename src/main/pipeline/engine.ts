@@ -257,8 +257,18 @@ export class PipelineEngine {
 
   // ── answers ───────────────────────────────────────────────────────────
 
-  handleResult(result: AgentResult): Promise<void> {
-    return this.serial('result', () => this.apply(result))
+  handleResult(result: AgentResult, tries = 0): Promise<void> {
+    return this.serial('result', () => this.apply(result)).catch((error: unknown) => {
+      // GitHub refused or could not be reached mid-way: every effect is safe to
+      // repeat, so the same answer is applied again a little later.
+      if (tries >= 8) {
+        const task = getTask(this.o.db, result.task)
+        if (task) this.toInbox(task, 'failure', `Baton could not apply ${result.agent}'s answer on GitHub: ${(error as Error).message}`)
+        return
+      }
+      const delay = (this.o.backoffMs ?? ((n: number) => Math.min(1000 * 2 ** n, 60_000)))(tries + 1)
+      setTimeout(() => void this.handleResult(result, tries + 1), delay).unref()
+    })
   }
 
   private async apply(result: AgentResult): Promise<void> {

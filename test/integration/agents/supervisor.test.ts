@@ -41,7 +41,7 @@ function trigger(agent: string, title: string, over: Partial<Trigger> = {}): Tri
 
 const supervisors: Supervisor[] = []
 function start(roles: RoleSpec[], over: Partial<ConstructorParameters<typeof Supervisor>[0]> = {}, ipcDir = mkdtempSync(join(tmpdir(), 'baton-ipc-'))) {
-  const s = new Supervisor({ ipcDir, roles, runner, heartbeatMs: 200, stallMs: 3000, graceMs: 200, watchdogMs: 100, restartDelayMs: () => 100, killGraceMs: 500, ...over })
+  const s = new Supervisor({ ipcDir, roles, runner, heartbeatMs: 200, stallMs: 20_000, graceMs: 200, watchdogMs: 100, restartDelayMs: () => 100, killGraceMs: 500, ...over })
   supervisors.push(s)
   s.start()
   return { s, ipcDir }

@@ -154,6 +154,21 @@ describe('writes', () => {
     expect(t.forge.requestLog().filter((e) => e.kind === 'api' && e.method !== 'GET')).toHaveLength(1)
   })
 
+  it('a POST is never resent blindly (its answer may be lost after GitHub applied it)', async () => {
+    const { service } = makeService()
+    await service.signInWithToken(TOKENS.owner)
+    const repo = await service.connect('owner/app')
+    const ref = { id: repo.id, owner: 'owner', name: 'app', defaultBranch: 'main' }
+    t.forge.clearLog()
+    t.forge.faults.inject({ kind: 'error', status: 502, count: 1, method: 'POST', path: '/comments$' })
+    await expect(service.port().comment(ref, 1, 'once <!-- baton:task=t_post -->', '<!-- baton:task=t_post -->')).rejects.toThrow(/502/)
+    expect(t.forge.requestLog().filter((e) => e.method === 'POST')).toHaveLength(1)
+    // The caller repeats the effect; it looks for its marker first, then posts.
+    await service.port().comment(ref, 1, 'once <!-- baton:task=t_post -->', '<!-- baton:task=t_post -->')
+    const comments = await t.octokit(TOKENS.owner).rest.issues.listComments({ owner: 'owner', repo: 'app', issue_number: 1 })
+    expect(comments.data.filter((c) => c.body?.includes('t_post'))).toHaveLength(1)
+  })
+
   it('an issue GitHub cannot take stays as a draft with the reason, and a retry posts it', async () => {
     const { service } = makeService()
     await service.signInWithToken(TOKENS.owner)
