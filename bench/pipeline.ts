@@ -1,8 +1,12 @@
 // Pipeline throughput on the sandbox project: N issues, each carrying its own
 // patch, carried by the builtin agents to needs-review (parallel PRs on).
-// Prints the wall time, the share of task time spent outside the agents
-// (orchestration: hand-offs, scheduling, GitHub writes), and GitHub requests
-// per issue beside the fewest the pipeline needs.
+// Prints the wall time and, for each applied task, where its span went (from
+// the dispatch, before its workspace is prepared, to its answer applied): the
+// agent's own time (the response's DURATION-MS), GitHub and git effects (time
+// inside the engine's GitHubPort / WorkspacePort calls for that task, pacing
+// and the ports' own locks included), and the rest — orchestration: queueing,
+// hand-off through the files, scheduling. Then GitHub requests per issue
+// beside the fewest the pipeline needs.
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -60,16 +64,31 @@ export async function benchPipeline(count = Number(process.env.BATON_BENCH_ISSUE
     }
     const wallMs = performance.now() - t0
     const attempts = core.db
-      .prepare("SELECT a.started_at, a.response, t.updated_at FROM attempts a JOIN tasks t ON t.id = a.task_id AND t.attempt = a.attempt WHERE t.state = 'applied'")
-      .all() as Array<{ started_at: string; response: string | null; updated_at: string }>
+      .prepare("SELECT t.id, a.response FROM attempts a JOIN tasks t ON t.id = a.task_id AND t.attempt = a.attempt WHERE t.state = 'applied'")
+      .all() as Array<{ id: string; response: string | null }>
+    const timings = core.runtime()?.engine.taskTimings()
+    if (!timings) throw new Error('no pipeline runtime')
     let total = 0
     let agent = 0
+    let effects = 0
+    const orchestration: number[] = []
     for (const a of attempts) {
-      const span = Date.parse(a.updated_at) - Date.parse(a.started_at)
+      const timing = timings.get(a.id)
+      if (timing?.appliedAt == null) throw new Error(`no timing for the applied task ${a.id}`)
+      const span = timing.appliedAt - timing.startedAt
       const duration = Number(parseResponse(a.response ?? '').unknown.find((u) => u.key === 'DURATION-MS')?.value ?? 0)
-      total += Math.max(span, duration)
+      // DURATION-MS is whole milliseconds, measured in the runner's process.
+      const rest = Math.max(0, span - duration - timing.effectMs)
+      total += Math.max(span, duration + timing.effectMs)
       agent += duration
+      effects += timing.effectMs
+      orchestration.push(rest)
     }
+    const outside = orchestration.reduce((a, b) => a + b, 0)
+    orchestration.sort((a, b) => a - b)
+    const pct = (q: number) => Math.round(orchestration[Math.min(orchestration.length - 1, Math.floor(q * orchestration.length))] ?? 0)
+    const share = (part: number) => Math.round((part / total) * 1000) / 10
+    const seconds = (ms: number) => Math.round(ms / 100) / 10
     const log = forge.requestLog()
     const api = log.filter((e) => e.kind === 'api')
     const writes = api.filter((e) => e.method !== 'GET' && e.method !== 'HEAD')
@@ -80,10 +99,15 @@ export async function benchPipeline(count = Number(process.env.BATON_BENCH_ISSUE
       issues: count,
       'wall time to needs-review, all (s)': Math.round(wallMs / 100) / 10,
       'tasks applied': attempts.length,
-      'task time in the agents (s)': Math.round(agent / 100) / 10,
-      'task time outside the agents: orchestration (s)': Math.round((total - agent) / 100) / 10,
-      'orchestration share of task time (%)': Math.round(((total - agent) / total) * 1000) / 10,
+      'task time, all applied tasks (s)': seconds(total),
+      'task time in the agents (s)': seconds(agent),
+      'task time in GitHub and git effects (s)': seconds(effects),
+      'task time in orchestration: queueing, hand-off, scheduling (s)': seconds(outside),
+      'agent share of task time (%)': share(agent),
+      'GitHub and git effect share of task time (%)': share(effects),
+      'orchestration share of task time (%)': share(outside),
       'target orchestration share (%)': 5,
+      'orchestration per task p50 / p90 / max (ms)': `${pct(0.5)} / ${pct(0.9)} / ${Math.round(orchestration.at(-1) ?? 0)}`,
       'GitHub REST requests per issue': Math.round((api.length / count) * 10) / 10,
       'of which counted against the rate limit, per issue': Math.round((counted.length / count) * 10) / 10,
       'GitHub writes per issue': Math.round((writes.length / count) * 10) / 10,

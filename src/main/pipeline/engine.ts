@@ -58,6 +58,18 @@ interface IssueRow {
   created_at: string
 }
 
+/** Where one attempt's time went, measured in main (the benchmark reads it). */
+export interface TaskTiming {
+  /** performance.now() when the dispatch began (before the workspace is prepared). */
+  startedAt: number
+  /** Time spent inside GitHubPort / WorkspacePort calls on behalf of this attempt. */
+  effectMs: number
+  /** performance.now() when the answer was applied (the task left `running`). */
+  appliedAt: number | null
+}
+
+const TIMINGS_KEPT = 10_000
+
 const TRUSTED = new Set(['OWNER', 'MEMBER', 'COLLABORATOR'])
 const CODE_ROLES: Record<string, 'read' | 'write' | 'test'> = { architect: 'read', engineer: 'write', tester: 'test' }
 const baseRole = (role: string) => role.replace(/-\d+$/, '')
@@ -65,6 +77,7 @@ const baseRole = (role: string) => role.replace(/-\d+$/, '')
 export class PipelineEngine {
   private queue: Promise<unknown> = Promise.resolve()
   private readonly now: () => Date
+  private readonly timings = new Map<string, TaskTiming>()
 
   constructor(private readonly o: EngineOptions) {
     this.now = o.now ?? (() => new Date())
@@ -75,6 +88,28 @@ export class PipelineEngine {
     const run = this.queue.then(work, work)
     this.queue = run.catch((error: unknown) => this.o.log.error(`pipeline: ${label} failed`, error))
     return run
+  }
+
+  /** Per-task timings of the current attempt, newest last (bounded). */
+  taskTimings(): ReadonlyMap<string, TaskTiming> {
+    return this.timings
+  }
+
+  private timeStart(taskId: string): void {
+    this.timings.delete(taskId)
+    this.timings.set(taskId, { startedAt: performance.now(), effectMs: 0, appliedAt: null })
+    if (this.timings.size > TIMINGS_KEPT) this.timings.delete(this.timings.keys().next().value as string)
+  }
+
+  /** A GitHub or git call made for `taskId`: its duration counts as effect time. */
+  private async effect<T>(taskId: string, call: () => Promise<T>): Promise<T> {
+    const t0 = performance.now()
+    try {
+      return await call()
+    } finally {
+      const timing = this.timings.get(taskId)
+      if (timing) timing.effectMs += performance.now() - t0
+    }
   }
 
   private repo(repoId: number): RepoRef {
@@ -188,12 +223,13 @@ export class PipelineEngine {
       setTaskState(db, task.id, 'cancelled', { result: 'the issue is gone' })
       return
     }
+    this.timeStart(task.id)
     const branch = branchFor(task.issue, issue.title)
     const mode = CODE_ROLES[baseRole(task.role)]
     let workspace: string | null = null
     if (mode) {
       try {
-        workspace = await this.o.workspace.prepare(repo, { id: task.id, issue: task.issue, branch, mode })
+        workspace = await this.effect(task.id, () => this.o.workspace.prepare(repo, { id: task.id, issue: task.issue, branch, mode }))
       } catch (error) {
         setTaskState(db, task.id, 'failed', { result: `workspace: ${(error as Error).message}` })
         this.toInbox(task, 'failure', `Could not prepare a workspace for #${task.issue}: ${(error as Error).message}`)
@@ -350,6 +386,8 @@ export class PipelineEngine {
     }
     if (result.sessionId) db.prepare('UPDATE tasks SET session_id = ? WHERE id = ?').run(result.sessionId, task.id)
     setTaskState(db, task.id, plan.outcome === 'waiting' ? 'waiting' : 'applied', { result: result.answer.text })
+    const timing = this.timings.get(task.id)
+    if (timing) timing.appliedAt = performance.now()
     if (plan.outcome !== 'waiting' && CODE_ROLES[baseRole(task.role)]) await this.o.workspace.release(repo, task.id).catch(() => undefined)
     audit(db, { kind: `task.${plan.outcome}`, repoId: repo.id, issue: task.issue, taskId: task.id, subject: result.agent, message: `${result.agent}: ${result.answer.text}` })
     this.o.events.changed('tasks', 'issues', 'inbox', 'usage', 'events', 'agents')
@@ -360,7 +398,7 @@ export class PipelineEngine {
     const { db } = this.o
     switch (effect.kind) {
       case 'comment':
-        await this.o.github.comment(repo, task.issue, effect.body, effect.marker)
+        await this.effect(task.id, () => this.o.github.comment(repo, task.issue, effect.body, effect.marker))
         return
       case 'note': {
         const exists = db.prepare('SELECT 1 FROM notes WHERE repo_id = ? AND issue = ? AND kind = ? AND body = ?').get(repo.id, task.issue, effect.noteKind, effect.body)
@@ -377,7 +415,7 @@ export class PipelineEngine {
         return
       }
       case 'labels': {
-        const after = await this.o.github.setLabels(repo, task.issue, effect.add, effect.remove)
+        const after = await this.effect(task.id, () => this.o.github.setLabels(repo, task.issue, effect.add, effect.remove))
         db.prepare('UPDATE issues SET labels = ? WHERE repo_id = ? AND number = ?').run(JSON.stringify(after), repo.id, task.issue)
         const pipeline = this.o.pipeline(repo.id)
         const to = effect.add.find((l) => pipeline.stages.some((s) => s.label === l))
@@ -394,10 +432,10 @@ export class PipelineEngine {
         return
       }
       case 'push':
-        await this.o.workspace.push(repo, task.id, effect.branch)
+        await this.effect(task.id, () => this.o.workspace.push(repo, task.id, effect.branch))
         return
       case 'pull-request': {
-        const number = await this.o.github.ensurePullRequest(repo, effect.branch, effect.title, effect.body)
+        const number = await this.effect(task.id, () => this.o.github.ensurePullRequest(repo, effect.branch, effect.title, effect.body))
         audit(db, { kind: 'pr.open', repoId: repo.id, issue: task.issue, taskId: task.id, message: `PR #${number} for #${task.issue}` })
         return
       }
