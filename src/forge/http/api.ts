@@ -79,7 +79,8 @@ export class Router {
     const source = template.replace(/\{(\w+)\}/g, (_m, name: string) => {
       names.push(name)
       // Numeric parameters match digits only, so /issues/comments is not issue "comments".
-      return name === 'number' || name.endsWith('_id') ? '(\\d+)' : '([^/]+)'
+      // `{path}` (a file in a repository) spans folders.
+      return name === 'number' || name.endsWith('_id') ? '(\\d+)' : name === 'path' ? '(.+)' : '([^/]+)'
     })
     this.routes.push({ method, pattern: new RegExp(`^${source}$`), names, handler })
     return this
