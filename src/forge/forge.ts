@@ -24,6 +24,7 @@ import { labelRoutes } from './routes/labels'
 import { issueRoutes } from './routes/issues'
 import { pullRoutes } from './routes/pulls'
 import { releaseRoutes } from './routes/releases'
+import { checkRoutes } from './routes/checks'
 import { contentRoutes } from './routes/contents'
 import { decideDeviceCode } from './device-flow'
 import type { Urls } from './shapes'
@@ -152,6 +153,7 @@ export async function createForge(options: ForgeOptions): Promise<Forge> {
   issueRoutes(router)
   pullRoutes(router)
   releaseRoutes(router)
+  checkRoutes(router)
   contentRoutes(router)
 
   const locks = new Map<number, Promise<unknown>>()

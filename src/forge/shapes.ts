@@ -169,9 +169,9 @@ export function fullRepository(r: RepoRow, model: Model, urls: Urls, viewer?: Ac
   const owner = model.account(r.owner_id)
   return {
     ...repository(r, model, urls, viewer),
-    allow_squash_merge: true,
-    allow_merge_commit: true,
-    allow_rebase_merge: true,
+    allow_squash_merge: r.allow_squash_merge !== 0,
+    allow_merge_commit: r.allow_merge_commit !== 0,
+    allow_rebase_merge: r.allow_rebase_merge !== 0,
     allow_auto_merge: false,
     delete_branch_on_merge: false,
     allow_update_branch: false,

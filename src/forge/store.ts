@@ -5,7 +5,7 @@ import Database from 'better-sqlite3'
 
 export type ForgeDb = Database.Database
 
-const SCHEMA_VERSION = 1
+const SCHEMA_VERSION = 2
 
 const schema = `
 CREATE TABLE accounts (
@@ -158,6 +158,49 @@ CREATE TABLE device_codes (
 );
 `
 
+// Version 2 adds commit statuses, check runs, branch protection and the
+// repository's allowed merge methods; a version-1 folder is brought forward.
+const schemaV2 = `
+ALTER TABLE repos ADD COLUMN allow_merge_commit INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE repos ADD COLUMN allow_squash_merge INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE repos ADD COLUMN allow_rebase_merge INTEGER NOT NULL DEFAULT 1;
+CREATE TABLE statuses (
+  id INTEGER PRIMARY KEY,
+  repo_id INTEGER NOT NULL REFERENCES repos(id),
+  sha TEXT NOT NULL,
+  state TEXT NOT NULL,
+  context TEXT NOT NULL,
+  description TEXT,
+  target_url TEXT,
+  creator_id INTEGER NOT NULL REFERENCES accounts(id),
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX statuses_sha ON statuses (repo_id, sha, id);
+CREATE TABLE check_runs (
+  id INTEGER PRIMARY KEY,
+  repo_id INTEGER NOT NULL REFERENCES repos(id),
+  head_sha TEXT NOT NULL,
+  name TEXT NOT NULL,
+  status TEXT NOT NULL,
+  conclusion TEXT,
+  details_url TEXT,
+  title TEXT,
+  summary TEXT,
+  started_at INTEGER NOT NULL,
+  completed_at INTEGER
+);
+CREATE INDEX check_runs_sha ON check_runs (repo_id, head_sha, id);
+CREATE TABLE branch_protection (
+  repo_id INTEGER NOT NULL REFERENCES repos(id),
+  branch TEXT NOT NULL,
+  contexts TEXT NOT NULL DEFAULT '[]',
+  strict INTEGER NOT NULL DEFAULT 0,
+  required_reviews INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (repo_id, branch)
+);
+`
+
 /** Opens (creating if needed) the forge database; `fresh` says whether it was just created. */
 export function openForgeDb(file: string): { db: ForgeDb; fresh: boolean } {
   const db = new Database(file)
@@ -167,12 +210,20 @@ export function openForgeDb(file: string): { db: ForgeDb; fresh: boolean } {
   db.pragma('foreign_keys = ON')
   const version = db.pragma('user_version', { simple: true }) as number
   if (version === SCHEMA_VERSION) return { db, fresh: false }
+  if (version === 1) {
+    db.exec('BEGIN')
+    db.exec(schemaV2)
+    db.pragma(`user_version = ${SCHEMA_VERSION}`)
+    db.exec('COMMIT')
+    return { db, fresh: false }
+  }
   if (version !== 0) {
     db.close()
     throw new Error(`The forge database ${file} has schema version ${version}, expected ${SCHEMA_VERSION}; remove the data folder to start fresh.`)
   }
   db.exec('BEGIN')
   db.exec(schema)
+  db.exec(schemaV2)
   db.pragma(`user_version = ${SCHEMA_VERSION}`)
   db.exec('COMMIT')
   return { db, fresh: true }
@@ -199,6 +250,9 @@ export interface RepoRow {
   created_at: number
   updated_at: number
   pushed_at: number
+  allow_merge_commit: number
+  allow_squash_merge: number
+  allow_rebase_merge: number
 }
 export interface LabelRow {
   id: number
@@ -299,4 +353,36 @@ export interface TokenRow {
   scopes: string
   rate_limit: number | null
   created_at: number
+}
+export interface StatusRow {
+  id: number
+  repo_id: number
+  sha: string
+  state: 'error' | 'failure' | 'pending' | 'success'
+  context: string
+  description: string | null
+  target_url: string | null
+  creator_id: number
+  created_at: number
+  updated_at: number
+}
+export interface CheckRunRow {
+  id: number
+  repo_id: number
+  head_sha: string
+  name: string
+  status: 'queued' | 'in_progress' | 'completed'
+  conclusion: string | null
+  details_url: string | null
+  title: string | null
+  summary: string | null
+  started_at: number
+  completed_at: number | null
+}
+export interface BranchProtectionRow {
+  repo_id: number
+  branch: string
+  contexts: string
+  strict: number
+  required_reviews: number
 }

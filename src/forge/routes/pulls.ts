@@ -10,6 +10,7 @@ import { label, repoApiUrl, repoWebUrl, repository, review, reviewComment, simpl
 import type { Urls } from '../shapes'
 import type { IssueRow, PullRow, RepoRow, ReviewCommentRow, ReviewRow } from '../store'
 import { repoAccess } from './access'
+import { mergeBlocker } from './checks'
 
 /** Where a PR's branches point now: live refs while open, the recorded shas once closed. */
 async function liveShas(model: Model, repo: RepoRow, issue: IssueRow, pull: PullRow): Promise<{ head: string; base: string }> {
@@ -98,7 +99,7 @@ async function fullPull(issue: IssueRow, pull: PullRow, repo: RepoRow, model: Mo
     merged: pull.merged_at !== null,
     mergeable: merge ? merge.clean : null,
     rebaseable: merge ? merge.clean : null,
-    mergeable_state: merge ? (merge.clean ? 'clean' : 'dirty') : 'unknown',
+    mergeable_state: merge ? (!merge.clean ? 'dirty' : mergeBlocker(model, repo, issue.id, pull.base_ref, shas.head) ? 'blocked' : 'clean') : 'unknown',
     merged_by: pull.merged_by_id === null ? null : simpleUser(model.account(pull.merged_by_id), urls),
     comments: model.commentCount(issue.id),
     review_comments: reviewComments,
@@ -386,6 +387,8 @@ async function merge(req: ApiRequest, ctx: ApiContext, repo: RepoRow) {
   if (!head || !base) throw new HttpError(422, 'Head branch was deleted or base branch is missing')
   const expected = optString(b, 'sha', 'PullRequest')
   if (expected && expected !== head) throw new HttpError(409, 'Head branch was modified. Review and try the merge again.')
+  const blocked = mergeBlocker(model, repo, issue.id, pull.base_ref, head, method)
+  if (blocked) throw new HttpError(405, blocked)
   const viewer = req.viewer!
   const who = { name: viewer.name ?? viewer.login, email: viewer.email ?? `${viewer.id}+${viewer.login}@users.noreply.forge.local`, time: Math.floor(model.now() / 1000) }
   const owner = model.account(repo.owner_id).login
