@@ -13,7 +13,11 @@ import { EventHub } from './events'
 import { GitHubService } from './github/service'
 import { acquireLock, type InstanceLock } from './instance-lock'
 import { createLogger, type Logger } from './log'
-import { defaultPipeline } from './pipeline/definition'
+import { configHandlers } from './api/config-handlers'
+import { readRoleOverrides } from './agents/role-config'
+import { loadRoles, type Role } from './agents/roles'
+import { labelsFor } from './github/label-bootstrap'
+import { Pipelines } from './pipeline/loader'
 import { startRuntime, type Runtime, type RuntimeOptions } from './runtime'
 import { startSandbox, type Sandbox } from './sandbox'
 import { createTokenStore, type Cipher } from './secrets/token-store'
@@ -116,6 +120,20 @@ export async function createCore(options: CoreOptions): Promise<Core> {
 
   const waits = new Map<string, string>()
   let runtime: Runtime | null = null
+  const agentsDir = options.agentsDir ?? defaultAgentsDir()
+  // The role folders: the running agents' own, else read once for Settings and pipeline checks.
+  let catalog: Role[] | null = null
+  const roles = (): Role[] => {
+    if (runtime) return runtime.roles
+    try {
+      return (catalog ??= loadRoles(agentsDir).roles)
+    } catch (error) {
+      log.warn(`agents: no role folders at ${agentsDir}: ${(error as Error).message}`)
+      return (catalog = [])
+    }
+  }
+  // Each repository's pipeline: its .baton/pipeline.yml, else Settings', else the default.
+  const pipelines = new Pipelines({ db, roles: () => roles().map((r) => r.name), log })
   const tokens = createTokenStore({ dataDir, env: options.env, cipher: options.cipher })
   const github = new GitHubService({
     db,
@@ -129,6 +147,11 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     onSynced: () => {
       // GitHub is the truth: follow a person's changes, then schedule.
       void runtime?.engine.reconcile().catch(() => undefined)
+    },
+    pipelines: {
+      store: pipelines,
+      roles: () => roles().map((r) => r.name),
+      labels: (repoId) => labelsFor(pipelines.forRepo(repoId ?? -1).stages, readSettings(db).trust.approvalLabel)
     }
   })
 
@@ -141,12 +164,15 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       log,
       github,
       settings: () => readSettings(db),
-      agentsDir: options.agentsDir ?? defaultAgentsDir(),
+      agentsDir,
       runner: options.runner ?? defaultRunner(),
       env: options.env,
       waits,
-      timing: options.agentTiming
+      timing: options.agentTiming,
+      pipeline: (repoId) => pipelines.forRepo(repoId),
+      roleOverrides: () => readRoleOverrides(db)
     })
+    pipelines.invalidate()
     return runtime
   }
 
@@ -202,13 +228,27 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     if (!db.prepare('SELECT 1 FROM requests WHERE id = ?').get(id)) throw new AppError('not_found', `No inbox item ${id}.`)
   }
 
+  const { checkSettings, settingsChanged, ...configMethods } = configHandlers({
+    db,
+    events,
+    log,
+    pipelines,
+    roles,
+    runtime: () => runtime,
+    ensureLabels: (repoId) => github.ensureLabels(repoId)
+  })
+
   const handlers: Handlers = {
-    ...storeHandlers(db, { pipeline: () => defaultPipeline, waits }),
+    ...storeHandlers(db, { pipeline: (repoId) => pipelines.forRepo(repoId), waits }),
+    ...configMethods,
     'app.status': () => status(),
     'settings.get': () => readSettings(db),
     'settings.update': (patch) => {
+      checkSettings(patch)
+      const before = readSettings(db)
       const next = writeSettings(db, patch)
       audit(db, { kind: 'settings.update', message: `Settings changed: ${Object.keys(patch).join(', ')}` })
+      settingsChanged(before, next)
       events.changed('settings', 'events')
       return next
     },

@@ -2,7 +2,8 @@
 // to GitHub. Built by the composition root when a GitHub connection exists.
 import { join } from 'node:path'
 import type { AgentSummary, Settings } from '../shared/api'
-import { loadRoles, type Role } from './agents/roles'
+import { effectiveSettings, type RoleOverride } from './agents/role-config'
+import { loadRoles, type Role, type RoleSettings } from './agents/roles'
 import { toAgentResult } from './agents/results'
 import { Supervisor, type AgentInfo } from './agents/supervisor'
 import { paths } from './data-dir'
@@ -41,6 +42,10 @@ export interface RuntimeOptions {
   /** How often the scheduler looks again on its own (backoffs expiring). */
   tickMs?: number
   timing?: { heartbeatMs?: number; stallMs?: number; backoffMs?: (attempt: number) => number }
+  /** Each repository's pipeline (default: the default pipeline). */
+  pipeline?: (repoId: number) => Pipeline
+  /** A person's overrides over role.yml (provider, model, instances), by role. */
+  roleOverrides?: () => Record<string, RoleOverride>
 }
 
 export interface Runtime {
@@ -50,6 +55,10 @@ export interface Runtime {
   waits: Map<string, string>
   agents(): AgentSummary[]
   output(agent: string, limit: number): Array<{ at: string; line: string; task: string | null }>
+  /** Applies a role's current overrides to its agents; says, per instance, when. */
+  configureRole(role: string): ReturnType<Supervisor['configureRole']>
+  /** A role's settings as they apply now (role.yml with the overrides). */
+  settingsOf(role: string): RoleSettings | undefined
   stop(): Promise<void>
 }
 
@@ -62,9 +71,13 @@ export function startRuntime(o: RuntimeOptions): Runtime {
     audit(o.db, { kind: 'role.refused', message: error.message })
   }
   const byName = new Map(roles.map((r) => [r.name, r]))
+  const settingsOf = (role: string): RoleSettings | undefined => {
+    const r = byName.get(role)
+    return r ? effectiveSettings(r, o.roleOverrides?.()[role]) : undefined
+  }
   const supervisor = new Supervisor({
     ipcDir: paths.ipc(o.dataDir),
-    roles: roles.map((r) => ({ name: r.name, prompt: r.prompt, settings: r.settings })),
+    roles: roles.map((r) => ({ name: r.name, prompt: r.prompt, settings: settingsOf(r.name) ?? r.settings })),
     runner: o.runner,
     env: o.env,
     heartbeatMs: o.timing?.heartbeatMs,
@@ -88,17 +101,21 @@ export function startRuntime(o: RuntimeOptions): Runtime {
     },
     github: o.github.port(),
     workspace: workspaces,
-    pipeline: (): Pipeline => defaultPipeline,
+    pipeline: o.pipeline ?? ((): Pipeline => defaultPipeline),
     settings: o.settings,
     waits,
-    timeLimitSec: (role) => byName.get(role)?.settings.timeLimitSec ?? 900,
+    timeLimitSec: (role) => settingsOf(role)?.timeLimitSec ?? 900,
     backoffMs: o.timing?.backoffMs
   })
 
   const outputs = new Map<string, Array<{ at: string; line: string; task: string | null }>>()
   supervisor.on('response', (r) => {
-    const role = byName.get(r.agent.replace(/-\d+$/, ''))
-    void engine.handleResult(toAgentResult(r, { provider: role?.settings.provider ?? 'unknown', model: role?.settings.model ?? null })).catch(() => undefined)
+    // The instance's own provider and model: the ones it ran with, even just after a change.
+    const info = supervisor.list().find((a) => a.name === r.agent)
+    const role = settingsOf(r.agent.replace(/-\d+$/, ''))
+    void engine
+      .handleResult(toAgentResult(r, { provider: info?.provider ?? role?.provider ?? 'unknown', model: info ? info.model : (role?.model ?? null) }))
+      .catch(() => undefined)
   })
   supervisor.on('lost', (l) => {
     audit(o.db, { kind: 'agent.lost', taskId: l.task, subject: l.agent, message: `${l.agent} lost task ${l.task}: ${l.reason}` })
@@ -158,6 +175,16 @@ export function startRuntime(o: RuntimeOptions): Runtime {
     waits,
     agents: () => supervisor.list().map(summary),
     output: (agent, limit) => (outputs.get(agent) ?? []).slice(-limit),
+    configureRole(role) {
+      const settings = settingsOf(role)
+      if (!settings) throw new Error(`no role named ${role}`)
+      const result = supervisor.configureRole(role, settings)
+      o.events.changed('agents')
+      // New instances may take waiting work.
+      void engine.tick().catch(() => undefined)
+      return result
+    },
+    settingsOf,
     async stop() {
       clearInterval(timer)
       if (idleKick) clearTimeout(idleKick)

@@ -4,12 +4,32 @@
 // are the core's own types.
 import { z } from 'zod'
 import type { ApiErrorBody } from './errors'
+import { PipelineSpec, type PipelineSource, type StageDef } from './pipeline'
 
 const Empty = z.object({}).strict()
 const AgentNameSchema = z.string().regex(/^[a-z][a-z0-9-]{0,39}$/)
 
 export const Theme = z.enum(['system', 'light', 'dark'])
 export type Theme = z.infer<typeof Theme>
+
+/** GitHub's author associations, most trusted first. */
+export const AUTHOR_ASSOCIATIONS = ['OWNER', 'MEMBER', 'COLLABORATOR', 'CONTRIBUTOR', 'FIRST_TIME_CONTRIBUTOR', 'FIRST_TIMER', 'MANNEQUIN', 'NONE'] as const
+
+/** An issue is trusted when its author's association is listed, or a maintainer added the approval label. */
+export const TrustPolicy = z
+  .object({
+    associations: z
+      .array(z.enum(AUTHOR_ASSOCIATIONS, { error: () => `an association is one of ${AUTHOR_ASSOCIATIONS.join(', ')}` }))
+      .max(AUTHOR_ASSOCIATIONS.length)
+      .refine((a) => new Set(a).size === a.length, 'an association is listed once')
+      .refine((a) => a.includes('OWNER'), "the repository's owner stays trusted (OWNER must be listed)"),
+    approvalLabel: z
+      .string()
+      .trim()
+      .regex(/^[a-z0-9][a-z0-9:._-]{0,49}$/, 'the approval label is lowercase letters, digits and : . _ - (at most 50)')
+  })
+  .strict()
+export type TrustPolicy = z.infer<typeof TrustPolicy>
 
 export const Settings = z.object({
   theme: Theme,
@@ -20,7 +40,9 @@ export const Settings = z.object({
   /** Hand-offs per issue before it waits for a person (DESIGN.md §5). */
   handoffCap: z.number().int().min(0).max(50),
   /** Tester/review loops per issue before the person decides. */
-  loopCap: z.number().int().min(1).max(20)
+  loopCap: z.number().int().min(1).max(20),
+  /** Whose issues agents with tools may see (DESIGN.md §9). */
+  trust: TrustPolicy
 })
 export type Settings = z.infer<typeof Settings>
 
@@ -29,7 +51,52 @@ export const DEFAULT_SETTINGS: Settings = {
   pollIntervalSec: 15,
   parallelPrs: false,
   handoffCap: 5,
-  loopCap: 3
+  loopCap: 3,
+  trust: { associations: ['OWNER', 'MEMBER', 'COLLABORATOR'], approvalLabel: 'approved' }
+}
+
+/** Providers a role may run (agents/runner.ts's `providers`). */
+export const PROVIDERS = ['builtin', 'claude-code', 'codex', 'command'] as const
+export type ProviderName = (typeof PROVIDERS)[number]
+
+/** A role's settings as they apply: role.yml with the person's overrides on top. */
+export interface RoleConfig {
+  name: string
+  description: string
+  /** Stages the role owns in role.yml. */
+  stages: string[]
+  provider: string
+  model: string | null
+  instances: number
+  /** role.yml's own values. */
+  defaults: { provider: string; model: string | null; instances: number }
+  /** Fields a person changed in Settings (over role.yml). */
+  overridden: Array<'provider' | 'model' | 'instances'>
+  /** role.yml names a command (the command provider needs one). */
+  hasCommand: boolean
+  /** Instances running now (0 while no agents run). */
+  running: number
+}
+
+export interface RoleUpdateResult {
+  role: RoleConfig
+  /** When the change takes effect, in words. */
+  applies: string
+}
+
+/** A repository's (or every repository's) pipeline and where it comes from. */
+export interface PipelineView {
+  repoId: number | null
+  source: PipelineSource
+  stages: StageDef[]
+  entry: string
+  done: string
+  /** The repository's `.baton/pipeline.yml`, when Baton has looked. */
+  file: { path: string; present: boolean; error: string | null; checkedAt: string | null } | null
+  /** The custom pipeline set in Settings for this scope, if any. */
+  custom: boolean
+  /** Roles a stage may name as owner. */
+  roles: string[]
 }
 
 export interface AppStatus {
@@ -322,7 +389,38 @@ export const api = {
   'auth.signOut': { input: Empty },
   'repos.connect': { input: z.object({ remote: z.string().trim().min(3, 'enter owner/name, a URL or an ssh remote').max(512) }).strict() },
   'repos.disconnect': { input: z.object({ id: z.number().int() }).strict() },
-  'repos.syncNow': { input: z.object({ id: z.number().int() }).strict() }
+  'repos.syncNow': { input: z.object({ id: z.number().int() }).strict() },
+
+  'roles.list': { input: Empty },
+  'roles.update': {
+    input: z
+      .object({
+        role: AgentNameSchema,
+        provider: z.enum(PROVIDERS, { error: () => `a provider is one of ${PROVIDERS.join(', ')}` }).optional(),
+        /** null: the provider's own default model. */
+        model: z
+          .string()
+          .trim()
+          .regex(/^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,99}$/, 'a model is a name like claude-sonnet-4-5 (letters, digits and . _ : / @ -)')
+          .nullable()
+          .optional(),
+        instances: z.number({ error: () => 'instances is a whole number from 0 to 20' }).int('instances is a whole number from 0 to 20').min(0, 'instances is at least 0').max(20, 'instances is at most 20').optional(),
+        /** Forget the overrides: role.yml applies again. */
+        reset: z.boolean().optional()
+      })
+      .strict()
+  },
+  'pipeline.get': { input: z.object({ repoId: z.number().int().nullable().default(null) }).strict() },
+  'pipeline.update': {
+    input: z
+      .object({
+        /** null: every repository's custom pipeline. */
+        repoId: z.number().int().nullable().default(null),
+        /** null: forget the custom pipeline (the next in line applies). */
+        pipeline: PipelineSpec.nullable()
+      })
+      .strict()
+  }
 } as const
 
 export interface ApiOutputs {
@@ -356,6 +454,10 @@ export interface ApiOutputs {
   'repos.connect': RepoSummary
   'repos.disconnect': { disconnected: true }
   'repos.syncNow': RepoSummary
+  'roles.list': RoleConfig[]
+  'roles.update': RoleUpdateResult
+  'pipeline.get': PipelineView
+  'pipeline.update': PipelineView
 }
 
 export type ApiMethod = keyof typeof api

@@ -1,4 +1,6 @@
 // The default pipeline (DESIGN.md §4): stages as labels, each owned by one role.
+import { z } from 'zod'
+
 export interface StageDef {
   label: string
   owner: string | null
@@ -17,3 +19,32 @@ export const DEFAULT_STAGES: readonly StageDef[] = [
   { label: 'needs-review', owner: null, title: 'Review', description: 'A person reviews and merges the PR', color: '0e8a16', next: ['done', 'ready-for-dev'] },
   { label: 'done', owner: null, title: 'Done', description: 'Merged and closed', color: '5319e7', next: [] }
 ]
+
+// ── A pipeline as a person writes it: `.baton/pipeline.yml`, or the Settings screen ──
+
+
+export const StageLabel = z.string().regex(/^[a-z0-9][a-z0-9:._-]{0,49}$/, 'a stage is a label: lowercase letters, digits and : . _ - (at most 50)')
+
+export const StageSpec = z
+  .object({
+    label: StageLabel,
+    owner: z.string().regex(/^[a-z][a-z0-9-]*$/, 'an owner is a role name (lowercase letters, digits and dashes) or null for a person').nullable().default(null),
+    title: z.string().min(1).max(60).optional(),
+    description: z.string().max(200).default(''),
+    color: z.string().regex(/^[0-9a-fA-F]{6}$/, 'a colour is six hex digits, like 0e8a16').default('ededed'),
+    next: z.array(StageLabel).default([])
+  })
+  .strict()
+
+/** The file's (and the API's) shape; cross-field rules (unique labels, moves, owners) are checked by `checkPipeline`. */
+export const PipelineSpec = z
+  .object({
+    stages: z.array(StageSpec).min(2, 'a pipeline needs at least two stages').max(30, 'a pipeline has at most 30 stages'),
+    entry: StageLabel.optional(),
+    done: StageLabel.optional()
+  })
+  .strict()
+export type PipelineSpec = z.input<typeof PipelineSpec>
+
+/** Where a repository's pipeline comes from, strongest first. */
+export type PipelineSource = 'file' | 'settings-repo' | 'settings-global' | 'default'

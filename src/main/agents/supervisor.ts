@@ -86,6 +86,12 @@ interface Instance {
   deadline: number | null
   restartTimer: NodeJS.Timeout | null
   stopping: boolean
+  /** New settings wait for the task in hand: respawn when it ends. */
+  respawnAfterTask?: boolean
+  /** Past the role's instance count: stops when its task ends. */
+  retiring?: boolean
+  /** Being restarted for new settings: its exit is no crash. */
+  respawning?: boolean
 }
 
 const iso = () => new Date().toISOString()
@@ -105,30 +111,34 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     super()
     this.paths = ipcPaths(o.ipcDir)
     for (const spec of o.roles) {
-      for (let i = 1; i <= Math.max(0, spec.settings.instances); i++) {
-        const name = checkedName(i === 1 ? spec.name : `${spec.name}-${i}`)
-        this.instances.set(name, {
-          spec,
-          child: null,
-          deadline: null,
-          restartTimer: null,
-          stopping: false,
-          info: {
-            name,
-            role: spec.name,
-            provider: spec.settings.provider,
-            model: spec.settings.model ?? null,
-            state: 'starting',
-            pid: null,
-            task: null,
-            attempt: null,
-            since: null,
-            lastHeartbeat: null,
-            restarts: 0
-          }
-        })
+      for (let i = 1; i <= Math.max(0, spec.settings.instances); i++) this.addInstance(spec, i)
+    }
+  }
+
+  private addInstance(spec: RoleSpec, i: number): Instance {
+    const name = checkedName(i === 1 ? spec.name : `${spec.name}-${i}`)
+    const instance: Instance = {
+      spec,
+      child: null,
+      deadline: null,
+      restartTimer: null,
+      stopping: false,
+      info: {
+        name,
+        role: spec.name,
+        provider: spec.settings.provider,
+        model: spec.settings.model ?? null,
+        state: 'starting',
+        pid: null,
+        task: null,
+        attempt: null,
+        since: null,
+        lastHeartbeat: null,
+        restarts: 0
       }
     }
+    this.instances.set(name, instance)
+    return instance
   }
 
   /** Starts every agent and picks up what a previous run left: pending triggers and unapplied responses. */
@@ -187,6 +197,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     })
     instance.child = child
     instance.stopping = false
+    info.provider = spec.settings.provider
+    info.model = spec.settings.model ?? null
     info.pid = child.pid ?? null
     info.lastHeartbeat = iso()
     if (info.state !== 'working' && info.state !== 'paused') info.state = 'idle'
@@ -220,6 +232,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     }
     // An answer written just before the exit still counts.
     this.readResponse(info.name)
+    if (instance.respawning) {
+      instance.respawning = false
+      if (info.state !== 'paused') info.state = 'idle'
+      this.spawn(instance)
+      return
+    }
     if (info.task && info.attempt !== null && !instance.stopping) {
       this.loseTask(instance, `the agent crashed (${signal ? `signal ${signal}` : `exit code ${code}`})`)
     }
@@ -245,6 +263,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     info.since = null
     instance.deadline = null
     this.emit('lost', lost)
+    this.afterTask(instance)
   }
 
   private readResponse(agent: string): void {
@@ -297,6 +316,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       instance.deadline = null
       if (instance.info.state === 'working' || instance.info.state === 'stalled') instance.info.state = 'idle'
       this.emit('state', { ...instance.info })
+      this.afterTask(instance)
     }
     // Every new response is reported; the engine ignores one that is not current.
     this.emit('response', { agent, task, attempt: attempt ?? 0, parsed, raw })
@@ -339,7 +359,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   idle(): Map<string, string[]> {
     const out = new Map<string, string[]>()
     for (const instance of this.instances.values()) {
-      if (instance.info.state === 'idle' && instance.child && !instance.info.task) {
+      if (instance.info.state === 'idle' && instance.child && !instance.info.task && !instance.retiring && !instance.stopping) {
         const list = out.get(instance.spec.name) ?? []
         list.push(instance.info.name)
         out.set(instance.spec.name, list)
@@ -373,6 +393,105 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     instance.deadline = null
     if (instance.info.state === 'working') instance.info.state = 'idle'
     this.emit('state', { ...instance.info })
+    this.afterTask(instance)
+  }
+
+  // ── a person's changes to a role (Settings) ──────────────────────────
+
+  /**
+   * New settings for a role (provider, model, …) and its instance count. An
+   * idle instance restarts with them now; a working one finishes its task
+   * first, so the change applies to each instance's next task. Growing starts
+   * new instances; shrinking stops idle ones now and busy ones after their task.
+   * Returns, per instance, when the change applies.
+   */
+  configureRole(role: string, settings: RoleSpec['settings']): Array<{ agent: string; applies: 'now' | 'after-task' | 'stopped' | 'started' }> {
+    const spec = this.o.roles.find((r) => r.name === role)
+    if (!spec) throw new Error(`no role named ${role}`)
+    const before = JSON.stringify({ ...spec.settings, instances: 0 })
+    spec.settings = { ...settings }
+    const changed = before !== JSON.stringify({ ...settings, instances: 0 })
+    const out: Array<{ agent: string; applies: 'now' | 'after-task' | 'stopped' | 'started' }> = []
+    const mine = [...this.instances.values()].filter((i) => i.spec.name === role)
+    for (const instance of mine) {
+      instance.spec = spec
+      // A working instance keeps reporting what it runs with until it restarts.
+      if (!instance.info.task) {
+        instance.info.provider = settings.provider
+        instance.info.model = settings.model ?? null
+      }
+    }
+    // Shrink: the highest-numbered instances go.
+    const ordinal = (i: Instance) => Number(/-(\d+)$/.exec(i.info.name)?.[1] ?? 1)
+    for (const instance of mine.filter((i) => ordinal(i) > settings.instances)) {
+      if (instance.info.task) {
+        instance.retiring = true
+        out.push({ agent: instance.info.name, applies: 'after-task' })
+      } else {
+        this.retire(instance)
+        out.push({ agent: instance.info.name, applies: 'stopped' })
+      }
+    }
+    for (const instance of mine.filter((i) => ordinal(i) <= settings.instances)) {
+      instance.retiring = false
+      if (!changed) continue
+      if (instance.info.task) {
+        instance.respawnAfterTask = true
+        out.push({ agent: instance.info.name, applies: 'after-task' })
+      } else {
+        this.respawnQuietly(instance)
+        out.push({ agent: instance.info.name, applies: 'now' })
+      }
+    }
+    // Grow: the missing ordinals start now.
+    for (let i = 1; i <= settings.instances; i++) {
+      const name = i === 1 ? role : `${role}-${i}`
+      if (this.instances.has(name)) continue
+      const instance = this.addInstance(spec, i)
+      out.push({ agent: name, applies: 'started' })
+      if (this.responses && !this.stopped) this.spawn(instance)
+    }
+    return out
+  }
+
+  /** Respawns or retires an instance whose task just ended, if a person's change waited for it. */
+  private afterTask(instance: Instance): void {
+    if (!instance.retiring && !instance.respawnAfterTask) return
+    setImmediate(() => {
+      if (instance.info.task) return
+      if (instance.retiring) {
+        instance.retiring = false
+        this.retire(instance)
+        return
+      }
+      instance.respawnAfterTask = false
+      // A crashed or paused instance picks the new settings up when it next starts.
+      if (instance.child && !instance.stopping && instance.info.state === 'idle') this.respawnQuietly(instance)
+    })
+  }
+
+  /** Stops an instance for good and forgets it. */
+  private retire(instance: Instance): void {
+    if (this.instances.get(instance.info.name) === instance) this.instances.delete(instance.info.name)
+    if (instance.restartTimer) clearTimeout(instance.restartTimer)
+    instance.restartTimer = null
+    instance.info.state = 'stopped'
+    if (instance.child) {
+      try {
+        instance.child.send({ type: 'stop' } satisfies SupervisorMessage)
+      } catch {
+        /* channel already closed */
+      }
+      this.kill(instance)
+    }
+    this.emit('state', { ...instance.info })
+  }
+
+  /** Restarts an idle instance so it runs with its role's current settings (not a crash, not counted). */
+  private respawnQuietly(instance: Instance): void {
+    if (!instance.child) return
+    instance.respawning = true
+    this.kill(instance)
   }
 
   pause(agent: string): AgentInfo {

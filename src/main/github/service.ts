@@ -15,7 +15,9 @@ import { audit } from '../store/audit'
 import type { Db } from '../store/open'
 import { listDrafts, listRepos } from '../store/queries'
 import { webBase } from '../store/web-url'
-import { bootstrapLabels } from './label-bootstrap'
+import type { Pipelines } from '../pipeline/loader'
+import { bootstrapLabels, type LabelSpec } from './label-bootstrap'
+import { refreshPipelineFile } from './pipeline-file'
 import { syncRepository, upsertComment, upsertIssue, upsertPull } from './mirror'
 import { createOctokit, describeGitHubError, type GateTiming, type GitHub, type RateState } from './octokit'
 import { apiUrlFor, hostOfApi, parseRemote } from './remote'
@@ -34,6 +36,14 @@ export interface GitHubServiceOptions {
   /** After a sync pass that changed something. */
   onSynced?: (repoId: number, changed: number[]) => void
   mergeMethod?: () => 'merge' | 'squash' | 'rebase'
+  /** Each repository's pipeline: `.baton/pipeline.yml` is read on sync, and its labels created. */
+  pipelines?: {
+    store: Pipelines
+    /** Role names a stage owner may name. */
+    roles: () => readonly string[]
+    /** The labels a repository's pipeline and the trust policy need (null: one being connected). */
+    labels: (repoId: number | null) => LabelSpec[]
+  }
 }
 
 interface RepoRow {
@@ -204,7 +214,7 @@ export class GitHubService implements GitHubLink {
       throw new AppError('forbidden', `${this.login()} cannot write to ${repo.full_name}: Baton needs write access to move labels and open pull requests.`)
     }
     try {
-      await bootstrapLabels(octokit, repo.owner.login, repo.name)
+      await bootstrapLabels(octokit, repo.owner.login, repo.name, this.o.pipelines?.labels(null))
     } catch (error) {
       throw describeGitHubError(error, `creating the pipeline's labels on ${repo.full_name}`)
     }
@@ -251,6 +261,7 @@ export class GitHubService implements GitHubLink {
     const row = this.repoRow(id)
     try {
       const result = await syncRepository(this.o.db, octokit, row)
+      await this.refreshPipeline(octokit, row)
       if (result.changed.length) {
         this.o.events.changed('issues', 'repos')
         this.o.onSynced?.(id, result.changed)
@@ -261,6 +272,51 @@ export class GitHubService implements GitHubLink {
       this.o.db.prepare('UPDATE repos SET sync_error = ? WHERE id = ?').run(e.message, id)
       this.o.events.changed('repos', 'app')
       throw e
+    }
+  }
+
+  /**
+   * Re-reads `.baton/pipeline.yml` when the default branch moved (a 304 on the
+   * branch costs nothing). A change creates the new stages' labels; a broken
+   * file shows as the repository's sync error, and its last good pipeline stays.
+   */
+  private async refreshPipeline(octokit: GitHub, row: RepoRow): Promise<void> {
+    const hooks = this.o.pipelines
+    if (!hooks) return
+    try {
+      const result = await refreshPipelineFile(octokit, row, hooks.store, hooks.roles())
+      if (result.changed) {
+        const { source } = hooks.store.resolve(row.id)
+        audit(this.o.db, {
+          kind: 'pipeline.change',
+          repoId: row.id,
+          message:
+            source === 'file'
+              ? `${row.owner}/${row.name} follows its .baton/pipeline.yml`
+              : `${row.owner}/${row.name} has no usable .baton/pipeline.yml: its pipeline comes from ${source === 'default' ? 'the default' : 'Settings'}`
+        })
+        await this.ensureLabels(row.id)
+        this.o.onSynced?.(row.id, [])
+      }
+      if (result.error) {
+        this.o.db.prepare('UPDATE repos SET sync_error = ? WHERE id = ?').run(result.error, row.id)
+        if (result.requests > 1) audit(this.o.db, { kind: 'pipeline.refused', repoId: row.id, message: `${result.error} (the last good pipeline stays)` })
+      }
+      if (result.changed || result.error) this.o.events.changed('repos', 'settings')
+    } catch (error) {
+      this.o.log.debug(`pipeline file of ${row.owner}/${row.name}: ${(error as Error).message}`)
+    }
+  }
+
+  /** Creates the labels a repository's pipeline and the trust policy need, where missing. */
+  async ensureLabels(repoId: number): Promise<string[]> {
+    const hooks = this.o.pipelines
+    if (!hooks || !this.client) return []
+    const row = this.repoRow(repoId)
+    try {
+      return await bootstrapLabels(this.client.octokit, row.owner, row.name, hooks.labels(repoId))
+    } catch (error) {
+      throw describeGitHubError(error, `creating the pipeline's labels on ${row.owner}/${row.name}`)
     }
   }
 

@@ -3,8 +3,7 @@
 // own in `.baton/pipeline.yml`, validated here with messages that name the
 // field that is wrong.
 import { parse as parseYaml } from 'yaml'
-import { z } from 'zod'
-import { DEFAULT_STAGES, type StageDef } from '../../shared/pipeline'
+import { DEFAULT_STAGES, PipelineSpec, type StageDef } from '../../shared/pipeline'
 import { AppError } from '../../shared/errors'
 
 export interface Pipeline {
@@ -14,29 +13,6 @@ export interface Pipeline {
   /** The stage a merged PR's issue reaches (never set by an agent). */
   done: string
 }
-
-const Label = z.string().regex(/^[a-z0-9][a-z0-9:._-]{0,49}$/, 'a stage is a label: lowercase letters, digits and : . _ -')
-
-const PipelineFile = z
-  .object({
-    stages: z
-      .array(
-        z
-          .object({
-            label: Label,
-            owner: z.string().regex(/^[a-z][a-z0-9-]*$/).nullable().default(null),
-            title: z.string().min(1).optional(),
-            description: z.string().default(''),
-            color: z.string().regex(/^[0-9a-fA-F]{6}$/, 'a colour is six hex digits, like 0e8a16').default('ededed'),
-            next: z.array(Label).default([])
-          })
-          .strict()
-      )
-      .min(2, 'a pipeline needs at least two stages'),
-    entry: Label.optional(),
-    done: Label.optional()
-  })
-  .strict()
 
 export const defaultPipeline: Pipeline = { stages: DEFAULT_STAGES.map((s) => ({ ...s })), entry: 'backlog', done: 'done' }
 
@@ -48,7 +24,16 @@ export function parsePipeline(text: string, source = '.baton/pipeline.yml', role
   } catch (error) {
     throw new AppError('bad_request', `${source}: not valid YAML: ${(error as Error).message}`)
   }
-  const parsed = PipelineFile.safeParse(raw)
+  return checkPipeline(raw, source, roles)
+}
+
+/**
+ * Checks a pipeline given as data (a parsed file, or the Settings screen's
+ * input): the shape, then unique labels, moves to stages that exist, owners
+ * that are roles, and an ownerless final stage. The error names the source and the field.
+ */
+export function checkPipeline(raw: unknown, source: string, roles?: readonly string[]): Pipeline {
+  const parsed = PipelineSpec.safeParse(raw)
   if (!parsed.success) {
     const issue = parsed.error.issues[0]
     const where = issue?.path.length ? issue.path.join('.') : '(top level)'

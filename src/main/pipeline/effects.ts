@@ -38,6 +38,8 @@ export interface EffectContext {
   roles: readonly string[]
   /** The Architect's plan's test section, for the PR body. */
   testPlan: string | null
+  /** The trust policy's approval label: only a person sets it (default "approved"). */
+  approvalLabel?: string
 }
 
 export type Effect =
@@ -97,8 +99,10 @@ export function planEffects(answer: AgentAnswer, ctx: EffectContext): Plan {
   if (noteKind && (answer.body.trim() || answer.text)) effects.push({ kind: 'note', noteKind, body: answer.body.trim() || answer.text })
 
   // Triage labels: never a stage label (stages move only through LABEL-UPDATED).
-  const extra = answer.labels.filter((l) => !stageByLabel(ctx.pipeline, l) && l !== 'approved' && !ctx.issue.labels.includes(l))
-  const blocked = answer.labels.filter((l) => stageByLabel(ctx.pipeline, l) || l === 'approved')
+  // The approval label (and the default one, whatever the policy says now) is a person's alone.
+  const personal = (l: string) => l === 'approved' || l === (ctx.approvalLabel ?? 'approved')
+  const extra = answer.labels.filter((l) => !stageByLabel(ctx.pipeline, l) && !personal(l) && !ctx.issue.labels.includes(l))
+  const blocked = answer.labels.filter((l) => stageByLabel(ctx.pipeline, l) || personal(l))
   for (const label of blocked) refused.push(`label "${label}" can only be set by a stage move or a person`)
 
   let move = answer.move

@@ -70,7 +70,6 @@ export interface TaskTiming {
 
 const TIMINGS_KEPT = 10_000
 
-const TRUSTED = new Set(['OWNER', 'MEMBER', 'COLLABORATOR'])
 const CODE_ROLES: Record<string, 'read' | 'write' | 'test'> = { architect: 'read', engineer: 'write', tester: 'test' }
 const baseRole = (role: string) => role.replace(/-\d+$/, '')
 
@@ -155,14 +154,15 @@ export class PipelineEngine {
       const rows = db.prepare("SELECT * FROM issues WHERE repo_id = ? AND is_pull = 0 AND state = 'open'").all(repoId) as IssueRow[]
       const issues: ScheduleIssue[] = rows.map((row) => {
         const labels = JSON.parse(row.labels) as string[]
-        const collaborator = TRUSTED.has(row.author_association)
+        // The trust policy is the person's (Settings → Trust): who counts as trusted, and the approval label.
+        const collaborator = (settings.trust.associations as readonly string[]).includes(row.author_association)
         return {
           repoId,
           number: row.number,
           labels,
           body: row.body,
           createdAt: row.created_at,
-          trusted: collaborator || labels.includes('approved'),
+          trusted: collaborator || labels.includes(settings.trust.approvalLabel),
           outsideAuthor: !collaborator
         }
       })
@@ -183,6 +183,7 @@ export class PipelineEngine {
         isClosed: (r, n) => (db.prepare('SELECT state FROM issues WHERE repo_id = ? AND number = ?').get(r, n) as { state: string } | undefined)?.state === 'closed',
         idle,
         parallelPrs: settings.parallelPrs,
+        approvalLabel: settings.trust.approvalLabel,
         finished
       })
       for (const wait of plan.waiting) this.o.waits.set(`${wait.repoId}#${wait.issue}`, wait.reason)
@@ -371,7 +372,8 @@ export class PipelineEngine {
       loopsSoFar: (db.prepare("SELECT COUNT(*) AS n FROM events WHERE repo_id = ? AND issue = ? AND kind = 'stage.loop'").get(task.repo_id, task.issue) as { n: number }).n,
       loopCap: settings.loopCap,
       roles: this.o.pool.roles(),
-      testPlan
+      testPlan,
+      approvalLabel: settings.trust.approvalLabel
     })
     for (const reason of plan.refused) {
       audit(db, { kind: 'effect.refused', repoId: repo.id, issue: task.issue, taskId: task.id, subject: result.agent, message: reason })

@@ -30,6 +30,8 @@ export interface ScheduleInput {
   idle: ReadonlyMap<string, readonly string[]>
   /** One open agent PR at a time per repository unless true. */
   parallelPrs: boolean
+  /** The label a maintainer adds to approve an outside author's issue (Settings → Trust). */
+  approvalLabel?: string
   /** Recently closed issues that reached the final stage, for Marketing. */
   finished?: ReadonlyArray<{ repoId: number; number: number }>
   sideLanes?: { community?: string; marketing?: string }
@@ -109,7 +111,7 @@ export function schedule(input: ScheduleInput): Schedule {
     const stage = stageOf(input.pipeline, issue.labels)
     if (!stage || !stage.owner) continue
     if (!issue.trusted) {
-      waiting.push({ repoId: issue.repoId, issue: issue.number, reason: 'waits for a maintainer to approve it (label "approved"): the author is not a collaborator' })
+      waiting.push({ repoId: issue.repoId, issue: issue.number, reason: `waits for a maintainer to approve it (label "${input.approvalLabel ?? 'approved'}"): the author is not trusted` })
       continue
     }
     const blockers = dependenciesOf(issue.body, issue.number).filter((n) => !input.isClosed(issue.repoId, n))
