@@ -11,7 +11,8 @@ const optional: Array<{ name: string; file: string; fn: string }> = [
   { name: 'Agent hand-off latency (file protocol)', file: './handoff.ts', fn: 'benchHandoff' },
   { name: 'GitHub sync requests', file: './sync.ts', fn: 'benchSync' },
   { name: 'Pipeline throughput', file: './pipeline.ts', fn: 'benchPipeline' },
-  { name: 'Dashboard', file: './dashboard.ts', fn: 'benchDashboard' }
+  { name: 'Dashboard', file: './dashboard.ts', fn: 'benchDashboard' },
+  { name: 'Renderer memory over a busy run', file: './renderer-memory.ts', fn: 'benchRendererMemory' }
 ]
 for (const o of optional) {
   if (existsSync(new URL(o.file, import.meta.url))) {

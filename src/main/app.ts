@@ -8,6 +8,7 @@ import type { ApiOutput, AppStatus } from '../shared/api'
 import { AppError } from '../shared/errors'
 import { dispatch, type Handlers } from './api/dispatch'
 import { storeHandlers } from './api/store-handlers'
+import { BoardLog } from './store/board-log'
 import { paths, prepareDataDir } from './data-dir'
 import { EventHub } from './events'
 import { GitHubService } from './github/service'
@@ -134,6 +135,9 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   }
   // Each repository's pipeline: its .baton/pipeline.yml, else Settings', else the default.
   const pipelines = new Pipelines({ db, roles: () => roles().map((r) => r.name), log })
+  // The board's version log: which cards every write changed (renderers fetch only those).
+  const boardLog = new BoardLog(db, { waits, pipelineOf: (repoId) => pipelines.forRepo(repoId), onChange: () => events.changed('issues') })
+  events.board = () => boardLog.forEvent()
   const tokens = createTokenStore({ dataDir, env: options.env, cipher: options.cipher })
   const github = new GitHubService({
     db,
@@ -239,7 +243,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   })
 
   const handlers: Handlers = {
-    ...storeHandlers(db, { pipeline: (repoId) => pipelines.forRepo(repoId), waits }),
+    ...storeHandlers(db, { pipeline: (repoId) => pipelines.forRepo(repoId), waits }, boardLog),
     ...configMethods,
     'app.status': () => status(),
     'settings.get': () => readSettings(db),
@@ -334,6 +338,8 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       github.stop()
       await runtime?.stop()
       await sandbox?.close()
+      boardLog.stop()
+      events.board = null
       audit(db, { kind: 'app.stop', message: 'Baton stopped' })
       db.close()
       lock.release()

@@ -1,6 +1,6 @@
 // The core's event hub. `changed` notifications are coalesced per tick so a
 // burst of writes costs the renderer one refresh, not one per row.
-import type { ApiEvent, Topic } from '../shared/api'
+import type { ApiEvent, BoardVersion, Topic } from '../shared/api'
 
 export type Listener = (event: ApiEvent) => void
 
@@ -8,6 +8,8 @@ export class EventHub {
   private readonly listeners = new Set<Listener>()
   private pending = new Set<Topic>()
   private scheduled = false
+  /** The board's version for a `changed` event naming issues or tasks (set by the core; see store/board-log.ts). */
+  board: (() => BoardVersion) | null = null
 
   subscribe(listener: Listener): () => void {
     this.listeners.add(listener)
@@ -32,7 +34,14 @@ export class EventHub {
       this.scheduled = false
       const batch = [...this.pending]
       this.pending = new Set()
-      if (batch.length) this.emit({ type: 'changed', topics: batch })
+      if (!batch.length) return
+      let board: BoardVersion | undefined
+      try {
+        if (this.board && (batch.includes('issues') || batch.includes('tasks'))) board = this.board()
+      } catch {
+        // The database is closing: an event without a version makes the renderer ask.
+      }
+      this.emit(board ? { type: 'changed', topics: batch, board } : { type: 'changed', topics: batch })
     })
   }
 

@@ -200,6 +200,24 @@ export interface BoardIssue {
   url: string
 }
 
+/**
+ * The board since a version (`issues.boardChanges`): the changed cards and the
+ * keys (`repoId#number`) of cards gone, or the whole board (`full`) when the
+ * client had none, another epoch's, one too old, or too much changed.
+ */
+export type BoardDelta =
+  | { kind: 'full'; epoch: string; version: number; cards: BoardIssue[] }
+  | { kind: 'delta'; epoch: string; version: number; from: number; cards: BoardIssue[]; removed: string[] }
+
+/** Carried by a `changed` event naming issues or tasks: the board's version now and the cards changed since the last event. */
+export interface BoardVersion {
+  /** Changes with each start of the core: a version of another epoch means nothing. */
+  epoch: string
+  version: number
+  /** `repoId#number` of the cards changed since the previous event; null: too many, or all of them. */
+  keys: string[] | null
+}
+
 export interface IssueComment {
   id: number
   author: string
@@ -336,6 +354,15 @@ export const api = {
       })
       .strict()
   },
+  /** The whole board, or only what changed since a version of this epoch (see BoardDelta). */
+  'issues.boardChanges': {
+    input: z
+      .object({
+        since: z.number().int().min(0).optional(),
+        epoch: z.string().max(64).optional()
+      })
+      .strict()
+  },
   'issues.detail': { input: z.object({ repoId: z.number().int(), number: z.number().int().positive() }).strict() },
   'issues.create': {
     input: z
@@ -434,6 +461,7 @@ export interface ApiOutputs {
   'settings.update': Settings
   'usage.csv': { filename: string; csv: string }
   'issues.board': BoardIssue[]
+  'issues.boardChanges': BoardDelta
   'issues.detail': IssueDetail
   'issues.create': { created: true; number: number; url: string } | { created: false; draft: Draft }
   'drafts.list': Draft[]
@@ -471,7 +499,7 @@ export type Topic = 'app' | 'repos' | 'issues' | 'agents' | 'tasks' | 'inbox' | 
 
 /** Pushed from the core to every connected renderer. */
 export type ApiEvent =
-  | { type: 'changed'; topics: Topic[] }
+  | { type: 'changed'; topics: Topic[]; board?: BoardVersion }
   | { type: 'agent.output'; agent: string; task: string | null; line: string; at: string }
   | { type: 'notify'; kind: 'request' | 'failure' | 'info'; title: string; body: string }
 

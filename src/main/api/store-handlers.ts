@@ -1,6 +1,7 @@
 // API handlers answered from SQLite alone.
 import { recentEvents } from '../store/audit'
-import { board, type BoardContext } from '../store/board'
+import { board, boardChanges, type BoardContext } from '../store/board'
+import type { BoardLog } from '../store/board-log'
 import { issueDetail } from '../store/issue-detail'
 import type { Db } from '../store/open'
 import { listDrafts, listInbox, listRepos, usageCsv, usageSummary } from '../store/queries'
@@ -8,10 +9,10 @@ import type { Handlers } from './dispatch'
 
 export type StoreHandlers = Pick<
   Handlers,
-  'events.recent' | 'repos.list' | 'inbox.list' | 'usage.summary' | 'usage.csv' | 'issues.board' | 'issues.detail' | 'drafts.list'
+  'events.recent' | 'repos.list' | 'inbox.list' | 'usage.summary' | 'usage.csv' | 'issues.board' | 'issues.boardChanges' | 'issues.detail' | 'drafts.list'
 >
 
-export function storeHandlers(db: Db, context: BoardContext): StoreHandlers {
+export function storeHandlers(db: Db, context: BoardContext, log: BoardLog): StoreHandlers {
   return {
     'events.recent': ({ limit }) => recentEvents(db, limit),
     'repos.list': () => listRepos(db),
@@ -19,6 +20,7 @@ export function storeHandlers(db: Db, context: BoardContext): StoreHandlers {
     'usage.summary': ({ range }) => usageSummary(db, range),
     'usage.csv': ({ range }) => usageCsv(db, range),
     'issues.board': (filter) => board(db, filter, context),
+    'issues.boardChanges': (input) => boardChanges(db, log, input, context),
     'issues.detail': ({ repoId, number }) => issueDetail(db, repoId, number, context),
     'drafts.list': () => listDrafts(db)
   }

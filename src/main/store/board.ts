@@ -1,6 +1,7 @@
 // The pipeline board's read model: one card per open issue (and recently
 // finished ones), with what is happening to it in words.
-import type { Activity, BoardIssue, ApiParsedInput } from '../../shared/api'
+import type { Activity, BoardDelta, BoardIssue, ApiParsedInput } from '../../shared/api'
+import type { BoardLog, ChangeKey } from './board-log'
 import type { Pipeline } from '../pipeline/definition'
 import { stageOf } from '../pipeline/definition'
 import type { Db } from './open'
@@ -32,32 +33,36 @@ export interface BoardContext {
   waits: ReadonlyMap<string, string>
   /** Closed issues shown in the final column for this long. */
   doneWindowDays?: number
+  /** The clock (tests). */
+  now?: () => number
 }
 
-export function board(db: Db, filter: ApiParsedInput<'issues.board'> & { number?: number }, context: BoardContext): BoardIssue[] {
-  const since = new Date(Date.now() - (context.doneWindowDays ?? 14) * 86_400_000).toISOString()
+export function board(db: Db, filter: ApiParsedInput<'issues.board'> & { number?: number; keys?: readonly ChangeKey[] }, context: BoardContext): BoardIssue[] {
+  const now = context.now?.() ?? Date.now()
+  const since = new Date(now - (context.doneWindowDays ?? 14) * 86_400_000).toISOString()
   const rows = db
     .prepare(
       `SELECT i.repo_id, r.owner, r.name, r.api_url, i.number, i.title, i.labels, i.author, i.state, i.updated_at, i.closed_at,
               t.state AS task_state, t.agent AS task_agent, t.updated_at AS task_updated, t.result AS task_result, t.not_before AS task_not_before,
               (SELECT p.number FROM pulls p WHERE p.repo_id = i.repo_id AND p.issue = i.number ORDER BY p.number DESC LIMIT 1) AS pr
-       FROM issues i
+       FROM ${filter.keys ? 'json_each(?) k JOIN issues i ON i.repo_id = (k.value ->> 0) AND i.number = (k.value ->> 1)' : 'issues i'}
        JOIN repos r ON r.id = i.repo_id
        LEFT JOIN tasks t ON t.rowid = (SELECT t2.rowid FROM tasks t2 WHERE t2.repo_id = i.repo_id AND t2.issue = i.number ORDER BY t2.created_at DESC, t2.rowid DESC LIMIT 1)
        WHERE i.is_pull = 0 AND (i.state = 'open' OR i.closed_at >= ?)
          AND (? IS NULL OR i.repo_id = ?)
          AND (? IS NULL OR i.number = ?)
-       ORDER BY i.number`
+       ORDER BY i.number, i.repo_id`
     )
-    .all(since, filter.repoId ?? null, filter.repoId ?? null, filter.number ?? null, filter.number ?? null) as Row[]
+    .all(...keysParam(filter.keys), since, filter.repoId ?? null, filter.repoId ?? null, filter.number ?? null, filter.number ?? null) as Row[]
 
   const q = filter.q?.trim().toLowerCase()
+  const nowIso = new Date(now).toISOString()
   const cards: BoardIssue[] = []
   for (const row of rows) {
     const labels = JSON.parse(row.labels) as string[]
     const pipeline = context.pipeline(row.repo_id)
     const stage = row.state === 'closed' ? pipeline.stages.find((s) => s.label === pipeline.done) ?? null : stageOf(pipeline, labels)
-    const card = toCard(row, labels, stage?.label ?? null, stage?.owner ?? null, context)
+    const card = toCard(row, labels, stage?.label ?? null, stage?.owner ?? null, context, nowIso)
     if (q && !(card.title.toLowerCase().includes(q) || `#${card.number}`.includes(q) || card.author.toLowerCase().includes(q))) continue
     if (filter.label && !labels.includes(filter.label)) continue
     if (filter.agent && card.agent !== filter.agent && card.owner !== filter.agent) continue
@@ -66,7 +71,33 @@ export function board(db: Db, filter: ApiParsedInput<'issues.board'> & { number?
   return cards
 }
 
-function toCard(row: Row, labels: string[], stage: string | null, owner: string | null, context: BoardContext): BoardIssue {
+/** Only these cards: driven by the keys, each found by the primary key. */
+function keysParam(keys: readonly ChangeKey[] | undefined): string[] {
+  return keys ? [JSON.stringify(keys.map((k) => [k.repoId, k.number]))] : []
+}
+
+/** Cards sent as a delta at most; more changes send the whole board. */
+export const MAX_DELTA = 500
+
+/**
+ * The board since a version the client has (`issues.boardChanges`): the cards
+ * changed since then and the keys of those gone, or the whole board when the
+ * client has none, another epoch's, one the log no longer holds, or too many
+ * changed.
+ */
+export function boardChanges(db: Db, log: BoardLog, input: { since?: number; epoch?: string }, context: BoardContext, maxDelta = MAX_DELTA): BoardDelta {
+  log.observe()
+  // Synchronous on the one connection: the version and the cards are of the same moment.
+  const version = log.version()
+  const changes = input.since !== undefined && input.epoch === log.epoch ? log.since(input.since, maxDelta) : ({ kind: 'all' } as const)
+  if (changes.kind === 'all') return { kind: 'full', epoch: log.epoch, version, cards: board(db, {}, context) }
+  const cards = changes.keys.length ? board(db, { keys: changes.keys }, context) : []
+  const present = new Set(cards.map((c) => `${c.repoId}#${c.number}`))
+  const removed = changes.keys.map((k) => `${k.repoId}#${k.number}`).filter((key) => !present.has(key))
+  return { kind: 'delta', epoch: log.epoch, version, from: input.since as number, cards, removed }
+}
+
+function toCard(row: Row, labels: string[], stage: string | null, owner: string | null, context: BoardContext, nowIso: string): BoardIssue {
   const key = `${row.repo_id}#${row.number}`
   let activity: Activity = 'idle'
   let reason: string | null = null
@@ -83,7 +114,7 @@ function toCard(row: Row, labels: string[], stage: string | null, owner: string 
     activity = 'queued'
     agent = row.task_agent
     since = row.task_updated ?? since
-    if (row.task_not_before && row.task_not_before > new Date().toISOString()) reason = `retrying at ${row.task_not_before.slice(11, 19)} UTC`
+    if (row.task_not_before && row.task_not_before > nowIso) reason = `retrying at ${row.task_not_before.slice(11, 19)} UTC`
   } else if (row.task_state === 'waiting') {
     activity = 'waiting'
     agent = row.task_agent
