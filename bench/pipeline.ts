@@ -71,6 +71,7 @@ export async function benchPipeline(count = Number(process.env.BATON_BENCH_ISSUE
     let total = 0
     let agent = 0
     let effects = 0
+    let github = 0
     const orchestration: number[] = []
     for (const a of attempts) {
       const timing = timings.get(a.id)
@@ -82,6 +83,7 @@ export async function benchPipeline(count = Number(process.env.BATON_BENCH_ISSUE
       total += Math.max(span, duration + timing.effectMs)
       agent += duration
       effects += timing.effectMs
+      github += timing.githubMs
       orchestration.push(rest)
     }
     const outside = orchestration.reduce((a, b) => a + b, 0)
@@ -102,6 +104,7 @@ export async function benchPipeline(count = Number(process.env.BATON_BENCH_ISSUE
       'task time, all applied tasks (s)': seconds(total),
       'task time in the agents (s)': seconds(agent),
       'task time in GitHub and git effects (s)': seconds(effects),
+      '  of which GitHub API calls / git (s)': `${seconds(github)} / ${seconds(effects - github)}`,
       'task time in orchestration: queueing, hand-off, scheduling (s)': seconds(outside),
       'agent share of task time (%)': share(agent),
       'GitHub and git effect share of task time (%)': share(effects),

@@ -3,8 +3,12 @@
 // moves a label or closes an issue while an agent works cancels the stale task
 // (reconcile), and the engine follows the person.
 //
-// Every step runs through one serial queue, so a sync's reconcile never races
-// the application of an answer, and mutations reach GitHub one at a time.
+// Work on one issue runs in order under that issue's lock (`repoId#number`):
+// applying an answer, a lost attempt, a reconcile's cancel, a person's answer,
+// merge or review, and a task's dispatch (its workspace prepared, then its
+// trigger handed to the pool). Issues never wait for each other. Ticks
+// coalesce: requests while one is pending join it. GitHub's pacing belongs to
+// the GitHub client, and git's to the workspaces, not to this engine.
 import type { Settings } from '../../shared/api'
 import type { Trigger } from '../../shared/protocol/trigger'
 import type { EventHub } from '../events'
@@ -62,8 +66,10 @@ interface IssueRow {
 export interface TaskTiming {
   /** performance.now() when the dispatch began (before the workspace is prepared). */
   startedAt: number
-  /** Time spent inside GitHubPort / WorkspacePort calls on behalf of this attempt. */
+  /** Time spent inside GitHubPort / WorkspacePort calls on behalf of this attempt (the ports' own pacing and locks included). */
   effectMs: number
+  /** Of which inside GitHubPort calls; the rest is git (WorkspacePort). */
+  githubMs: number
   /** performance.now() when the answer was applied (the task left `running`). */
   appliedAt: number | null
 }
@@ -72,21 +78,62 @@ const TIMINGS_KEPT = 10_000
 
 const CODE_ROLES: Record<string, 'read' | 'write' | 'test'> = { architect: 'read', engineer: 'write', tester: 'test' }
 const baseRole = (role: string) => role.replace(/-\d+$/, '')
+const issueKey = (repoId: number, issue: number) => `${repoId}#${issue}`
 
 export class PipelineEngine {
-  private queue: Promise<unknown> = Promise.resolve()
   private readonly now: () => Date
+  /** Everything started and not finished: `idle()` waits for it. */
+  private readonly inflight = new Set<Promise<unknown>>()
+  /** Per issue: the tail of the work queued for it. */
+  private readonly locks = new Map<string, Promise<void>>()
+  private tickPending: Promise<void> | null = null
+  /** Tasks being dispatched (workspace being prepared), and the agents kept for them. */
+  private readonly preparing = new Set<string>()
+  private readonly reserved = new Set<string>()
+  private readonly adopting = new Set<string>()
+  /** Agents whose answer is being applied (or waits to be applied again), with how many. */
+  private readonly answering = new Map<string, number>()
   private readonly timings = new Map<string, TaskTiming>()
 
   constructor(private readonly o: EngineOptions) {
     this.now = o.now ?? (() => new Date())
   }
 
-  /** Runs `work` after everything queued before it; errors are logged, never lost silently. */
-  private serial<T>(label: string, work: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(work, work)
-    this.queue = run.catch((error: unknown) => this.o.log.error(`pipeline: ${label} failed`, error))
-    return run
+  /** Counts `work` as in flight until it settles; errors are logged, never lost silently. */
+  private track<T>(label: string, work: Promise<T>): Promise<T> {
+    this.inflight.add(work)
+    work.then(
+      () => this.inflight.delete(work),
+      (error: unknown) => {
+        this.inflight.delete(work)
+        this.o.log.error(`pipeline: ${label} failed`, error)
+      }
+    )
+    return work
+  }
+
+  /** Runs `work` after the work already queued for the same key (one issue); other keys never wait. */
+  private keyed<T>(key: string, label: string, work: () => Promise<T>): Promise<T> {
+    const run = (this.locks.get(key) ?? Promise.resolve()).then(work)
+    const tail = run.then(
+      () => undefined,
+      () => undefined
+    )
+    this.locks.set(key, tail)
+    void tail.then(() => {
+      if (this.locks.get(key) === tail) this.locks.delete(key)
+    })
+    return this.track(label, run)
+  }
+
+  private taskKey(taskId: string): string {
+    const task = getTask(this.o.db, taskId)
+    return task ? issueKey(task.repo_id, task.issue) : `task:${taskId}`
+  }
+
+  /** Idle agents, less those kept for a dispatch still preparing its workspace, and those whose answer is not applied yet. */
+  private idleAgents(): Map<string, string[]> {
+    return new Map([...this.o.pool.idle()].map(([role, agents]) => [role, agents.filter((a) => !this.reserved.has(a) && !this.answering.has(a))]))
   }
 
   /** Per-task timings of the current attempt, newest last (bounded). */
@@ -96,18 +143,21 @@ export class PipelineEngine {
 
   private timeStart(taskId: string): void {
     this.timings.delete(taskId)
-    this.timings.set(taskId, { startedAt: performance.now(), effectMs: 0, appliedAt: null })
+    this.timings.set(taskId, { startedAt: performance.now(), effectMs: 0, githubMs: 0, appliedAt: null })
     if (this.timings.size > TIMINGS_KEPT) this.timings.delete(this.timings.keys().next().value as string)
   }
 
   /** A GitHub or git call made for `taskId`: its duration counts as effect time. */
-  private async effect<T>(taskId: string, call: () => Promise<T>): Promise<T> {
+  private async effect<T>(taskId: string, port: 'github' | 'git', call: () => Promise<T>): Promise<T> {
     const t0 = performance.now()
     try {
       return await call()
     } finally {
       const timing = this.timings.get(taskId)
-      if (timing) timing.effectMs += performance.now() - t0
+      if (timing) {
+        timing.effectMs += performance.now() - t0
+        if (port === 'github') timing.githubMs += performance.now() - t0
+      }
     }
   }
 
@@ -125,24 +175,37 @@ export class PipelineEngine {
 
   // ── scheduling ────────────────────────────────────────────────────────
 
+  /**
+   * Schedules soon: every request made before the run starts joins it (many
+   * answers applied at once → one run). A run only reads SQLite, creates tasks
+   * and starts their dispatches; it never waits for git or GitHub.
+   */
   tick(): Promise<void> {
-    return this.serial('tick', () => this.tickNow())
+    this.tickPending ??= this.track(
+      'tick',
+      new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+        this.tickPending = null
+        this.tickNow()
+      })
+    )
+    return this.tickPending
   }
 
-  private async tickNow(): Promise<void> {
+  private tickNow(): void {
     const { db } = this.o
-    const idle = this.o.pool.idle()
+    const idle = this.idleAgents()
     // Re-dispatch queued tasks first: retries whose backoff passed, answered requests.
     const nowIso = this.now().toISOString()
     const queued = db
       .prepare("SELECT * FROM tasks WHERE state = 'queued' AND (not_before IS NULL OR not_before <= ?) ORDER BY updated_at")
       .all(nowIso) as TaskRow[]
     for (const task of queued) {
+      if (this.preparing.has(task.id)) continue
       const free = idle.get(baseRole(task.role)) ?? []
       const agent = task.agent && free.includes(task.agent) ? task.agent : free[0]
       if (!agent) continue
       free.splice(free.indexOf(agent), 1)
-      await this.dispatch(task, agent)
+      this.startDispatch(task, agent)
     }
 
     const settings = this.o.settings()
@@ -150,7 +213,7 @@ export class PipelineEngine {
     this.o.waits.clear()
     for (const { id: repoId } of repos) {
       const pipeline = this.o.pipeline(repoId)
-      await this.adopt(repoId, pipeline)
+      this.adopt(repoId, pipeline)
       const rows = db.prepare("SELECT * FROM issues WHERE repo_id = ? AND is_pull = 0 AND state = 'open'").all(repoId) as IssueRow[]
       const issues: ScheduleIssue[] = rows.map((row) => {
         const labels = JSON.parse(row.labels) as string[]
@@ -190,7 +253,10 @@ export class PipelineEngine {
       for (const start of plan.start) {
         const task = createTask(db, { repoId: start.repoId, issue: start.issue, stage: start.stage, role: start.role, agent: start.agent })
         audit(db, { kind: 'task.create', repoId, issue: start.issue, taskId: task.id, subject: start.agent, message: `${start.role} takes #${start.issue} (${start.stage})` })
-        await this.dispatch(task, start.agent)
+        // Taken: the next repository's plan must not pick the same instance.
+        const free = idle.get(baseRole(start.role))
+        if (free?.includes(start.agent)) free.splice(free.indexOf(start.agent), 1)
+        this.startDispatch(task, start.agent)
       }
     }
     this.o.events.changed('tasks', 'issues', 'agents')
@@ -201,7 +267,7 @@ export class PipelineEngine {
    * label yet, enter the pipeline at its entry stage. Older issues are left
    * alone: a person brings them in by adding the label.
    */
-  private async adopt(repoId: number, pipeline: Pipeline): Promise<void> {
+  private adopt(repoId: number, pipeline: Pipeline): void {
     const { db } = this.o
     const repo = db.prepare('SELECT connected_at FROM repos WHERE id = ?').get(repoId) as { connected_at: string }
     const rows = db
@@ -209,15 +275,43 @@ export class PipelineEngine {
       .all(repoId, repo.connected_at) as Array<{ number: number; labels: string; created_at: string }>
     for (const row of rows) {
       const labels = JSON.parse(row.labels) as string[]
-      if (stageOf(pipeline, labels)) continue
-      const after = await this.o.github.setLabels(this.repo(repoId), row.number, [pipeline.entry], [])
-      db.prepare('UPDATE issues SET labels = ? WHERE repo_id = ? AND number = ?').run(JSON.stringify(after), repoId, row.number)
-      audit(db, { kind: 'stage.move', repoId, issue: row.number, message: `— → ${pipeline.entry} (new issue)` })
+      const key = issueKey(repoId, row.number)
+      if (stageOf(pipeline, labels) || this.adopting.has(key)) continue
+      this.adopting.add(key)
+      // Under the issue's lock, off the tick: a failure is tried again by a later tick.
+      this.keyed(key, 'adopt', async () => {
+        const current = this.issue(repoId, row.number)
+        if (!current || current.state !== 'open' || stageOf(pipeline, JSON.parse(current.labels) as string[])) return
+        const after = await this.o.github.setLabels(this.repo(repoId), row.number, [pipeline.entry], [])
+        db.prepare('UPDATE issues SET labels = ? WHERE repo_id = ? AND number = ?').run(JSON.stringify(after), repoId, row.number)
+        audit(db, { kind: 'stage.move', repoId, issue: row.number, message: `— → ${pipeline.entry} (new issue)` })
+        void this.tick()
+      })
+        .finally(() => this.adopting.delete(key))
+        .catch(() => undefined)
     }
   }
 
-  private async dispatch(task: TaskRow, agent: string): Promise<void> {
+  /**
+   * Starts a task's dispatch under its issue's lock, outside the tick: the
+   * agent is kept for it meanwhile, and no later tick dispatches it again.
+   */
+  private startDispatch(task: TaskRow, agent: string): void {
+    this.preparing.add(task.id)
+    this.reserved.add(agent)
+    this.keyed(issueKey(task.repo_id, task.issue), 'dispatch', () => this.dispatch(task.id, agent))
+      .finally(() => {
+        this.preparing.delete(task.id)
+        this.reserved.delete(agent)
+      })
+      .catch(() => undefined)
+  }
+
+  private async dispatch(taskId: string, agent: string): Promise<void> {
     const { db } = this.o
+    // Cancelled (a person moved the issue) while it waited for the lock: nothing to do.
+    const task = getTask(db, taskId)
+    if (!task || task.state !== 'queued') return
     const repo = this.repo(task.repo_id)
     const issue = this.issue(task.repo_id, task.issue)
     if (!issue) {
@@ -230,12 +324,16 @@ export class PipelineEngine {
     let workspace: string | null = null
     if (mode) {
       try {
-        workspace = await this.effect(task.id, () => this.o.workspace.prepare(repo, { id: task.id, issue: task.issue, branch, mode }))
+        workspace = await this.effect(task.id, 'git', () => this.o.workspace.prepare(repo, { id: task.id, issue: task.issue, branch, mode }))
       } catch (error) {
         setTaskState(db, task.id, 'failed', { result: `workspace: ${(error as Error).message}` })
         this.toInbox(task, 'failure', `Could not prepare a workspace for #${task.issue}: ${(error as Error).message}`)
         return
       }
+    }
+    if (getTask(db, task.id)?.state !== 'queued') {
+      if (mode) await this.o.workspace.release(repo, task.id).catch(() => undefined)
+      return
     }
     const attempt = startAttempt(db, task.id, agent)
     const trigger = this.trigger({ ...task, agent, attempt }, repo, issue, branch, workspace)
@@ -295,12 +393,23 @@ export class PipelineEngine {
   // ── answers ───────────────────────────────────────────────────────────
 
   handleResult(result: AgentResult, tries = 0): Promise<void> {
-    return this.serial('result', () => this.apply(result)).catch((error: unknown) => {
+    // Until its answer is applied, the agent's response file is the only
+    // record of it (a crash replays it on start): the agent gets no new
+    // trigger meanwhile, since its next response would overwrite that file.
+    if (tries === 0) this.answering.set(result.agent, (this.answering.get(result.agent) ?? 0) + 1)
+    const settled = () => {
+      const left = (this.answering.get(result.agent) ?? 1) - 1
+      if (left > 0) this.answering.set(result.agent, left)
+      else this.answering.delete(result.agent)
+      void this.tick()
+    }
+    return this.keyed(this.taskKey(result.task), 'result', () => this.apply(result)).then(settled, (error: unknown) => {
       // GitHub refused or could not be reached mid-way: every effect is safe to
       // repeat, so the same answer is applied again a little later.
       if (tries >= 8) {
         const task = getTask(this.o.db, result.task)
         if (task) this.toInbox(task, 'failure', `Baton could not apply ${result.agent}'s answer on GitHub: ${(error as Error).message}`)
+        settled()
         return
       }
       const delay = (this.o.backoffMs ?? ((n: number) => Math.min(1000 * 2 ** n, 60_000)))(tries + 1)
@@ -393,14 +502,14 @@ export class PipelineEngine {
     if (plan.outcome !== 'waiting' && CODE_ROLES[baseRole(task.role)]) await this.o.workspace.release(repo, task.id).catch(() => undefined)
     audit(db, { kind: `task.${plan.outcome}`, repoId: repo.id, issue: task.issue, taskId: task.id, subject: result.agent, message: `${result.agent}: ${result.answer.text}` })
     this.o.events.changed('tasks', 'issues', 'inbox', 'usage', 'events', 'agents')
-    await this.tickNow()
+    void this.tick()
   }
 
   private async applyEffect(effect: Effect, task: TaskRow, repo: RepoRef, result: AgentResult): Promise<void> {
     const { db } = this.o
     switch (effect.kind) {
       case 'comment':
-        await this.effect(task.id, () => this.o.github.comment(repo, task.issue, effect.body, effect.marker))
+        await this.effect(task.id, 'github', () => this.o.github.comment(repo, task.issue, effect.body, effect.marker))
         return
       case 'note': {
         const exists = db.prepare('SELECT 1 FROM notes WHERE repo_id = ? AND issue = ? AND kind = ? AND body = ?').get(repo.id, task.issue, effect.noteKind, effect.body)
@@ -417,7 +526,7 @@ export class PipelineEngine {
         return
       }
       case 'labels': {
-        const after = await this.effect(task.id, () => this.o.github.setLabels(repo, task.issue, effect.add, effect.remove))
+        const after = await this.effect(task.id, 'github', () => this.o.github.setLabels(repo, task.issue, effect.add, effect.remove))
         db.prepare('UPDATE issues SET labels = ? WHERE repo_id = ? AND number = ?').run(JSON.stringify(after), repo.id, task.issue)
         const pipeline = this.o.pipeline(repo.id)
         const to = effect.add.find((l) => pipeline.stages.some((s) => s.label === l))
@@ -434,10 +543,10 @@ export class PipelineEngine {
         return
       }
       case 'push':
-        await this.effect(task.id, () => this.o.workspace.push(repo, task.id, effect.branch))
+        await this.effect(task.id, 'git', () => this.o.workspace.push(repo, task.id, effect.branch))
         return
       case 'pull-request': {
-        const number = await this.effect(task.id, () => this.o.github.ensurePullRequest(repo, effect.branch, effect.title, effect.body))
+        const number = await this.effect(task.id, 'github', () => this.o.github.ensurePullRequest(repo, effect.branch, effect.title, effect.body))
         audit(db, { kind: 'pr.open', repoId: repo.id, issue: task.issue, taskId: task.id, message: `PR #${number} for #${task.issue}` })
         return
       }
@@ -503,7 +612,7 @@ export class PipelineEngine {
 
   /** The supervisor gave up on an attempt (crash, hang, timeout): retry or ask a person. */
   attemptLost(taskId: string, attempt: number, reason: string): Promise<void> {
-    return this.serial('attempt-lost', async () => {
+    return this.keyed(this.taskKey(taskId), 'attempt-lost', async () => {
       const task = getTask(this.o.db, taskId)
       if (!task || task.state !== 'running' || task.attempt !== attempt) return
       endAttempt(this.o.db, taskId, attempt, 'lost', null, reason)
@@ -513,40 +622,68 @@ export class PipelineEngine {
 
   // ── GitHub is the truth ──────────────────────────────────────────────
 
-  /** After a sync: tasks whose issue left their stage, or closed, are cancelled. */
+  /** Why an active task no longer matches its issue on GitHub, or null. */
+  private staleBecause(task: TaskRow): string | null {
+    const issue = this.issue(task.repo_id, task.issue)
+    const pipeline = this.o.pipeline(task.repo_id)
+    const sideLane = task.stage === 'handoff' || task.stage === 'community' || task.stage === pipeline.done
+    if (!issue) return 'the issue is gone'
+    if (issue.state === 'closed' && task.stage !== pipeline.done) return `#${task.issue} was closed`
+    if (sideLane) return null
+    const stage = stageOf(pipeline, JSON.parse(issue.labels) as string[])?.label ?? null
+    return stage !== task.stage ? `a person moved #${task.issue} to ${stage ?? 'no stage'}` : null
+  }
+
+  /**
+   * After a sync: tasks whose issue left their stage, or closed, are
+   * cancelled — each under its issue's lock, so never in the middle of
+   * applying that issue's answer, and decided again once the lock is held.
+   */
   reconcile(): Promise<void> {
-    return this.serial('reconcile', async () => {
-      const { db } = this.o
-      const active = db.prepare("SELECT * FROM tasks WHERE state IN ('queued', 'running', 'waiting')").all() as TaskRow[]
-      for (const task of active) {
-        const issue = this.issue(task.repo_id, task.issue)
-        const pipeline = this.o.pipeline(task.repo_id)
-        const sideLane = task.stage === 'handoff' || task.stage === 'community' || task.stage === pipeline.done
-        let why: string | null = null
-        if (!issue) why = 'the issue is gone'
-        else if (issue.state === 'closed' && task.stage !== pipeline.done) why = `#${task.issue} was closed`
-        else if (!sideLane) {
-          const stage = stageOf(pipeline, JSON.parse(issue.labels) as string[])?.label ?? null
-          if (stage !== task.stage) why = `a person moved #${task.issue} to ${stage ?? 'no stage'}`
-        }
-        if (!why) continue
-        if (task.state === 'running' && task.agent) this.o.pool.cancel(task.agent, task.id)
-        setTaskState(db, task.id, 'cancelled', { result: why })
-        db.prepare("UPDATE requests SET answered_at = ?, answer = '(cancelled)' WHERE task_id = ? AND answered_at IS NULL").run(this.now().toISOString(), task.id)
-        const repo = this.repo(task.repo_id)
-        if (CODE_ROLES[baseRole(task.role)]) await this.o.workspace.release(repo, task.id).catch(() => undefined)
-        if (issue?.state === 'closed') await this.o.workspace.removeIssue(repo, task.issue).catch(() => undefined)
-        audit(db, { kind: 'task.cancelled', repoId: task.repo_id, issue: task.issue, taskId: task.id, message: `Cancelled ${task.role}'s task: ${why}` })
-      }
-      this.o.events.changed('tasks', 'issues', 'inbox', 'agents')
-      await this.tickNow()
-    })
+    const { db } = this.o
+    const active = db.prepare("SELECT * FROM tasks WHERE state IN ('queued', 'running', 'waiting')").all() as TaskRow[]
+    const stale = new Map(active.filter((t) => this.staleBecause(t)).map((t) => [issueKey(t.repo_id, t.issue), t]))
+    const work = [...stale].map(([key, t]) => this.keyed(key, 'reconcile', () => this.cancelStale(t.repo_id, t.issue)))
+    return this.track(
+      'reconcile',
+      Promise.all(work).then(() => {
+        this.o.events.changed('tasks', 'issues', 'inbox', 'agents')
+        void this.tick()
+      })
+    )
+  }
+
+  private async cancelStale(repoId: number, number: number): Promise<void> {
+    const { db } = this.o
+    const active = db.prepare("SELECT * FROM tasks WHERE repo_id = ? AND issue = ? AND state IN ('queued', 'running', 'waiting')").all(repoId, number) as TaskRow[]
+    for (const task of active) {
+      const why = this.staleBecause(task)
+      if (!why) continue
+      const issue = this.issue(task.repo_id, task.issue)
+      if (task.state === 'running' && task.agent) this.o.pool.cancel(task.agent, task.id)
+      setTaskState(db, task.id, 'cancelled', { result: why })
+      db.prepare("UPDATE requests SET answered_at = ?, answer = '(cancelled)' WHERE task_id = ? AND answered_at IS NULL").run(this.now().toISOString(), task.id)
+      const repo = this.repo(task.repo_id)
+      if (CODE_ROLES[baseRole(task.role)]) await this.o.workspace.release(repo, task.id).catch(() => undefined)
+      if (issue?.state === 'closed') await this.o.workspace.removeIssue(repo, task.issue).catch(() => undefined)
+      audit(db, { kind: 'task.cancelled', repoId: task.repo_id, issue: task.issue, taskId: task.id, message: `Cancelled ${task.role}'s task: ${why}` })
+    }
   }
 
   // ── people ────────────────────────────────────────────────────────────
 
+  /** The lock of the issue a PR closes (its own when it closes none). */
+  private pullKey(repoId: number, pr: number): string {
+    const row = this.o.db.prepare('SELECT issue FROM pulls WHERE repo_id = ? AND number = ?').get(repoId, pr) as { issue: number | null } | undefined
+    return row?.issue ? issueKey(repoId, row.issue) : `pr:${repoId}#${pr}`
+  }
+
   answer(requestId: number, text: string): Promise<void> {
-    return this.serial('answer', async () => {
+    const row = this.o.db.prepare('SELECT task_id, repo_id, issue FROM requests WHERE id = ?').get(requestId) as
+      | { task_id: string | null; repo_id: number | null; issue: number | null }
+      | undefined
+    const key = row?.repo_id && row.issue ? issueKey(row.repo_id, row.issue) : row?.task_id ? this.taskKey(row.task_id) : `request:${requestId}`
+    return this.keyed(key, 'answer', async () => {
       const { db } = this.o
       const request = db.prepare('SELECT * FROM requests WHERE id = ?').get(requestId) as
         | { id: number; task_id: string | null; repo_id: number | null; issue: number | null; answered_at: string | null; kind: string }
@@ -573,12 +710,12 @@ export class PipelineEngine {
       }
       audit(db, { kind: 'inbox.answer', repoId: request.repo_id, issue: request.issue, taskId: request.task_id, message: 'A person answered' })
       this.o.events.changed('inbox', 'tasks', 'issues')
-      await this.tickNow()
+      void this.tick()
     })
   }
 
   merge(repoId: number, pr: number, method: 'merge' | 'squash' | 'rebase'): Promise<{ sha: string }> {
-    return this.serial('merge', async () => {
+    return this.keyed(this.pullKey(repoId, pr), 'merge', async () => {
       const { db } = this.o
       const repo = this.repo(repoId)
       const row = db.prepare('SELECT issue FROM pulls WHERE repo_id = ? AND number = ?').get(repoId, pr) as { issue: number | null } | undefined
@@ -596,13 +733,13 @@ export class PipelineEngine {
       audit(db, { kind: 'pr.merge', repoId, issue: issue ?? null, message: `PR #${pr} merged (${method})` })
       await this.o.github.syncNow(repo)
       this.o.events.changed('issues', 'tasks', 'events')
-      await this.tickNow()
+      void this.tick()
       return result
     })
   }
 
   requestChanges(repoId: number, pr: number, body: string, comments: Array<{ path: string; line: number; body: string }>): Promise<void> {
-    return this.serial('request-changes', async () => {
+    return this.keyed(this.pullKey(repoId, pr), 'request-changes', async () => {
       const { db } = this.o
       const repo = this.repo(repoId)
       await this.o.github.review(repo, pr, 'REQUEST_CHANGES', body, comments)
@@ -622,15 +759,12 @@ export class PipelineEngine {
         }
       }
       this.o.events.changed('issues', 'tasks', 'events')
-      await this.tickNow()
+      void this.tick()
     })
   }
 
-  /** Waits for everything queued so far (tests, shutdown). */
-  idle(): Promise<void> {
-    return this.queue.then(
-      () => undefined,
-      () => undefined
-    )
+  /** Waits until no work is in flight, including the work that work starts (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight])
   }
 }
