@@ -153,8 +153,9 @@ export async function benchDashboard(): Promise<Record<string, number | string>>
       figures['search over 10,015 issues (keystroke → painted)'] = ms(filter)
       await page.getByRole('button', { name: 'Clear filters' }).click()
       await page.locator('a[data-issue="1"]').first().waitFor()
-      const bigLatency = await latency(page, big, 20)
-      figures['SQLite change → DOM, 10,015-issue board, p95'] = ms(p(bigLatency, 0.95))
+      const bigLatency = await latency(page, big, 50)
+      figures['SQLite change → DOM, 10,015-issue board, p50'] = ms(p(bigLatency, 0.5))
+      figures['SQLite change → DOM, 10,015-issue board, p95 (target < 100 ms)'] = ms(p(bigLatency, 0.95))
       const heap = await page.evaluate(() => (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? 0)
       if (heap) figures['renderer JS heap with 10,015 issues'] = `${(heap / 1e6).toFixed(1)} MB`
       await page.close()

