@@ -4,7 +4,7 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { ApiOutput, AppStatus } from '../shared/api'
+import type { ApiOutput, AppStatus, MergeMethod, RepoSummary } from '../shared/api'
 import { AppError } from '../shared/errors'
 import { dispatch, type Handlers } from './api/dispatch'
 import { storeHandlers } from './api/store-handlers'
@@ -25,6 +25,7 @@ import { createTokenStore, type Cipher } from './secrets/token-store'
 import { audit } from './store/audit'
 import { migrations } from './store/migrations/index'
 import { openDatabase, schemaVersion, type Db } from './store/open'
+import { listRepos } from './store/queries'
 import { readSettings, writeSettings } from './store/settings'
 import type { GateTiming } from './github/octokit'
 import { VERSION } from './version'
@@ -297,6 +298,12 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     },
     'repos.disconnect': ({ id }) => github.disconnect(id),
     'repos.syncNow': ({ id }) => github.syncNow(id),
+    'repos.setMergeMethod': ({ id, method }) => {
+      if (db.prepare('UPDATE repos SET merge_method = ? WHERE id = ?').run(method, id).changes === 0) throw new AppError('not_found', `No connected repository ${id}.`)
+      audit(db, { kind: 'repo.merge-method', repoId: id, message: `Merge method set to ${method}` })
+      events.changed('repos')
+      return listRepos(db).find((r) => r.id === id) as RepoSummary
+    },
     'issues.create': async (input) => {
       const result = await github.createIssue(input)
       void runtime?.engine.tick().catch(() => undefined)
@@ -306,7 +313,10 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     'drafts.discard': ({ id }) => github.discardDraft(id),
     'prs.detail': ({ repoId, number }) => github.prDetail(repoId, number),
     'prs.merge': async ({ repoId, number, method }) => {
-      const { sha } = await engine().merge(repoId, number, method ?? 'merge')
+      const chosen = method ?? (db.prepare('SELECT merge_method FROM repos WHERE id = ?').get(repoId) as { merge_method: MergeMethod | null } | undefined)?.merge_method ?? 'merge'
+      const { sha } = await engine().merge(repoId, number, chosen)
+      // Like GitHub, the method a person used is the one offered next time in this repository.
+      db.prepare('UPDATE repos SET merge_method = ? WHERE id = ?').run(chosen, repoId)
       return { merged: true as const, sha }
     },
     'prs.requestChanges': async ({ repoId, number, body, comments }) => {

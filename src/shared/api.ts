@@ -125,6 +125,8 @@ export interface RepoSummary {
   lastSyncAt: string | null
   syncError: string | null
   openIssues: number
+  /** How a person merges here (the method last chosen); null: the first the repository allows. */
+  mergeMethod: MergeMethod | null
 }
 
 export interface AgentSummary {
@@ -209,7 +211,7 @@ export type BoardDelta =
   | { kind: 'full'; epoch: string; version: number; cards: BoardIssue[] }
   | { kind: 'delta'; epoch: string; version: number; from: number; cards: BoardIssue[]; removed: string[] }
 
-/** Carried by a `changed` event naming issues or tasks: the board's version now and the cards changed since the last event. */
+/** Carried by `changed` events: the board's version now and the cards changed since the previous event. */
 export interface BoardVersion {
   /** Changes with each start of the core: a version of another epoch means nothing. */
   epoch: string
@@ -299,7 +301,30 @@ export interface PrDetail {
   /** The Tester's latest report on this issue (Markdown), if any. */
   testReport: { passed: boolean; body: string; at: string } | null
   reviews: Array<{ author: string; state: string; body: string; at: string }>
-  mergeMethod: 'merge' | 'squash' | 'rebase'
+  /** The repository's merge method (the one last used here), among the allowed ones. */
+  mergeMethod: MergeMethod
+  /** What the repository allows, in GitHub's order: merge commit, squash, rebase. */
+  allowedMergeMethods: MergeMethod[]
+  /** GitHub's mergeable_state: clean, blocked (protection unmet), dirty (conflicts), unstable, behind, unknown. */
+  mergeableState: string | null
+  /** Commit statuses and check runs on the head commit. */
+  checks: PrChecks
+}
+
+export type MergeMethod = 'merge' | 'squash' | 'rebase'
+
+export interface PrCheck {
+  name: string
+  kind: 'status' | 'check-run'
+  state: 'success' | 'pending' | 'failure' | 'neutral'
+  description: string | null
+  url: string | null
+}
+
+export interface PrChecks {
+  /** failure if any failed, pending if any still runs, success when all passed, none when nothing reported. */
+  state: 'success' | 'pending' | 'failure' | 'none'
+  items: PrCheck[]
 }
 
 export interface AuthStatus {
@@ -417,6 +442,7 @@ export const api = {
   'repos.connect': { input: z.object({ remote: z.string().trim().min(3, 'enter owner/name, a URL or an ssh remote').max(512) }).strict() },
   'repos.disconnect': { input: z.object({ id: z.number().int() }).strict() },
   'repos.syncNow': { input: z.object({ id: z.number().int() }).strict() },
+  'repos.setMergeMethod': { input: z.object({ id: z.number().int(), method: z.enum(['merge', 'squash', 'rebase']) }).strict() },
 
   'roles.list': { input: Empty },
   'roles.update': {
@@ -482,6 +508,7 @@ export interface ApiOutputs {
   'repos.connect': RepoSummary
   'repos.disconnect': { disconnected: true }
   'repos.syncNow': RepoSummary
+  'repos.setMergeMethod': RepoSummary
   'roles.list': RoleConfig[]
   'roles.update': RoleUpdateResult
   'pipeline.get': PipelineView

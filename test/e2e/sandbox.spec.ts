@@ -3,7 +3,9 @@
 // it, see it done; answer a REQUEST and see the agent continue; an issue body
 // full of script and HTML renders inert.
 import { expect, test, type Page } from '@playwright/test'
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { SANDBOX_OWNER, SANDBOX_TOKENS } from '../../src/forge/sandbox/index'
 import { startBaton, type RunningBaton } from './baton'
 
 const shots = 'test-results/screenshots'
@@ -16,6 +18,17 @@ test.beforeAll(async () => {
 test.afterAll(async () => {
   await baton?.stop()
 })
+
+/** Posts a commit status on the open PR's head, through the sandbox forge's API, as a CI system would. */
+async function reportStatus(page: Page, context: string, state: 'success' | 'failure' | 'pending', description: string): Promise<void> {
+  const port = readFileSync(join(baton.dataDir, 'sandbox-forge', 'port'), 'utf8').trim()
+  const api = `http://127.0.0.1:${port}/api/v3/repos/${SANDBOX_OWNER}/calc`
+  const headers = { authorization: `token ${SANDBOX_TOKENS.alice}`, accept: 'application/vnd.github+json' }
+  const number = /#\/pr\/\d+\/(\d+)/.exec(page.url())?.[1]
+  const pull = (await (await fetch(`${api}/pulls/${number}`, { headers })).json()) as { head: { sha: string } }
+  const res = await fetch(`${api}/statuses/${pull.head.sha}`, { method: 'POST', headers, body: JSON.stringify({ state, context, description }) })
+  expect(res.status).toBe(201)
+}
 
 const card = (page: Page, stage: string, issue: number) => page.locator(`section[data-stage="${stage}"] a[data-issue="${issue}"]`)
 
@@ -36,7 +49,16 @@ test('the agents carry the seeded issues; a person reads the diff and merges; th
   await page.getByRole('link', { name: /Review PR #/ }).first().click()
   await expect(page.getByText('src/calc.js').first()).toBeVisible()
   await expect(page.locator('.d2h-file-wrapper').first()).toBeVisible()
-  await page.screenshot({ path: `${shots}/sandbox-pr.png`, fullPage: true })
+  // A CI system reports on the PR's head commit on GitHub: the review shows it.
+  await expect(page.getByText('No checks reported on this commit.')).toBeVisible()
+  await reportStatus(page, 'ci/test', 'success', '14 tests passed')
+  await page.getByRole('button', { name: 'Refresh checks' }).click()
+  await expect(page.locator('.status .badge', { hasText: '1 check passed' })).toBeVisible({ timeout: 20_000 })
+  await expect(page.getByRole('region', { name: 'Checks' }).getByText('14 tests passed')).toBeVisible()
+  // The app scrolls inside its own pane: a tall window shows the whole review.
+  await page.setViewportSize({ width: 1280, height: 1500 })
+  await page.screenshot({ path: `${shots}/sandbox-pr.png` })
+  await page.setViewportSize({ width: 1280, height: 800 })
   await page.getByRole('button', { name: /Approve & merge/ }).click()
   await page.getByRole('button', { name: /^Merge$/ }).click()
   await expect(page.getByText(/merged/i).first()).toBeVisible({ timeout: 30_000 })

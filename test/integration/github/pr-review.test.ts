@@ -1,0 +1,127 @@
+// The PR review's GitHub side through the app's API, against the forge: the
+// head commit's checks (statuses and check runs), the repository's allowed
+// merge methods and the one last used, and a merge that branch protection or
+// a failing required check blocks, refused with GitHub's reason.
+import { execFile } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createCore, type Core } from '../../../src/main/app'
+import { createLogger } from '../../../src/main/log'
+import { startForge, TOKENS, type TestForge } from '../forge/helpers'
+
+let t: TestForge
+let core: Core
+let root: string
+const o = { owner: 'owner', repo: 'app' }
+const gitEnv = { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' }
+// Asynchronous on purpose: the forge answers in this same process.
+const git = (cwd: string, ...args: string[]) =>
+  new Promise<string>((resolve, reject) =>
+    execFile('git', ['-c', 'user.name=Alice', '-c', 'user.email=alice@example.test', ...args], { cwd, env: gitEnv, encoding: 'utf8' }, (error, stdout) =>
+      error ? reject(error) : resolve(stdout.trim())
+    )
+  )
+
+async function openPull(branch: string): Promise<{ number: number; sha: string }> {
+  const work = join(root, 'clone')
+  await git(work, 'fetch', '-q', 'origin')
+  await git(work, 'checkout', '-q', '-B', branch, 'origin/main')
+  writeFileSync(join(work, `${branch}.txt`), `${branch}\n`)
+  await git(work, 'add', '-A')
+  await git(work, 'commit', '-q', '-m', `Add ${branch}`)
+  await git(work, 'push', '-q', 'origin', `${branch}:${branch}`)
+  const pr = await t.octokit(TOKENS.alice).rest.pulls.create({ ...o, title: `Add ${branch}`, head: branch, base: 'main' })
+  return { number: pr.data.number, sha: await git(work, 'rev-parse', 'HEAD') }
+}
+
+async function api<M extends Parameters<Core['call']>[0]>(method: M, input: Parameters<Core['call']>[1]) {
+  const result = await core.call(method, input)
+  if (!result.ok) throw new Error(result.error.message)
+  return result.data
+}
+
+beforeAll(async () => {
+  t = await startForge()
+  root = mkdtempSync(join(tmpdir(), 'baton-pr-review-'))
+  await git(root, 'clone', '-q', t.forge.gitUrl('owner', 'app', TOKENS.alice), join(root, 'clone'))
+  core = await createCore({
+    dataDir: join(root, 'baton'),
+    mode: 'headless',
+    log: createLogger({ level: 'error' }),
+    env: { BATON_GITHUB_TOKEN: TOKENS.owner, BATON_GITHUB_API_URL: t.forge.apiUrl },
+    githubTiming: { writeGapMs: 0 },
+    startAgents: false
+  })
+  await api('repos.connect', { remote: 'owner/app' })
+})
+afterAll(async () => {
+  await core?.close()
+  await t.close()
+  rmSync(root, { recursive: true, force: true })
+})
+
+describe('PR review, GitHub side', () => {
+  it("shows the head commit's statuses and check runs with one overall state", async () => {
+    const { number, sha } = await openPull('checked')
+    const before = await api('prs.detail', { repoId: 1, number })
+    expect(before.checks).toEqual({ state: 'none', items: [] })
+    const alice = t.octokit(TOKENS.alice)
+    await alice.rest.repos.createCommitStatus({ ...o, sha, state: 'success', context: 'ci/test', description: '12 passed', target_url: 'https://ci.example.test/1' })
+    await alice.rest.checks.create({ ...o, name: 'lint', head_sha: sha, status: 'in_progress' })
+    const running = await api('prs.detail', { repoId: 1, number })
+    expect(running.checks.state).toBe('pending')
+    expect(running.checks.items).toEqual([
+      { name: 'ci/test', kind: 'status', state: 'success', description: '12 passed', url: 'https://ci.example.test/1' },
+      expect.objectContaining({ name: 'lint', kind: 'check-run', state: 'pending' })
+    ])
+    await alice.rest.checks.create({ ...o, name: 'lint', head_sha: sha, status: 'completed', conclusion: 'failure', output: { title: '3 problems', summary: 'x' } })
+    const failed = await api('prs.detail', { repoId: 1, number })
+    expect(failed.checks.state).toBe('failure')
+    expect(failed.checks.items[1]).toMatchObject({ name: 'lint', state: 'failure', description: '3 problems' })
+  })
+
+  it("offers only the repository's merge methods, and remembers the one a person used", async () => {
+    await t.octokit(TOKENS.owner).rest.repos.update({ ...o, allow_rebase_merge: false })
+    const { number } = await openPull('methods')
+    const detail = await api('prs.detail', { repoId: 1, number })
+    expect(detail).toMatchObject({ allowedMergeMethods: ['merge', 'squash'], mergeMethod: 'merge', mergeableState: 'clean' })
+    const bad = await core.call('repos.setMergeMethod', { id: 1, method: 'fast-forward' })
+    expect(bad.ok).toBe(false)
+    expect((await core.call('repos.setMergeMethod', { id: 99, method: 'squash' })).ok).toBe(false)
+    const set = await api('repos.setMergeMethod', { id: 1, method: 'squash' })
+    expect(set).toMatchObject({ id: 1, mergeMethod: 'squash' })
+    expect((await api('prs.detail', { repoId: 1, number })).mergeMethod).toBe('squash')
+    // A merge without a method uses the repository's: a squash has one parent.
+    const merged = await api('prs.merge', { repoId: 1, number })
+    await git(join(root, 'clone'), 'fetch', '-q', 'origin')
+    expect((await git(join(root, 'clone'), 'rev-list', '--parents', '-n', '1', merged.sha)).split(' ')).toHaveLength(2)
+    await api('repos.setMergeMethod', { id: 1, method: 'merge' })
+    await t.octokit(TOKENS.owner).rest.repos.update({ ...o, allow_rebase_merge: true })
+  })
+
+  it('a merge held by branch protection or a failing required check says why, and goes through once they pass', async () => {
+    const admin = t.octokit(TOKENS.owner)
+    await admin.rest.repos.updateBranchProtection({
+      ...o,
+      branch: 'main',
+      required_status_checks: { strict: false, contexts: ['ci/test'] },
+      enforce_admins: true,
+      required_pull_request_reviews: { required_approving_review_count: 1 },
+      restrictions: null
+    })
+    const { number, sha } = await openPull('guarded')
+    expect((await api('prs.detail', { repoId: 1, number })).mergeableState).toBe('blocked')
+    const reason = async () => {
+      const r = await core.call('prs.merge', { repoId: 1, number, method: 'merge' })
+      return r.ok ? 'merged' : `${r.error.code}: ${r.error.message}`
+    }
+    expect(await reason()).toBe(`conflict: GitHub would not merge #${number}: At least 1 approving review is required by reviewers with write access.`)
+    await admin.rest.pulls.createReview({ ...o, pull_number: number, event: 'APPROVE' })
+    await t.octokit(TOKENS.alice).rest.repos.createCommitStatus({ ...o, sha, state: 'failure', context: 'ci/test' })
+    expect(await reason()).toMatch(/Required status check "ci\/test" is failing/)
+    await t.octokit(TOKENS.alice).rest.repos.createCommitStatus({ ...o, sha, state: 'success', context: 'ci/test' })
+    expect(await reason()).toBe('merged')
+  })
+})
