@@ -3,18 +3,22 @@
 // interval costs — in requests sent and in requests that count against the
 // rate limit (target 0: every idle poll is a conditional request answered 304).
 //
-// Real parts: the forge over HTTP on 127.0.0.1, real Octokit through Baton's
-// client, a real SQLite file. The hour is simulated: the sync loop's timers
-// are driven by hand and one clock (the forge's too) jumps from poll to poll,
-// so the hour takes as long as its polls do, not an hour.
+// Real parts: the forge over HTTP on 127.0.0.1, real Octokit through the app's
+// GitHubService (its gate, its mirror, its sync loop), a real SQLite file. The
+// hour is simulated: the loop's timers are driven by hand and one clock (the
+// forge's and the gate's) jumps from poll to poll, so the hour takes as long
+// as its polls do, not an hour.
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createForge } from '../src/forge/index'
 import type { ForgeSeed } from '../src/forge/index'
-import { createGitHubClient } from '../src/main/github/client'
-import { connectRepository, parseRemote } from '../src/main/github/connect'
-import { startSyncLoop, syncRepository, type Timers } from '../src/main/github/sync'
+import { EventHub } from '../src/main/events'
+import { bootstrapLabels } from '../src/main/github/label-bootstrap'
+import { createOctokit } from '../src/main/github/octokit'
+import { GitHubService, type Timers } from '../src/main/github/service'
+import { createLogger } from '../src/main/log'
+import { createTokenStore } from '../src/main/secrets/token-store'
 import { openDatabase } from '../src/main/store/open'
 import { DEFAULT_SETTINGS } from '../src/shared/api'
 
@@ -67,49 +71,65 @@ export async function benchSync(count = Number(process.env.BATON_BENCH_SYNC_ISSU
     forge.createIssue({ owner: 'bench', repo: 'big', ...issue })
   }
   const db = openDatabase(join(root, 'baton.sqlite'))
-  const client = createGitHubClient({ apiUrl: forge.apiUrl, token: TOKEN, timing: { writeGapMs: 0 } })
+  const intervalMs = DEFAULT_SETTINGS.pollIntervalSec * 1000
+  const timers = manualTimers(clock)
+  let changedIssues = 0
+  let counting = false
+  const github = new GitHubService({
+    db,
+    tokens: createTokenStore({ dataDir: root, env: {} }),
+    log: createLogger({ level: 'warn', write: () => undefined }),
+    events: new EventHub(),
+    defaultApiUrl: forge.apiUrl,
+    pollMs: () => intervalMs,
+    timing: { writeGapMs: 0, now: () => clock.now },
+    timers,
+    onSynced: (_id, changed) => {
+      if (counting) changedIssues += changed.length
+    }
+  })
   try {
-    const connected = await connectRepository(db, client.octokit, forge.apiUrl, parseRemote('bench/big', new URL(forge.apiUrl).host), 'bench')
-    const repo = { id: connected.id, owner: 'bench', name: 'big' }
+    await github.signInWithToken(TOKEN)
+    // What connect does before its first sync: the labels, then the repository's row. The cold sync is measured alone.
+    await bootstrapLabels(createOctokit({ baseUrl: forge.apiUrl, token: TOKEN, timing: { writeGapMs: 0 } }).octokit, 'bench', 'big')
+    const host = new URL(forge.apiUrl).host
+    db.prepare("INSERT INTO repos (key, host, api_url, owner, name, default_branch, connected_at) VALUES (?, ?, ?, 'bench', 'big', 'main', ?)").run(
+      `${host}/bench/big`,
+      host,
+      forge.apiUrl,
+      new Date(clock.now).toISOString()
+    )
+    const repo = db.prepare('SELECT id FROM repos WHERE key = ?').get(`${host}/bench/big`) as { id: number }
     const comments = issues.filter((i) => i.comments.length).length
 
     // Cold: the first pass over an empty mirror.
     forge.clearLog()
     const t0 = performance.now()
-    const cold = await syncRepository(db, client.octokit, repo, undefined, () => clock.now)
+    const synced = await github.syncNow(repo.id)
     const coldMs = performance.now() - t0
     const coldLog = forge.requestLog()
     const mirrored = (db.prepare('SELECT COUNT(*) AS n FROM issues WHERE repo_id = ?').get(repo.id) as { n: number }).n
-    if (cold.requests !== coldLog.length) throw new Error(`the sync counted ${cold.requests} requests, the forge logged ${coldLog.length}`)
+    if (synced.syncError) throw new Error(`the cold sync failed: ${synced.syncError}`)
     if (mirrored !== count) throw new Error(`the cold sync mirrored ${mirrored} of ${count} issues`)
 
-    // One idle hour at the default interval, right after the cold sync.
+    // One idle hour at the default interval, right after the cold sync: the app's own loop.
     forge.clearLog()
-    const intervalMs = DEFAULT_SETTINGS.pollIntervalSec * 1000
-    const timers = manualTimers(clock)
+    counting = true
     const start = clock.now
-    let polls = 0
-    let changedIssues = 0
-    const loop = startSyncLoop({
-      intervalMs,
-      repos: () => [repo.id],
-      syncOne: async (id) => {
-        polls++
-        return (await syncRepository(db, client.octokit, { ...repo, id }, undefined, () => clock.now)).changed
-      },
-      onChange: (_id, changed) => (changedIssues += changed.length),
-      onError: (_id, error) => {
-        throw error
-      },
-      timers
-    })
     const t1 = performance.now()
-    await loop.tick() // the pass the loop starts on its own
+    github.startSync()
+    await github.tick() // the pass the loop starts on its own
     const firstPoll = forge.requestLog()
-    while (clock.now - start + intervalMs < 3_600_000 && timers.fire()) await loop.tick()
-    loop.stop()
+    let polls = 1
+    while (clock.now - start + intervalMs < 3_600_000 && timers.fire()) {
+      await github.tick()
+      polls++
+    }
+    github.stop()
     const idleMs = performance.now() - t1
     const idleLog = forge.requestLog()
+    const failed = db.prepare('SELECT sync_error FROM repos WHERE id = ?').get(repo.id) as { sync_error: string | null }
+    if (failed.sync_error) throw new Error(`a poll failed: ${failed.sync_error}`)
 
     return {
       'issues (comments) synced cold': `${count} (${comments})`,
@@ -128,6 +148,7 @@ export async function benchSync(count = Number(process.env.BATON_BENCH_SYNC_ISSU
       'idle hour: wall time to simulate (ms)': Math.round(idleMs)
     }
   } finally {
+    github.stop()
     db.close()
     await forge.close()
     rmSync(root, { recursive: true, force: true })

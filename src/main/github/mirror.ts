@@ -3,7 +3,13 @@
 // Octokit raises as an error with status 304) is a cache hit that costs no
 // rate limit, so an idle repository is free to poll. Cursors (`since`) keep
 // the changed part small. Writes to SQLite happen after every await, in one
-// transaction per list.
+// transaction per pass.
+//
+// A poll in flight while Baton changes an issue itself (a label move) answers
+// with the issue as it was: `LocalWrites` remembers when Baton wrote, and a
+// pass that started before that leaves the issue alone and asks again next
+// time (cursor at or before it, no ETag). GitHub's timestamps have a second's
+// grain, so they alone cannot tell such an answer from a newer one.
 import type { Db } from '../store/open'
 import type { GitHub } from './octokit'
 
@@ -21,6 +27,19 @@ export interface SyncResult {
 }
 
 type Row = Record<string, unknown>
+
+/** Issues and PRs Baton wrote itself, and when: a pass that started before that must not overwrite them. */
+export class LocalWrites {
+  private readonly at = new Map<string, number>()
+  constructor(private readonly now: () => number = Date.now) {}
+  touch(repoId: number, number: number): void {
+    this.at.set(`${repoId}#${number}`, this.now())
+  }
+  /** Whether Baton wrote this issue or PR at or after `t`. */
+  since(repoId: number, number: number, t: number): boolean {
+    return (this.at.get(`${repoId}#${number}`) ?? -Infinity) >= t
+  }
+}
 
 async function listAll<T>(
   octokit: GitHub,
@@ -142,7 +161,8 @@ export function upsertPull(db: Db, repoId: number, pull: Row): boolean {
 }
 
 /** One pass over a repository: issues, comments, pulls, labels. */
-export async function syncRepository(db: Db, octokit: GitHub, repo: { id: number; owner: string; name: string }): Promise<SyncResult> {
+export async function syncRepository(db: Db, octokit: GitHub, repo: { id: number; owner: string; name: string }, local?: LocalWrites, now: () => number = Date.now): Promise<SyncResult> {
+  const started = now()
   const counter = { requests: 0, notModified: 0 }
   const changed = new Set<number>()
   const base = { owner: repo.owner, repo: repo.name }
@@ -172,11 +192,18 @@ export async function syncRepository(db: Db, octokit: GitHub, repo: { id: number
   db.transaction(() => {
     if (!issues.notModified) {
       let cursor = issuesState.cursor
+      let skipped: string | null = null
       for (const issue of issues.data) {
-        if (upsertIssue(db, repo.id, issue)) changed.add(issue.number as number)
         if (!cursor || String(issue.updated_at) > cursor) cursor = String(issue.updated_at)
+        if (local?.since(repo.id, Number(issue.number), started)) {
+          // Fetched before Baton's own change: ask again next time (the cursor stays at or before it, no ETag).
+          if (skipped === null || String(issue.updated_at) < skipped) skipped = String(issue.updated_at)
+          continue
+        }
+        if (upsertIssue(db, repo.id, issue)) changed.add(issue.number as number)
       }
-      saveState(db, repo.id, 'issues', issues.etag, cursor)
+      if (skipped !== null && cursor !== null && skipped < cursor) cursor = skipped
+      saveState(db, repo.id, 'issues', skipped === null ? issues.etag : null, cursor)
     }
     if (!comments.notModified) {
       let cursor = commentsState.cursor
@@ -188,8 +215,12 @@ export async function syncRepository(db: Db, octokit: GitHub, repo: { id: number
       saveState(db, repo.id, 'comments', comments.etag, cursor)
     }
     if (!pulls.notModified) {
-      for (const pull of pulls.data) if (upsertPull(db, repo.id, pull)) changed.add(pull.number as number)
-      saveState(db, repo.id, 'pulls', pulls.etag, null)
+      let skipped = false
+      for (const pull of pulls.data) {
+        if (local?.since(repo.id, Number(pull.number), started)) skipped = true
+        else if (upsertPull(db, repo.id, pull)) changed.add(pull.number as number)
+      }
+      saveState(db, repo.id, 'pulls', skipped ? null : pulls.etag, null)
     }
     if (!labels.notModified) {
       db.prepare('DELETE FROM labels WHERE repo_id = ?').run(repo.id)
@@ -197,7 +228,7 @@ export async function syncRepository(db: Db, octokit: GitHub, repo: { id: number
       for (const label of labels.data) insert.run(repo.id, String(label.name), String(label.color ?? ''), (label.description as string | null) ?? null)
       saveState(db, repo.id, 'labels', labels.etag, null)
     }
-    db.prepare('UPDATE repos SET last_sync_at = ?, sync_error = NULL WHERE id = ?').run(new Date().toISOString(), repo.id)
+    db.prepare('UPDATE repos SET last_sync_at = ?, sync_error = NULL WHERE id = ?').run(new Date(now()).toISOString(), repo.id)
   })()
-  return { changed: [...changed], requests: counter.requests, notModified: counter.notModified }
+  return { changed: [...changed].sort((a, b) => a - b), requests: counter.requests, notModified: counter.notModified }
 }

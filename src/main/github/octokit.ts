@@ -7,8 +7,19 @@
 // the limit but lets every other request through meanwhile, and ignores a bare
 // 429 with Retry-After; so the gate closes for everyone until the window
 // passes (retry-after, else the reset time when nothing is left, else at
-// least 60 s), then retries. It also sends mutations one at a time, about a
-// second apart. The retry plugin is told never to retry 403/429.
+// least 60 s), then retries. A window longer than `maxWaitMs` (a spent
+// primary budget: up to an hour) is not waited out: that call and every call
+// until the window closes fail at once with rate_limited, without being sent.
+// The retry plugin is told never to retry 403/429.
+//
+// Write spacing: mutations one at a time, about a second apart, by the gate's
+// own queue, not @octokit/plugin-throttling. That plugin would have to be
+// told to leave every limit to the gate (its handlers only say "no"), its
+// 3 s `notifications` group and its process-wide Bottleneck groups replaced
+// to make the gap injectable (0 in tests and the sandbox, an injected clock
+// in the gate's tests): what would be left of it is a queue of one, which is
+// what the few lines below are. (Its scheduler, Bottleneck, has had no
+// release since 2019.) See docs/ARCHITECTURE.md, "GitHub".
 import { Octokit } from '@octokit/rest'
 import { retry } from '@octokit/plugin-retry'
 import { AppError } from '../../shared/errors'
@@ -33,6 +44,12 @@ export interface GateTiming {
   minLimitWaitMs: number
   /** Retries of one request through limit windows before giving up. */
   maxLimitRetries: number
+  /** A window longer than this is not waited out: calls fail at once with rate_limited until it closes. */
+  maxWaitMs: number
+  /** Retries of a 5xx or network error (the retry plugin; never a POST). */
+  retries: number
+  /** Base of the retry plugin's back-off ((n+1)² × base ms). */
+  retryBaseMs: number
   sleep: (ms: number) => Promise<void>
   now: () => number
 }
@@ -41,6 +58,9 @@ export const DEFAULT_TIMING: GateTiming = {
   writeGapMs: 1000,
   minLimitWaitMs: 60_000,
   maxLimitRetries: 3,
+  maxWaitMs: 120_000,
+  retries: 2,
+  retryBaseMs: 1000,
   sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
   now: () => Date.now()
 }
@@ -55,6 +75,28 @@ export interface OctokitOptions {
 
 const MUTATIONS = new Set(['POST', 'PATCH', 'PUT', 'DELETE'])
 
+interface HttpError {
+  status?: number
+  message?: string
+  response?: { headers?: Record<string, unknown> }
+}
+
+/** How long a rate-limited answer asks us to wait, or null when it is not a rate limit (a plain 403 is a permission). */
+export function limitWaitMs(error: HttpError, now: number, minLimitWaitMs: number): number | null {
+  if (error.status !== 403 && error.status !== 429) return null
+  const headers = error.response?.headers ?? {}
+  const retryAfter = Number(headers['retry-after'])
+  if (headers['retry-after'] !== undefined && Number.isFinite(retryAfter) && retryAfter >= 0) return retryAfter * 1000
+  if (String(headers['x-ratelimit-remaining']) === '0') {
+    const reset = Number(headers['x-ratelimit-reset']) * 1000
+    // One second past the reset, as GitHub advises.
+    if (Number.isFinite(reset) && reset > 0) return Math.max(reset - now + 1000, 0)
+    return minLimitWaitMs
+  }
+  if (error.status === 429 || /rate limit/i.test(error.message ?? '')) return minLimitWaitMs
+  return null
+}
+
 export function createOctokit(options: OctokitOptions): { octokit: GitHub; state: () => RateState } {
   const timing = { ...DEFAULT_TIMING, ...options.timing }
   const state: RateState = { limit: null, remaining: null, resetAt: null, blockedUntil: null, offline: false }
@@ -68,7 +110,7 @@ export function createOctokit(options: OctokitOptions): { octokit: GitHub; state
     auth: options.token,
     userAgent: 'Baton',
     // Retries for 5xx and the network only: 304 is a cache hit, 403/429 belong to the gate.
-    retry: { retries: 2, doNotRetry: [304, 400, 401, 403, 404, 405, 409, 410, 422, 429, 451] },
+    retry: { retries: timing.retries, retryAfterBaseValue: timing.retryBaseMs, doNotRetry: [304, 400, 401, 403, 404, 405, 409, 410, 422, 429, 451] },
     log: {
       debug: () => undefined,
       info: () => undefined,
@@ -87,18 +129,9 @@ export function createOctokit(options: OctokitOptions): { octokit: GitHub; state
     if (Number.isFinite(reset) && reset > 0) state.resetAt = new Date(reset * 1000).toISOString()
   }
 
-  /** How long to wait after this error, or null when it is not a rate limit. */
-  const limitWait = (error: { status?: number; message?: string; response?: { headers?: Record<string, unknown> } }): number | null => {
-    if (error.status !== 403 && error.status !== 429) return null
-    const headers = error.response?.headers ?? {}
-    const retryAfter = Number(headers['retry-after'])
-    if (Number.isFinite(retryAfter) && retryAfter >= 0) return retryAfter * 1000
-    if (headers['x-ratelimit-remaining'] === '0') {
-      const reset = Number(headers['x-ratelimit-reset']) * 1000
-      return Math.max(reset - timing.now() + 1000, timing.minLimitWaitMs > 0 ? 1000 : 0)
-    }
-    if (error.status === 429 || /secondary rate limit/i.test(error.message ?? '')) return timing.minLimitWaitMs
-    return null // a plain 403: permission, not a limit
+  const refuse = () => {
+    const resetAt = new Date(blockedUntil).toISOString()
+    return new AppError('rate_limited', `GitHub's rate limit is spent; it resets at ${resetAt.slice(11, 16)} UTC. Baton tries again by itself after that.`, { resetAt })
   }
 
   octokit.hook.wrap('request', async (request, requestOptions) => {
@@ -110,8 +143,11 @@ export function createOctokit(options: OctokitOptions): { octokit: GitHub; state
     if (requestOptions.method === 'POST') requestOptions.request = { ...requestOptions.request, retries: 0 }
     const send = async () => {
       for (let attempt = 0; ; attempt++) {
-        const wait = blockedUntil - timing.now()
-        if (wait > 0) await timing.sleep(wait)
+        // Re-read after every sleep: another request may have widened the window meanwhile.
+        for (let wait = blockedUntil - timing.now(); wait > 0; wait = blockedUntil - timing.now()) {
+          if (wait > timing.maxWaitMs) throw refuse()
+          await timing.sleep(wait)
+        }
         try {
           const response = await request(requestOptions)
           observe(response.headers as Record<string, unknown>)
@@ -131,10 +167,14 @@ export function createOctokit(options: OctokitOptions): { octokit: GitHub; state
             state.offline = false
             changed()
           }
-          const waitMs = limitWait(e)
-          if (waitMs === null || attempt >= timing.maxLimitRetries) throw error
+          const waitMs = limitWaitMs(e, timing.now(), timing.minLimitWaitMs)
+          if (waitMs === null) throw error
           blockedUntil = Math.max(blockedUntil, timing.now() + waitMs)
           state.blockedUntil = new Date(blockedUntil).toISOString()
+          if (attempt >= timing.maxLimitRetries || waitMs > timing.maxWaitMs) {
+            changed()
+            throw error
+          }
           options.log?.info(`GitHub rate limit (${e.status}): waiting ${Math.ceil(waitMs / 1000)} s before any request`)
           changed()
         }

@@ -18,9 +18,20 @@ import { webBase } from '../store/web-url'
 import type { Pipelines } from '../pipeline/loader'
 import { bootstrapLabels, type LabelSpec } from './label-bootstrap'
 import { refreshPipelineFile } from './pipeline-file'
-import { syncRepository, upsertComment, upsertIssue, upsertPull } from './mirror'
+import { LocalWrites, syncRepository, upsertComment, upsertIssue, upsertPull } from './mirror'
 import { createOctokit, describeGitHubError, type GateTiming, type GitHub, type RateState } from './octokit'
 import { apiUrlFor, hostOfApi, parseRemote } from './remote'
+
+/** The sync loop's timers (tests and the bench drive them by hand). */
+export interface Timers {
+  setTimeout(fn: () => void, ms: number): unknown
+  clearTimeout(handle: unknown): void
+}
+
+const realTimers: Timers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout)
+}
 
 export interface GitHubServiceOptions {
   db: Db
@@ -36,6 +47,9 @@ export interface GitHubServiceOptions {
   /** After a sync pass that changed something. */
   onSynced?: (repoId: number, changed: number[]) => void
   mergeMethod?: () => 'merge' | 'squash' | 'rebase'
+  timers?: Timers
+  /** The gh executable (default `gh` on the PATH). */
+  gh?: string
   /** Each repository's pipeline: `.baton/pipeline.yml` is read on sync, and its labels created. */
   pipelines?: {
     store: Pipelines
@@ -58,9 +72,11 @@ export class GitHubService implements GitHubLink {
   private client: { octokit: GitHub; state: () => RateState; apiUrl: string } | null = null
   private signedIn: StoredToken | null = null
   private scopes: string[] = []
-  private timer: NodeJS.Timeout | null = null
-  private syncing = false
+  private timer: unknown = null
+  private pass: Promise<void> | null = null
   private stopped = false
+  /** Issues and PRs Baton changed itself, so a poll in flight does not undo them. */
+  private readonly local = new LocalWrites()
   private device: { promise: Promise<string>; flow: DeviceFlow; apiUrl: string } | null = null
 
   constructor(private readonly o: GitHubServiceOptions) {
@@ -71,6 +87,7 @@ export class GitHubService implements GitHubLink {
   private use(stored: StoredToken): void {
     registerSecret(stored.token)
     this.signedIn = stored
+    this.scopes = stored.scopes ?? []
     this.client = { ...createOctokit({ baseUrl: stored.apiUrl, token: stored.token, log: this.o.log, timing: this.o.timing, onState: () => this.o.events.changed('app') }), apiUrl: stored.apiUrl }
   }
 
@@ -97,24 +114,29 @@ export class GitHubService implements GitHubLink {
     }
   }
 
-  async signInWithToken(token: string, method: StoredToken['method'] = 'token', apiUrl: string = this.o.defaultApiUrl ?? 'https://api.github.com'): Promise<AuthStatus> {
+  async signInWithToken(pasted: string, method: StoredToken['method'] = 'token', apiUrl: string = this.o.defaultApiUrl ?? 'https://api.github.com'): Promise<AuthStatus> {
+    const token = pasted.trim()
     registerSecret(token)
+    if (!token || /\s/.test(token)) throw new AppError('bad_request', 'Paste the token itself: one word, like ghp_… or github_pat_….')
     const { octokit } = createOctokit({ baseUrl: apiUrl, token, log: this.o.log, timing: this.o.timing })
     let login: string
+    let header: unknown
     try {
       const me = await octokit.rest.users.getAuthenticated()
       login = me.data.login
-      this.scopes = String(me.headers['x-oauth-scopes'] ?? '')
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean)
+      header = me.headers['x-oauth-scopes']
     } catch (error) {
       throw describeGitHubError(error, 'checking the token')
     }
-    if (this.scopes.length && !this.scopes.some((s) => s === 'repo' || s === 'public_repo')) {
-      throw new AppError('forbidden', `The token lacks the "repo" scope (it has: ${this.scopes.join(', ')}). Create one with "repo".`)
+    const scopes = String(header ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+    // A classic token says its scopes (fine-grained ones do not); without a write scope it cannot move labels or open PRs.
+    if (header !== undefined && !scopes.some((s) => s === 'repo' || s === 'public_repo')) {
+      throw new AppError('forbidden', `The token lacks the "repo" scope (it has: ${scopes.length ? scopes.join(', ') : 'none'}). Create one with "repo" (or "public_repo" for public repositories only).`, { scopes })
     }
-    const stored: StoredToken = { token, method, apiUrl, login }
+    const stored: StoredToken = { token, method, apiUrl, login, scopes }
     this.o.tokens.set(stored)
     this.use(stored)
     audit(this.o.db, { kind: 'auth.signin', message: `Signed in to ${hostOfApi(apiUrl)} as ${login} (${method})` })
@@ -151,27 +173,34 @@ export class GitHubService implements GitHubLink {
       token = await promise
     } catch (error) {
       this.device = null
-      throw new AppError('unauthorized', `The sign-in did not complete: ${(error as Error).message}`)
+      const message = (error as Error).message ?? String(error)
+      if (/access_denied|denied/i.test(message)) throw new AppError('unauthorized', 'The sign-in was denied on GitHub. Start again if that was a mistake.')
+      if (/expired/i.test(message)) throw new AppError('unauthorized', 'The code expired before it was approved. Start the sign-in again.')
+      throw new AppError('unauthorized', `The sign-in did not complete: ${message}`)
     }
     this.device = null
     return this.signInWithToken(token, 'device', apiUrl)
   }
 
+  /** The gh CLI's token (`gh auth token`), through execFile: no shell, nothing on a command line. */
   async useGhToken(): Promise<AuthStatus> {
+    const apiUrl = this.o.defaultApiUrl ?? 'https://api.github.com'
+    const host = hostOfApi(apiUrl)
+    const args = ['auth', 'token', ...(host !== 'github.com' ? ['--hostname', host] : [])]
     const token = await new Promise<string>((resolve, reject) =>
-      execFile('gh', ['auth', 'token'], { timeout: 10_000 }, (error, stdout) => {
+      execFile(this.o.gh ?? 'gh', args, { timeout: 10_000, windowsHide: true }, (error, stdout) => {
         if (error) {
           const code = (error as NodeJS.ErrnoException).code
           reject(
-            new AppError(
-              code === 'ENOENT' ? 'not_found' : 'unauthorized',
-              code === 'ENOENT' ? 'The GitHub CLI (gh) is not installed.' : 'The GitHub CLI is not signed in: run "gh auth login" first.'
-            )
+            code === 'ENOENT'
+              ? new AppError('not_found', 'The GitHub CLI (gh) is not installed or not on the PATH. Install it from https://cli.github.com, or sign in with a token.')
+              : new AppError('unauthorized', 'The GitHub CLI is not signed in. Run "gh auth login" in a terminal first, or sign in with a token.')
           )
-        } else resolve(stdout.trim())
+        } else if (!stdout.trim()) reject(new AppError('unauthorized', 'The GitHub CLI gave no token. Run "gh auth login" in a terminal first.'))
+        else resolve(stdout.trim())
       })
     )
-    return this.signInWithToken(token, 'gh')
+    return this.signInWithToken(token, 'gh', apiUrl)
   }
 
   signOut(): AuthStatus {
@@ -260,7 +289,7 @@ export class GitHubService implements GitHubLink {
     const octokit = this.require()
     const row = this.repoRow(id)
     try {
-      const result = await syncRepository(this.o.db, octokit, row)
+      const result = await syncRepository(this.o.db, octokit, row, this.local)
       await this.refreshPipeline(octokit, row)
       if (result.changed.length) {
         this.o.events.changed('issues', 'repos')
@@ -320,34 +349,46 @@ export class GitHubService implements GitHubLink {
     }
   }
 
-  /** Polls every connected repository, forever, at the configured interval. */
+  /** Polls every connected repository, forever, at the configured interval. Called again (after a sign-in), it polls now: still one loop. */
   startSync(): void {
-    const loop = async () => {
-      if (this.stopped) return
-      if (!this.syncing && this.client) {
-        this.syncing = true
-        for (const { id } of this.o.db.prepare('SELECT id FROM repos').all() as Array<{ id: number }>) {
-          await this.syncOne(id).catch((error: unknown) => this.o.log.debug(`sync: ${(error as Error).message}`))
-        }
-        this.syncing = false
-      }
-      if (!this.stopped) {
-        this.timer = setTimeout(() => void loop(), this.o.pollMs())
-        this.timer.unref()
+    this.stopped = false
+    void this.tick()
+  }
+
+  /**
+   * One pass over every repository now (or the pass in flight), then the next
+   * at the interval. An error is logged and shown on its repository, and the
+   * loop goes on: offline resumes by itself. Signed out, a pass does nothing.
+   */
+  tick(): Promise<void> {
+    if (this.pass) return this.pass
+    const timers = this.o.timers ?? realTimers
+    if (this.timer !== null) timers.clearTimeout(this.timer)
+    this.timer = null
+    const run = async () => {
+      for (const { id } of this.o.db.prepare('SELECT id FROM repos ORDER BY id').all() as Array<{ id: number }>) {
+        if (this.stopped || !this.client) return
+        await this.syncOne(id).catch((error: unknown) => this.o.log.debug(`sync: ${(error as Error).message}`))
       }
     }
-    void loop()
+    this.pass = run().finally(() => {
+      this.pass = null
+      if (!this.stopped) this.timer = timers.setTimeout(() => void this.tick(), this.o.pollMs())
+    })
+    return this.pass
   }
 
   stop(): void {
     this.stopped = true
-    if (this.timer) clearTimeout(this.timer)
+    if (this.timer !== null) (this.o.timers ?? realTimers).clearTimeout(this.timer)
+    this.timer = null
   }
 
   // ── issues and drafts ────────────────────────────────────────────────
 
   async createIssue(input: { repoId: number; title: string; body: string; labels: string[] }): Promise<{ created: true; number: number; url: string } | { created: false; draft: Draft }> {
     const row = this.repoRow(input.repoId)
+    if (!input.title.trim()) throw new AppError('bad_request', 'A title is needed.')
     const labels = input.labels.length ? [...new Set(input.labels)] : ['backlog']
     try {
       const octokit = this.require()
@@ -470,6 +511,7 @@ export class GitHubService implements GitHubLink {
           // One request: PUT sets the whole list (adding and removing at once).
           const result = await octokit.rest.issues.setLabels({ owner: row.owner, repo: row.name, issue_number: issue, labels: next })
           const after = result.data.map((l) => l.name)
+          this.local.touch(row.id, issue)
           // GitHub moved updated_at with this change; a poll that started before it must not undo it.
           // GitHub's own clock (the answer's Date header), never this machine's: a later change by
           // a person must never look older than this one.
@@ -487,8 +529,19 @@ export class GitHubService implements GitHubLink {
         const octokit = this.require()
         const row = this.repoRow(repo.id)
         try {
-          const open = await octokit.rest.pulls.list({ owner: row.owner, repo: row.name, state: 'open', head: `${row.owner}:${head}`, per_page: 10 })
-          const pull = open.data[0] ?? (await octokit.rest.pulls.create({ owner: row.owner, repo: row.name, head, base: row.default_branch, title, body })).data
+          const find = async () =>
+            (await octokit.rest.pulls.list({ owner: row.owner, repo: row.name, state: 'open', head: `${row.owner}:${head}`, per_page: 10 })).data.find((p) => p.head.ref === head)
+          let pull: Record<string, unknown> & { number: number } | undefined = await find()
+          if (!pull) {
+            try {
+              pull = (await octokit.rest.pulls.create({ owner: row.owner, repo: row.name, head, base: row.default_branch, title, body })).data
+            } catch (error) {
+              // Opened meanwhile (a retry after a lost answer raced the list): find it rather than fail.
+              const e = error as { status?: number; message?: string }
+              if (e.status === 422 && /already exists/i.test(e.message ?? '')) pull = await find()
+              if (!pull) throw error
+            }
+          }
           upsertPull(this.o.db, row.id, pull as unknown as Record<string, unknown>)
           this.o.events.changed('issues')
           return pull.number
@@ -501,6 +554,10 @@ export class GitHubService implements GitHubLink {
         const row = this.repoRow(repo.id)
         try {
           const result = await octokit.rest.pulls.merge({ owner: row.owner, repo: row.name, pull_number: pr, merge_method: method })
+          // In the mirror at once; a poll already in flight must not undo it.
+          this.local.touch(row.id, pr)
+          this.o.db.prepare("UPDATE pulls SET state = 'closed', merged = 1 WHERE repo_id = ? AND number = ?").run(row.id, pr)
+          this.o.events.changed('issues')
           return { sha: result.data.sha }
         } catch (error) {
           const e = error as { status?: number; response?: { data?: { message?: string } } }

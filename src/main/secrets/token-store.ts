@@ -4,7 +4,7 @@
 //   desktop:  the same file, encrypted with Electron's safeStorage (injected:
 //             the core never imports electron); refused when encryption is
 //             unavailable; a warning when Linux falls back to a fixed key.
-import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { AppError } from '../../shared/errors'
 import { registerSecret } from '../log'
@@ -14,7 +14,11 @@ export interface StoredToken {
   method: 'token' | 'device' | 'gh' | 'env' | 'sandbox'
   apiUrl: string
   login: string | null
+  /** From x-oauth-scopes at sign-in; absent for fine-grained tokens. */
+  scopes?: string[]
 }
+
+const METHODS = new Set(['token', 'device', 'gh', 'env', 'sandbox'])
 
 /** Electron's safeStorage, passed in by the desktop entry. */
 export interface Cipher {
@@ -45,8 +49,12 @@ export function createTokenStore(options: { dataDir: string; env?: NodeJS.Proces
       return null
     }
     try {
+      if (options.cipher && !options.cipher.isEncryptionAvailable()) return null
       const text = options.cipher ? options.cipher.decryptString(raw) : raw.toString('utf8')
-      return JSON.parse(text) as StoredToken
+      const value = JSON.parse(text) as Partial<StoredToken> | null
+      // A damaged file, or another machine's keychain: as if signed out.
+      if (!value || typeof value.token !== 'string' || !value.token || typeof value.apiUrl !== 'string' || !METHODS.has(String(value.method))) return null
+      return value as StoredToken
     } catch {
       return null
     }
@@ -77,8 +85,11 @@ export function createTokenStore(options: { dataDir: string; env?: NodeJS.Proces
       mkdirSync(dir, { recursive: true, mode: 0o700 })
       chmodSync(dir, 0o700)
       const text = JSON.stringify(value)
-      writeFileSync(file, options.cipher ? options.cipher.encryptString(text) : text, { mode: 0o600 })
-      chmodSync(file, 0o600)
+      // A fresh 0600 file, then rename: never a moment with wider rights.
+      const tmp = `${file}.${process.pid}.tmp`
+      writeFileSync(tmp, options.cipher ? options.cipher.encryptString(text) : text, { mode: 0o600 })
+      chmodSync(tmp, 0o600)
+      renameSync(tmp, file)
     },
     clear() {
       memory = null
@@ -87,6 +98,9 @@ export function createTokenStore(options: { dataDir: string; env?: NodeJS.Proces
     describe() {
       if (env.BATON_GITHUB_TOKEN) return { storage: 'from the BATON_GITHUB_TOKEN environment variable', warning: null }
       if (!options.cipher) return { storage: `in ${file} (readable only by you, mode 0600)`, warning: null }
+      if (!options.cipher.isEncryptionAvailable()) {
+        return { storage: 'not stored: the system keychain is not available', warning: 'Baton cannot keep the token without a keychain: install GNOME Keyring or KWallet, or set BATON_GITHUB_TOKEN.' }
+      }
       const backend = options.cipher.getSelectedStorageBackend?.()
       if (backend === 'basic_text') {
         return {

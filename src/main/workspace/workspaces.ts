@@ -91,7 +91,7 @@ export class Workspaces implements WorkspacePort {
   }
 
   private async authEnv(repo: RepoRef): Promise<Record<string, string>> {
-    return credentialEnv(await this.o.token?.(repo))
+    return credentialEnv(await this.o.token?.(repo), this.o.cloneUrl(repo))
   }
 
   /** Bytes used by all clones and worktrees. */

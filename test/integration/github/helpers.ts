@@ -1,15 +1,20 @@
-// Shared set-up for the GitHub client's integration tests: a forge on
-// 127.0.0.1 in a fresh folder, a Baton database, and a logger whose lines the
-// tests can read (to look for the token in them).
+// Shared set-up for the GitHub side's integration tests: a forge on
+// 127.0.0.1 in a fresh folder, a Baton database, a logger whose lines the
+// tests can read (to look for the token in them), the service on them, and a
+// proxy that loses or holds back the forge's answers.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { execFileSync } from 'node:child_process'
+import http from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createForge } from '../../../src/forge'
 import type { Forge, ForgeOptions, ForgeSeed } from '../../../src/forge'
+import { EventHub } from '../../../src/main/events'
+import type { GateTiming } from '../../../src/main/github/octokit'
+import { GitHubService, type GitHubServiceOptions } from '../../../src/main/github/service'
 import { createLogger, type Logger } from '../../../src/main/log'
+import { createTokenStore } from '../../../src/main/secrets/token-store'
 import { openDatabase, type Db } from '../../../src/main/store/open'
-import type { ClientTiming } from '../../../src/main/github/client'
 
 export const TOKENS = { owner: 'ghp_ownerToken0001', alice: 'ghp_aliceToken0002', reader: 'ghp_readerToken003', noscope: 'ghp_noscopeToken04' } as const
 
@@ -41,7 +46,7 @@ export function seed(): ForgeSeed {
 }
 
 /** Fast timing for tests: no gap between writes, short back-offs, real clock. */
-export const FAST: Partial<ClientTiming> = { writeGapMs: 0, retryBaseMs: 10, minLimitWaitMs: 1000 }
+export const FAST: Partial<GateTiming> = { writeGapMs: 0, retryBaseMs: 10, minLimitWaitMs: 1000 }
 
 export interface Env {
   forge: Forge
@@ -96,4 +101,91 @@ export function pushBranch(forge: Forge, owner: string, name: string, branch: st
   const newTree = git(['mktree'], tree + '\n')
   const commit = git(['commit-tree', newTree, '-p', base, '-m', `Add ${file}`])
   git(['update-ref', `refs/heads/${branch}`, commit])
+}
+
+/** The service as app.ts builds it, on the test's database, its token kept in `dataDir` (default the env's). */
+export function makeService(env: Env, over: Partial<GitHubServiceOptions> & { dataDir?: string } = {}): GitHubService {
+  const { dataDir, ...rest } = over
+  return new GitHubService({
+    db: env.db,
+    tokens: createTokenStore({ dataDir: dataDir ?? env.dataDir, env: {} }),
+    log: env.log,
+    events: new EventHub(),
+    defaultApiUrl: env.forge.apiUrl,
+    pollMs: () => 15_000,
+    timing: FAST,
+    ...rest
+  })
+}
+
+/** Timers the test fires by hand: `pending` holds what the loop armed. */
+export function manualTimers(): { timers: NonNullable<GitHubServiceOptions['timers']>; pending: Array<{ fn: () => void; ms: number }> } {
+  const pending: Array<{ fn: () => void; ms: number }> = []
+  return {
+    pending,
+    timers: {
+      setTimeout: (fn, ms) => {
+        const t = { fn, ms }
+        pending.push(t)
+        return t
+      },
+      clearTimeout: (h) => {
+        const i = pending.indexOf(h as never)
+        if (i >= 0) pending.splice(i, 1)
+      }
+    }
+  }
+}
+
+export interface Proxy {
+  apiUrl: string
+  /** The next request with this method reaches the forge; its answer is dropped (the connection closed instead). */
+  loseNextAnswer(method: string): void
+  /** The next GET whose path matches is answered by the forge at once, and relayed only after `ms`: a stale answer. */
+  holdNextAnswer(path: RegExp, ms: number): void
+  close(): Promise<void>
+}
+
+/**
+ * A proxy on 127.0.0.1 in front of the forge. The forge's own faults act
+ * before a request is handled; these act after: GitHub applied the request
+ * (or answered it) and the answer is lost, or arrives late.
+ */
+export async function proxy(forgeUrl: string): Promise<Proxy> {
+  const target = new URL(forgeUrl)
+  let lose: string | null = null
+  let hold: { path: RegExp; ms: number } | null = null
+  const server = http.createServer((req, res) => {
+    const upstream = http.request({ host: '127.0.0.1', port: target.port, path: req.url, method: req.method, headers: req.headers }, (answer) => {
+      if (lose !== null && req.method === lose) {
+        lose = null
+        answer.resume()
+        answer.on('end', () => req.socket.destroy())
+        return
+      }
+      const delay = hold && req.method === 'GET' && hold.path.test(req.url ?? '') ? hold.ms : 0
+      if (delay) hold = null
+      const chunks: Buffer[] = []
+      answer.on('data', (c: Buffer) => chunks.push(c))
+      answer.on('end', () =>
+        setTimeout(() => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers)
+          res.end(Buffer.concat(chunks))
+        }, delay)
+      )
+    })
+    req.pipe(upstream)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  return {
+    apiUrl: `http://127.0.0.1:${port}/api/v3`,
+    loseNextAnswer: (method) => (lose = method),
+    holdNextAnswer: (path, ms) => (hold = { path, ms }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      })
+  }
 }

@@ -1,217 +1,291 @@
-// Baton's GitHub side against the local forge over HTTP, with real Octokit:
-// signing in, connecting, sync with ETags, idempotent writes, drafts, faults.
-import { readdirSync, readFileSync, statSync } from 'node:fs'
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+// GitHubService against the forge over HTTP: signing in (token, device flow,
+// gh), every bad input as a message for a person, connecting by each form of
+// a remote, several repositories, issues and drafts, a rate-limit window
+// during a sync, git credentials through the environment, and a full run
+// after which the token is found nowhere but the 0600 secrets file.
+import { execFile } from 'node:child_process'
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { promisify } from 'node:util'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { EventHub } from '../../../src/main/events'
-import { GitHubService } from '../../../src/main/github/service'
-import { createLogger } from '../../../src/main/log'
-import { createTokenStore } from '../../../src/main/secrets/token-store'
-import { openDatabase, type Db } from '../../../src/main/store/open'
-import { startForge, TOKENS, type TestForge } from '../forge/helpers'
+import type { GitHubService } from '../../../src/main/github/service'
+import { listDrafts, listRepos } from '../../../src/main/store/queries'
+import { credentialEnv } from '../../../src/main/workspace/credentials'
+import { AppError } from '../../../src/shared/errors'
+import { makeService, manualTimers, setup, TOKENS, type Env } from './helpers'
 
-let t: TestForge
-const logLines: string[] = []
+const run = promisify(execFile)
+let env: Env
+let host: string
+const changes: Array<[number, number[]]> = []
 
-function makeService(dataDir = mkdtempSync(join(tmpdir(), 'baton-gh-')), timing = {}) {
-  const db: Db = openDatabase(join(dataDir, 'baton.db'))
-  const service = new GitHubService({
-    db,
-    tokens: createTokenStore({ dataDir, env: {} }),
-    log: createLogger({ level: 'debug', write: (l) => logLines.push(l) }),
-    events: new EventHub(),
-    defaultApiUrl: t.forge.apiUrl,
-    pollMs: () => 60_000,
-    timing: { writeGapMs: 0, minLimitWaitMs: 300, ...timing }
-  })
-  return { db, service, dataDir }
+function make(over: Parameters<typeof makeService>[1] = {}): GitHubService {
+  return makeService(env, { onSynced: (id, c) => changes.push([id, c]), ...over })
+}
+
+async function failure(p: Promise<unknown> | (() => unknown)): Promise<AppError> {
+  try {
+    await (typeof p === 'function' ? p() : p)
+  } catch (error) {
+    expect(error).toBeInstanceOf(AppError)
+    return error as AppError
+  }
+  throw new Error('expected a failure')
 }
 
 beforeAll(async () => {
-  t = await startForge()
+  env = await setup()
+  host = new URL(env.forge.apiUrl).host
 })
-afterAll(async () => {
-  await t.close()
-})
+afterAll(() => env.close())
 
 describe('signing in', () => {
-  it('a rejected token is named, and nothing is stored', async () => {
-    const { service, dataDir } = makeService()
-    await expect(service.signInWithToken('not-a-real-token')).rejects.toThrow(/GitHub rejected the token/)
-    expect(service.status().signedIn).toBe(false)
-    expect(() => readdirSync(join(dataDir, 'secrets'))).toThrow()
+  it('a rejected token: unauthorized, nothing stored', async () => {
+    const s = make()
+    const e = await failure(s.signInWithToken('ghp_notAValidToken999'))
+    expect(e.code).toBe('unauthorized')
+    expect(e.message).toMatch(/GitHub rejected the token/)
+    expect(s.status().signedIn).toBe(false)
+    expect(existsSync(join(env.dataDir, 'secrets'))).toBe(false)
   })
 
-  it('a good token is kept in a 0600 file inside a 0700 folder, never in SQLite or a log', async () => {
-    const { service, dataDir, db } = makeService()
-    const status = await service.signInWithToken(TOKENS.owner)
-    expect(status).toMatchObject({ signedIn: true, login: 'owner', method: 'token' })
-    await service.connect('owner/app')
-    await service.createIssue({ repoId: 1, title: 'From Baton', body: 'Body', labels: [] })
-    db.close()
-    const secret = join(dataDir, 'secrets', 'github.json')
-    expect(statSync(secret).mode & 0o777).toBe(0o600)
-    expect(statSync(join(dataDir, 'secrets')).mode & 0o777).toBe(0o700)
-    const scan = (dir: string): string[] =>
-      readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? scan(join(dir, e.name)) : [join(dir, e.name)]))
-    const holding = scan(dataDir).filter((file) => readFileSync(file).includes(TOKENS.owner))
-    expect(holding).toEqual([secret])
-    expect(logLines.join('\n')).not.toContain(TOKENS.owner)
+  it('a token without the repo scope: forbidden, naming the scopes it has', async () => {
+    const e = await failure(make().signInWithToken(TOKENS.noscope))
+    expect(e.code).toBe('forbidden')
+    expect(e.message).toMatch(/lacks the "repo" scope \(it has: gist\)/)
   })
 
-  it('a token that lacks the repo scope is refused with the scopes it has', async () => {
-    t.forge.addUser({ login: 'scoped', token: 'tok-scoped-0001', scopes: ['read:user'] })
-    const { service } = makeService()
-    await expect(service.signInWithToken('tok-scoped-0001')).rejects.toThrow(/lacks the "repo" scope \(it has: read:user\)/)
+  it('a pasted token with spaces inside is refused before any request', async () => {
+    env.forge.clearLog()
+    const e = await failure(make().signInWithToken('ghp_a b'))
+    expect(e.code).toBe('bad_request')
+    expect(env.forge.requestLog()).toHaveLength(0)
   })
 
-  it("GitHub's device flow signs in once the person approves the code", async () => {
-    const { service } = makeService()
-    const flow = await service.deviceStart()
-    expect(flow.userCode).toMatch(/\S/)
-    t.forge.approveDeviceCode(flow.userCode, 'alice')
-    const status = await service.deviceWait()
-    expect(status).toMatchObject({ signedIn: true, login: 'alice', method: 'device' })
+  it('the device flow: a code to show, then signed in once approved', async () => {
+    const s = make({ clientId: 'Iv1.test' })
+    const flow = await s.deviceStart()
+    expect(flow.userCode).toMatch(/\w{4}-\w{4}/)
+    expect(flow.verificationUri).toContain('/login/device')
+    expect(Date.parse(flow.expiresAt)).toBeGreaterThan(Date.now())
+    const waiting = s.deviceWait()
+    env.forge.approveDeviceCode(flow.userCode, 'alice')
+    const status = await waiting
+    expect(status).toMatchObject({ signedIn: true, login: 'alice', method: 'device', host, scopes: ['repo'] })
+    s.signOut()
+  })
+
+  it('the device flow denied: a clear message', async () => {
+    const s = make({ clientId: 'Iv1.test' })
+    const flow = await s.deviceStart()
+    const waiting = s.deviceWait()
+    env.forge.denyDeviceCode(flow.userCode, 'alice')
+    const e = await failure(waiting)
+    expect(e.code).toBe('unauthorized')
+    expect(e.message).toMatch(/denied/)
+  })
+
+  it('gh absent: says so', async () => {
+    const e = await failure(make({ gh: '/nonexistent/gh' }).useGhToken())
+    expect(e.code).toBe('not_found')
+    expect(e.message).toMatch(/GitHub CLI \(gh\) is not installed/)
+  })
+
+  it("gh present: its token is used for the signed-in host (a stand-in gh script prints the forge's token)", async () => {
+    const gh = join(env.dir, 'gh')
+    writeFileSync(gh, `#!/bin/sh\n[ "$1 $2 $3 $4" = "auth token --hostname ${host}" ] && echo ${TOKENS.alice}\n`, { mode: 0o755 })
+    const s = make({ gh })
+    expect(await s.useGhToken()).toMatchObject({ signedIn: true, login: 'alice', method: 'gh' })
+    // The scopes are kept with the token: a restart still knows them.
+    expect(make().status()).toMatchObject({ signedIn: true, login: 'alice', scopes: ['repo'] })
+    s.signOut()
   })
 })
 
 describe('connecting', () => {
-  it('accepts owner/name, https URLs and ssh remotes as one project, and bootstraps labels without touching the user’s', async () => {
-    const { service, db } = makeService()
-    await service.signInWithToken(TOKENS.owner)
-    const host = new URL(t.forge.url).host
-    const a = await service.connect('owner/app')
-    const b = await service.connect(`${t.forge.url}/owner/app.git`)
-    const c = await service.connect(`git@${new URL(t.forge.url).hostname}:owner/app.git`.replace(new URL(t.forge.url).hostname, host))
-    expect(new Set([a.id, b.id, c.id]).size).toBe(1)
-    expect(a.key).toBe(`${host}/owner/app`.toLowerCase())
-    const labels = db.prepare('SELECT name, color, description FROM labels WHERE repo_id = ?').all(a.id) as Array<{ name: string; color: string; description: string }>
-    expect(labels.map((l) => l.name)).toEqual(expect.arrayContaining(['backlog', 'needs-review', 'priority:urgent', 'approved']))
-    expect(labels.find((l) => l.name === 'bug')).toMatchObject({ color: 'd73a4a', description: 'Something is broken' })
-    expect(a.openIssues).toBeGreaterThanOrEqual(1)
+  let s: GitHubService
+  beforeAll(async () => {
+    s = make()
+    await s.signInWithToken(TOKENS.alice)
+  })
+  afterAll(() => s.signOut())
+
+  it("every form of one repository is one project; the labels are bootstrapped and a person's own left alone", async () => {
+    const forms = ['owner/app', `http://${host}/owner/app`, `http://${host}/Owner/App.git`, `git@${host.split(':')[0]}:owner/app.git`]
+    const ids = new Set<number>()
+    for (const form of forms.slice(0, 3)) ids.add((await s.connect(form)).id)
+    expect(ids.size).toBe(1)
+    const [repo] = listRepos(env.db)
+    expect(repo).toMatchObject({ key: `${host}/owner/app`, owner: 'owner', name: 'app', defaultBranch: 'main', private: false, openIssues: 2, syncError: null })
+    const labels = env.db.prepare('SELECT name, color, description FROM labels WHERE repo_id = ?').all(repo!.id) as Array<{ name: string; color: string; description: string }>
+    expect(labels.map((l) => l.name)).toEqual(expect.arrayContaining(['backlog', 'needs-review', 'priority:urgent', 'approved', 'wontfix']))
+    expect(labels.find((l) => l.name === 'bug')).toMatchObject({ color: '123456', description: 'Our own bug label' })
+    // An ssh remote names the host without the https port: it is another host, refused with a message.
+    const e = await failure(s.connect(forms[3]!))
+    expect(e.code).toBe('bad_request')
+    expect(e.message).toMatch(/signed in to/)
   })
 
-  it.each([
-    ['owner/nope', /does not exist, or the signed-in account/],
-    ['owner/old', /archived/],
-    ['not a repo', /not a repository address/],
-    ['ftp://x/y/z', /not supported|not a repository address/]
-  ])('%s is refused with a clear message', async (remote, message) => {
-    const { service } = makeService()
-    await service.signInWithToken(TOKENS.owner)
-    await expect(service.connect(remote)).rejects.toThrow(message)
+  it('bad input: not found, private and unseen, archived, no write access, not an address', async () => {
+    expect((await failure(s.connect('owner/nope'))).code).toBe('not_found')
+    expect((await failure(s.connect('owner/old'))).message).toMatch(/archived/)
+    const reader = make()
+    await reader.signInWithToken(TOKENS.reader)
+    const noWrite = await failure(reader.connect('owner/app'))
+    expect(noWrite.code).toBe('forbidden')
+    expect(noWrite.message).toMatch(/reader cannot write to owner\/app/)
+    await reader.signInWithToken(TOKENS.alice)
+    expect((await failure(s.connect('https://github.com/'))).code).toBe('bad_request')
+    expect((await failure(s.connect('ftp://x/y/z'))).message).toMatch(/not supported/)
+    // A user with no access to the private repository sees a 404.
+    env.forge.addUser({ login: 'stranger', token: 'ghp_strangerToken06' })
+    const stranger = make()
+    await stranger.signInWithToken('ghp_strangerToken06')
+    const hidden = await failure(stranger.connect('owner/secret'))
+    expect(hidden.code).toBe('not_found')
+    expect(hidden.message).toMatch(/does not exist, or the signed-in account \(stranger\) cannot see it/)
+    await stranger.signInWithToken(TOKENS.alice)
   })
 
-  it('no write permission is refused', async () => {
-    const { service } = makeService()
-    await service.signInWithToken(TOKENS.reader)
-    await expect(service.connect('owner/secret')).rejects.toThrow(/cannot write to owner\/secret/)
-  })
-})
-
-describe('sync', () => {
-  it('an idle repository spends no rate limit; a change on GitHub shows up', async () => {
-    const { service, db } = makeService()
-    await service.signInWithToken(TOKENS.owner)
-    const repo = await service.connect('owner/app')
-    await service.syncNow(repo.id) // the cursors settle after the first pass
-    t.forge.clearLog()
-    for (let i = 0; i < 10; i++) await service.syncNow(repo.id)
-    const idle = t.forge.requestLog().filter((e) => e.kind === 'api')
-    expect(idle.length).toBe(40)
-    expect(idle.every((e) => e.status === 304 && !e.countedAgainstRateLimit)).toBe(true)
-
-    const gh = t.octokit(TOKENS.alice)
-    await gh.rest.issues.addLabels({ owner: 'owner', repo: 'app', issue_number: 1, labels: ['needs-review'] })
-    await gh.rest.issues.createComment({ owner: 'owner', repo: 'app', issue_number: 1, body: 'A new comment' })
-    await service.syncNow(repo.id)
-    const row = db.prepare('SELECT labels FROM issues WHERE repo_id = ? AND number = 1').get(repo.id) as { labels: string }
-    expect(JSON.parse(row.labels)).toContain('needs-review')
-    expect(db.prepare("SELECT COUNT(*) AS n FROM comments WHERE body = 'A new comment'").get()).toEqual({ n: 1 })
-    await gh.rest.issues.update({ owner: 'owner', repo: 'app', issue_number: 1, state: 'closed' })
-    await service.syncNow(repo.id)
-    expect(db.prepare('SELECT state FROM issues WHERE repo_id = ? AND number = 1').get(repo.id)).toEqual({ state: 'closed' })
-    await gh.rest.issues.update({ owner: 'owner', repo: 'app', issue_number: 1, state: 'open' })
-  })
-})
-
-describe('writes', () => {
-  it('a comment is posted once however often it is retried; labels move in one request', async () => {
-    const { service } = makeService()
-    await service.signInWithToken(TOKENS.owner)
-    const repo = await service.connect('owner/app')
-    const ref = { id: repo.id, owner: 'owner', name: 'app', defaultBranch: 'main' }
-    const port = service.port()
-    for (let i = 0; i < 3; i++) await port.comment(ref, 1, 'Hello from the PM\n\n<!-- baton:task=t_once -->', '<!-- baton:task=t_once -->')
-    const comments = await t.octokit(TOKENS.owner).rest.issues.listComments({ owner: 'owner', repo: 'app', issue_number: 1 })
-    expect(comments.data.filter((c) => c.body?.includes('t_once'))).toHaveLength(1)
-    t.forge.clearLog()
-    const after = await port.setLabels(ref, 1, ['needs-architecture'], ['backlog', 'needs-review'])
-    expect(after).toContain('needs-architecture')
-    expect(after).not.toContain('needs-review')
-    expect(t.forge.requestLog().filter((e) => e.kind === 'api' && e.method !== 'GET')).toHaveLength(1)
+  it('several repositories; disconnect removes one and its mirror', async () => {
+    const secret = await s.connect('owner/secret')
+    expect(secret.private).toBe(true)
+    expect(listRepos(env.db).map((r) => r.name)).toEqual(['app', 'secret'])
+    s.disconnect(secret.id)
+    expect(listRepos(env.db).map((r) => r.name)).toEqual(['app'])
+    expect(env.db.prepare('SELECT COUNT(*) AS n FROM labels WHERE repo_id = ?').get(secret.id)).toEqual({ n: 0 })
+    expect((await failure(() => s.disconnect(secret.id))).code).toBe('not_found')
   })
 
-  it('a POST is never resent blindly (its answer may be lost after GitHub applied it)', async () => {
-    const { service } = makeService()
-    await service.signInWithToken(TOKENS.owner)
-    const repo = await service.connect('owner/app')
-    const ref = { id: repo.id, owner: 'owner', name: 'app', defaultBranch: 'main' }
-    t.forge.clearLog()
-    t.forge.faults.inject({ kind: 'error', status: 502, count: 1, method: 'POST', path: '/comments$' })
-    await expect(service.port().comment(ref, 1, 'once <!-- baton:task=t_post -->', '<!-- baton:task=t_post -->')).rejects.toThrow(/502/)
-    expect(t.forge.requestLog().filter((e) => e.method === 'POST')).toHaveLength(1)
-    // The caller repeats the effect; it looks for its marker first, then posts.
-    await service.port().comment(ref, 1, 'once <!-- baton:task=t_post -->', '<!-- baton:task=t_post -->')
-    const comments = await t.octokit(TOKENS.owner).rest.issues.listComments({ owner: 'owner', repo: 'app', issue_number: 1 })
-    expect(comments.data.filter((c) => c.body?.includes('t_post'))).toHaveLength(1)
-  })
-
-  it('an issue GitHub cannot take stays as a draft with the reason, and a retry posts it', async () => {
-    const { service } = makeService()
-    await service.signInWithToken(TOKENS.owner)
-    const repo = await service.connect('owner/app')
-    t.forge.faults.inject({ kind: 'error', status: 503, count: 3, method: 'POST', path: '/issues$' })
-    const first = await service.createIssue({ repoId: repo.id, title: 'Keep me', body: 'Typed with care', labels: [] })
-    expect(first.created).toBe(false)
-    if (first.created) return
-    expect(first.draft).toMatchObject({ title: 'Keep me', body: 'Typed with care', labels: ['backlog'] })
-    expect(first.draft.error).toMatch(/503/)
-    t.forge.faults.clear()
-    const second = await service.retryDraft(first.draft.id)
-    expect(second).toMatchObject({ created: true })
+  it('signed out: connect asks to sign in', async () => {
+    const out = make({ dataDir: join(env.dir, 'elsewhere') })
+    expect((await failure(out.connect('owner/app'))).code).toBe('unauthorized')
   })
 })
 
-describe('faults', () => {
-  it('429 with Retry-After: the call completes and no request is sent inside the window', async () => {
-    const { service } = makeService(undefined, { minLimitWaitMs: 5_000 })
-    await service.signInWithToken(TOKENS.owner)
-    const repo = await service.connect('owner/app')
-    t.forge.clearLog()
-    t.forge.faults.inject({ kind: 'rate-limit', retryAfter: 1, count: 1, method: 'GET' })
-    await service.syncNow(repo.id)
-    const log = t.forge.requestLog().filter((e) => e.kind === 'api')
+describe('issues and drafts', () => {
+  it('created on GitHub and in the mirror at backlog; GitHub down keeps a draft that a retry posts', async () => {
+    const s = make()
+    await s.signInWithToken(TOKENS.owner)
+    const repo = await s.connect('owner/app')
+    changes.length = 0
+    const made = await s.createIssue({ repoId: repo.id, title: 'Made in Baton', body: '**bold**', labels: [] })
+    expect(made).toMatchObject({ created: true, url: expect.stringMatching(/\/owner\/app\/issues\/\d+$/) })
+    const n = (made as { number: number }).number
+    expect(env.db.prepare('SELECT title, labels FROM issues WHERE repo_id = ? AND number = ?').get(repo.id, n)).toEqual({ title: 'Made in Baton', labels: '["backlog"]' })
+    expect(changes).toContainEqual([repo.id, [n]])
+
+    env.forge.faults.inject({ kind: 'error', status: 503, count: 10, method: 'POST' })
+    const kept = await s.createIssue({ repoId: repo.id, title: 'Typed while GitHub was down', body: 'keep me', labels: ['bug', 'bug'] })
+    expect(kept.created).toBe(false)
+    const draft = (kept as { draft: { id: number; error: string; labels: string[]; body: string } }).draft
+    expect(draft).toMatchObject({ body: 'keep me', labels: ['bug'], error: expect.stringMatching(/503/) })
+    expect(listDrafts(env.db)).toHaveLength(1)
+    env.forge.faults.clear()
+    const posted = await s.retryDraft(draft.id)
+    expect(posted.created).toBe(true)
+    expect(listDrafts(env.db)).toHaveLength(0)
+
+    const offline = make({ defaultApiUrl: 'http://127.0.0.1:9/api/v3', dataDir: join(env.dir, 'off') })
+    const d2 = await offline.createIssue({ repoId: repo.id, title: 'Signed out', body: '', labels: [] })
+    expect(d2.created).toBe(false)
+    expect(s.discardDraft((d2 as { draft: { id: number } }).draft.id)).toEqual({ discarded: true })
+    expect((await failure(s.createIssue({ repoId: repo.id, title: '  ', body: '', labels: [] }))).code).toBe('bad_request')
+  })
+})
+
+describe('faults during a sync', () => {
+  it('429 with Retry-After: the sync completes and no request is sent inside the window', async () => {
+    const s = make({ timing: { writeGapMs: 0, retryBaseMs: 10, minLimitWaitMs: 5_000 } })
+    await s.signInWithToken(TOKENS.owner)
+    const repo = await s.connect('owner/app')
+    env.forge.clearLog()
+    env.forge.faults.inject({ kind: 'rate-limit', retryAfter: 1, count: 1, method: 'GET' })
+    await s.syncNow(repo.id)
+    const log = env.forge.requestLog().filter((e) => e.kind === 'api')
     const limited = log.find((e) => e.status === 429)
     expect(limited).toBeDefined()
-    const inside = log.filter((e) => e.time > (limited as { time: number }).time && e.time < (limited as { time: number }).time + 1000)
+    const inside = log.filter((e) => e.time > limited!.time && e.time < limited!.time + 1000)
     expect(inside).toEqual([])
     expect(log.length).toBeGreaterThan(1)
   })
 
-  it('5xx answers are retried; the network going away is reported as offline', async () => {
-    const { service } = makeService()
-    await service.signInWithToken(TOKENS.owner)
-    const repo = await service.connect('owner/app')
-    t.forge.faults.inject({ kind: 'error', status: 502, count: 2, method: 'GET' })
-    await service.syncNow(repo.id)
-    t.forge.faults.inject({ kind: 'drop', count: 20 })
-    await expect(service.syncNow(repo.id)).rejects.toThrow(/could not be reached/)
-    expect(service.status().offline).toBe(true)
-    t.forge.faults.clear()
-    await service.syncNow(repo.id)
-    expect(service.status().offline).toBe(false)
+  it('the network gone: offline in the status and on the repository; the loop resumes by itself', async () => {
+    const { timers, pending } = manualTimers()
+    const s = make({ timers })
+    await s.signInWithToken(TOKENS.owner)
+    const repo = await s.connect('owner/app')
+    env.forge.faults.inject({ kind: 'drop', count: 50 })
+    s.startSync()
+    await s.tick()
+    expect(s.status().offline).toBe(true)
+    expect(listRepos(env.db).find((r) => r.id === repo.id)!.syncError).toMatch(/could not be reached/)
+    env.forge.faults.clear()
+    pending.shift()!.fn()
+    await s.tick()
+    expect(s.status().offline).toBe(false)
+    expect(listRepos(env.db).find((r) => r.id === repo.id)!.syncError).toBeNull()
+    s.stop()
+    s.signOut()
+  })
+})
+
+describe('git credentials and a full run', () => {
+  it('clones a private repository with the env, nothing on the command line', async () => {
+    const s = make()
+    await s.signInWithToken(TOKENS.alice)
+    const repo = await s.connect('owner/secret')
+    const url = s.cloneUrl({ id: repo.id, owner: repo.owner, name: repo.name, defaultBranch: repo.defaultBranch })
+    expect(url).toBe(`http://${host}/owner/secret.git`)
+    const gitEnv = credentialEnv(s.token(), url)
+    expect(JSON.stringify(gitEnv)).not.toContain(TOKENS.alice)
+    // Scoped to the repository's host: the header goes to no other remote.
+    expect(gitEnv.GIT_CONFIG_KEY_0).toBe(`http.http://${host}/.extraHeader`)
+    const target = join(env.dir, 'clone')
+    // Async: the forge answers from this very process.
+    await run('git', ['clone', '-q', url, target], { env: { ...process.env, ...gitEnv, GIT_TERMINAL_PROMPT: '0' } })
+    expect(readFileSync(join(target, 'a.txt'), 'utf8')).toBe('a\n')
+    await expect(run('git', ['clone', '-q', url, join(env.dir, 'clone2')], { env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } })).rejects.toThrow()
+    s.disconnect(repo.id)
+    s.signOut()
+  })
+
+  it('sign in, connect, create an issue, sync: the token is nowhere but the 0600 secrets file', async () => {
+    const token = 'ghp_fullRunSecret0007'
+    env.forge.addUser({ login: 'runner', token })
+    env.forge.setPermission('owner', 'app', 'runner', 'write')
+    const { timers } = manualTimers()
+    const s = make({ timers })
+    await s.signInWithToken(token)
+    const repo = await s.connect(`http://${host}/owner/app`)
+    await s.createIssue({ repoId: repo.id, title: 'From the full run', body: '', labels: [] })
+    env.forge.faults.inject({ kind: 'error', status: 500, count: 3 })
+    await s.syncNow(repo.id).catch(() => undefined)
+    env.forge.faults.clear()
+    await s.syncNow(repo.id)
+    credentialEnv(s.token(), s.cloneUrl({ id: repo.id, owner: repo.owner, name: repo.name, defaultBranch: repo.defaultBranch }))
+    s.startSync()
+    await s.tick()
+    s.stop()
+    env.log.info(`a line that mentions ${token} by mistake`)
+    env.db.pragma('wal_checkpoint(TRUNCATE)')
+
+    const files: string[] = []
+    const walk = (d: string) => {
+      for (const f of readdirSync(d, { withFileTypes: true })) (f.isDirectory() ? walk : (p: string) => files.push(p))(join(d, f.name))
+    }
+    walk(env.dataDir)
+    const basic = Buffer.from(`x-access-token:${token}`).toString('base64')
+    const holding = files.filter((f) => {
+      const text = readFileSync(f).toString('latin1')
+      return text.includes(token) || text.includes(basic)
+    })
+    expect(holding).toEqual([join(env.dataDir, 'secrets', 'github.json')])
+    expect(statSync(holding[0]!).mode & 0o777).toBe(0o600)
+    expect(statSync(join(env.dataDir, 'secrets')).mode & 0o777).toBe(0o700)
+    expect(files.some((f) => f.endsWith('baton.sqlite'))).toBe(true)
+    expect(env.lines.length).toBeGreaterThan(0)
+    expect(env.lines.filter((l) => l.includes(token) || l.includes(basic))).toEqual([])
+    expect(env.lines.some((l) => l.includes('***'))).toBe(true)
   })
 })

@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeEach, describe, expect, it } from 'vitest'
 import type { RepoRef } from '../../../src/main/pipeline/ports'
+import { credentialEnv } from '../../../src/main/workspace/credentials'
+import { runGit } from '../../../src/main/workspace/git'
 import { Workspaces } from '../../../src/main/workspace/workspaces'
 
 const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@x', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@x' } }).trim()
@@ -134,5 +136,31 @@ describe('Workspaces credentials', () => {
     expect(argv).toContain('clone --bare')
     expect(argv).not.toContain('sekrit')
     expect(argv).not.toContain(Buffer.from('x-access-token:sekrit-token-123').toString('base64'))
+  })
+
+  it("scopes the header to the repository's host: git sends it to no other remote", async () => {
+    const listen = async () => {
+      const seen: IncomingHttpHeaders[] = []
+      const server = createServer((req, res) => {
+        seen.push(req.headers)
+        res.writeHead(404).end()
+      })
+      servers.push(server)
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+      return { seen, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/acme/shop.git` }
+    }
+    const ours = await listen()
+    const other = await listen()
+    const env = credentialEnv('sekrit-token-456', ours.url)
+    expect(env.GIT_CONFIG_KEY_0).toBe(`http.${new URL(ours.url).origin}/.extraHeader`)
+    const dir = mkdtempSync(join(tmpdir(), 'baton-ws-scope-'))
+    await expect(runGit(['ls-remote', ours.url], { cwd: dir, env })).rejects.toThrow()
+    await expect(runGit(['ls-remote', other.url], { cwd: dir, env })).rejects.toThrow()
+    expect(ours.seen.map((h) => h.authorization).find(Boolean)).toBe(`Basic ${Buffer.from('x-access-token:sekrit-token-456').toString('base64')}`)
+    expect(other.seen.length).toBeGreaterThan(0)
+    expect(other.seen.map((h) => h.authorization).filter(Boolean)).toEqual([])
+    // No token, or a URL git would not send a header to: nothing.
+    expect(credentialEnv(null, ours.url)).toEqual({})
+    expect(credentialEnv('t', 'file:///tmp/x.git')).toEqual({})
   })
 })

@@ -1,6 +1,7 @@
 // Every way people name a repository reduces to one identity.
 import { describe, expect, it } from 'vitest'
-import { apiUrlFor, hostOfApi, parseRemote, webUrl } from '../../../src/main/github/connect'
+import { apiUrlFor, hostOfApi, parseRemote } from '../../../src/main/github/remote'
+import { webBase } from '../../../src/main/store/web-url'
 import { AppError } from '../../../src/shared/errors'
 
 describe('parseRemote', () => {
@@ -62,7 +63,7 @@ describe('hosts and URLs', () => {
     expect(apiUrlFor('ghe.example.com')).toBe('https://ghe.example.com/api/v3')
     expect(hostOfApi('https://api.github.com')).toBe('github.com')
     expect(hostOfApi('http://127.0.0.1:4747/api/v3')).toBe('127.0.0.1:4747')
-    expect(webUrl('https://api.github.com', 'a', 'b')).toBe('https://github.com/a/b')
-    expect(webUrl('http://127.0.0.1:4747/api/v3', 'a', 'b')).toBe('http://127.0.0.1:4747/a/b')
+    expect(webBase('https://api.github.com', 'a', 'b')).toBe('https://github.com/a/b')
+    expect(webBase('http://127.0.0.1:4747/api/v3', 'a', 'b')).toBe('http://127.0.0.1:4747/a/b')
   })
 })

@@ -1,11 +1,11 @@
-// The token stores: env wins, a 0600 file in a 0700 folder, safeStorage
+// The token store: env wins, a 0600 file in a 0700 folder, safeStorage
 // refused without encryption and flagged on basic_text, redaction registered.
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { redact } from '../../../src/main/log'
-import { createFileSecretStore, createSafeStorageSecretStore, type SafeStorageLike } from '../../../src/main/secrets/secret-store'
+import { createTokenStore, type Cipher, type StoredToken } from '../../../src/main/secrets/token-store'
 import { AppError } from '../../../src/shared/errors'
 
 const dirs: string[] = []
@@ -17,18 +17,18 @@ const tmp = () => {
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
 })
-const meta = { method: 'token' as const, apiUrl: 'https://api.github.com', login: 'me' }
+const stored = (token: string): StoredToken => ({ token, method: 'token', apiUrl: 'https://api.github.com', login: 'me', scopes: ['repo'] })
 
 describe('file store (headless)', () => {
   it('keeps the token in a 0600 file inside a 0700 folder; clear removes it', () => {
     const dataDir = tmp()
-    const store = createFileSecretStore({ dataDir, env: {} })
+    const store = createTokenStore({ dataDir, env: {} })
     expect(store.get()).toBeNull()
-    store.set('ghp_fileStoreToken123', meta)
-    const file = join(dataDir, 'secrets', 'github-token.json')
+    store.set(stored('ghp_fileStoreToken123'))
+    const file = join(dataDir, 'secrets', 'github.json')
     expect(statSync(file).mode & 0o777).toBe(0o600)
     expect(statSync(join(dataDir, 'secrets')).mode & 0o777).toBe(0o700)
-    expect(createFileSecretStore({ dataDir, env: {} }).get()).toEqual({ token: 'ghp_fileStoreToken123', meta })
+    expect(createTokenStore({ dataDir, env: {} }).get()).toEqual(stored('ghp_fileStoreToken123'))
     expect(redact('x ghp_fileStoreToken123 y')).toBe('x *** y')
     store.clear()
     expect(existsSync(file)).toBe(false)
@@ -37,23 +37,25 @@ describe('file store (headless)', () => {
 
   it('BATON_GITHUB_TOKEN wins over the file and is described as such', () => {
     const dataDir = tmp()
-    const store = createFileSecretStore({ dataDir, env: { BATON_GITHUB_TOKEN: 'ghp_fromTheEnv000001', BATON_GITHUB_API_URL: 'http://127.0.0.1:1/api/v3' } })
-    store.set('ghp_inTheFile0000001', meta)
-    expect(store.get()).toEqual({ token: 'ghp_fromTheEnv000001', meta: { method: 'env', apiUrl: 'http://127.0.0.1:1/api/v3', login: null } })
+    const store = createTokenStore({ dataDir, env: { BATON_GITHUB_TOKEN: 'ghp_fromTheEnv000001', BATON_GITHUB_API_URL: 'http://127.0.0.1:1/api/v3' } })
+    store.set(stored('ghp_inTheFile0000001'))
+    expect(store.get()).toEqual({ token: 'ghp_fromTheEnv000001', method: 'env', apiUrl: 'http://127.0.0.1:1/api/v3', login: null })
     expect(store.describe().storage).toMatch(/BATON_GITHUB_TOKEN/)
     expect(redact('ghp_fromTheEnv000001')).toBe('***')
   })
 
   it('a damaged file reads as signed out', () => {
     const dataDir = tmp()
-    const store = createFileSecretStore({ dataDir, env: {} })
-    store.set('ghp_willBeDamaged001', meta)
-    writeFileSync(join(dataDir, 'secrets', 'github-token.json'), '{not json')
+    const store = createTokenStore({ dataDir, env: {} })
+    store.set(stored('ghp_willBeDamaged001'))
+    writeFileSync(join(dataDir, 'secrets', 'github.json'), '{not json')
+    expect(store.get()).toBeNull()
+    writeFileSync(join(dataDir, 'secrets', 'github.json'), '{"login":"me"}')
     expect(store.get()).toBeNull()
   })
 })
 
-function fakeSafeStorage(available: boolean, backend: string): SafeStorageLike {
+function fakeSafeStorage(available: boolean, backend: string): Cipher {
   // A reversible cipher standing in for the OS keychain (the real one needs Electron).
   const key = 0x5a
   return {
@@ -67,25 +69,25 @@ function fakeSafeStorage(available: boolean, backend: string): SafeStorageLike {
 describe('safeStorage store (desktop)', () => {
   it('stores only ciphertext, 0600; reads it back', () => {
     const dataDir = tmp()
-    const store = createSafeStorageSecretStore({ dataDir, env: {}, safeStorage: fakeSafeStorage(true, 'gnome_libsecret') })
-    store.set('ghp_desktopToken00001', meta)
-    const file = join(dataDir, 'secrets', 'github-token.enc')
+    const store = createTokenStore({ dataDir, env: {}, cipher: fakeSafeStorage(true, 'gnome_libsecret') })
+    store.set(stored('ghp_desktopToken00001'))
+    const file = join(dataDir, 'secrets', 'github.enc')
     expect(readFileSync(file).toString('latin1')).not.toContain('ghp_desktopToken00001')
     expect(statSync(file).mode & 0o777).toBe(0o600)
     expect(store.get()?.token).toBe('ghp_desktopToken00001')
-    expect(store.describe()).toEqual({ storage: 'In the system keychain (gnome_libsecret), encrypted.', warning: null })
+    expect(store.describe()).toEqual({ storage: 'in the system keychain (gnome_libsecret)', warning: null })
   })
 
   it('refuses to save when encryption is unavailable, and writes nothing', () => {
     const dataDir = tmp()
-    const store = createSafeStorageSecretStore({ dataDir, env: {}, safeStorage: fakeSafeStorage(false, 'unknown') })
-    expect(() => store.set('ghp_notStoredToken001', meta)).toThrow(AppError)
-    expect(existsSync(join(dataDir, 'secrets', 'github-token.enc'))).toBe(false)
+    const store = createTokenStore({ dataDir, env: {}, cipher: fakeSafeStorage(false, 'unknown') })
+    expect(() => store.set(stored('ghp_notStoredToken001'))).toThrow(AppError)
+    expect(existsSync(join(dataDir, 'secrets', 'github.enc'))).toBe(false)
     expect(store.describe().warning).toMatch(/BATON_GITHUB_TOKEN/)
   })
 
   it('warns when Linux falls back to basic_text (a fixed key)', () => {
-    const store = createSafeStorageSecretStore({ dataDir: tmp(), env: {}, safeStorage: fakeSafeStorage(true, 'basic_text') })
+    const store = createTokenStore({ dataDir: tmp(), env: {}, cipher: fakeSafeStorage(true, 'basic_text') })
     const d = store.describe()
     expect(d.storage).toMatch(/fixed key/)
     expect(d.warning).toMatch(/fixed key/)

@@ -1,9 +1,8 @@
-// The client against the forge over HTTP: rate-limit windows (nothing is sent
-// inside one), 5xx and dropped connections retried, mutations spaced, rate
-// state and the offline flag tracked.
+// One connection's Octokit (octokit.ts) against the forge over HTTP: rate-limit
+// windows (nothing is sent inside one), 5xx and dropped connections retried,
+// mutations spaced, rate state and the offline flag tracked.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { createGitHubClient } from '../../../src/main/github/client'
-import { toAppError } from '../../../src/main/github/errors'
+import { createOctokit, describeGitHubError, limitWaitMs } from '../../../src/main/github/octokit'
 import { FAST, setup, TOKENS, type Env } from './helpers'
 
 let env: Env
@@ -20,12 +19,11 @@ const repo = { owner: 'owner', repo: 'app' }
 
 describe('rate limits: the gate owns 403/429', () => {
   it('a 429 with Retry-After: the call completes and no request is sent inside the window', async () => {
-    const { octokit } = createGitHubClient({ apiUrl: env.forge.apiUrl, token: TOKENS.owner, timing: FAST })
+    const { octokit, state } = createOctokit({ baseUrl: env.forge.apiUrl, token: TOKENS.owner, timing: FAST })
     env.forge.faults.inject({ kind: 'rate-limit', count: 1, retryAfter: 1, path: '/issues/1$' })
     const first = octokit.rest.issues.get({ ...repo, issue_number: 1 })
-    // Let the 429 arrive, then ask for more while the window is open.
-    while (!env.forge.requestLog().some((e) => e.status === 429)) await new Promise((r) => setTimeout(r, 5))
-    await new Promise((r) => setTimeout(r, 50))
+    // Let the 429 arrive (the client has opened the window), then ask for more while it is open.
+    while (state().blockedUntil === null) await new Promise((r) => setTimeout(r, 5))
     const others = [octokit.rest.issues.get({ ...repo, issue_number: 2 }), octokit.rest.repos.get(repo), octokit.rest.issues.createComment({ ...repo, issue_number: 2, body: 'x' })]
     const results = await Promise.all([first, ...others])
     expect(results.map((r) => r.status)).toEqual([200, 200, 200, 201])
@@ -37,7 +35,7 @@ describe('rate limits: the gate owns 403/429', () => {
   })
 
   it('a secondary limit (403 + retry-after) on a write: retried after the window', async () => {
-    const { octokit } = createGitHubClient({ apiUrl: env.forge.apiUrl, token: TOKENS.owner, timing: FAST })
+    const { octokit } = createOctokit({ baseUrl: env.forge.apiUrl, token: TOKENS.owner, timing: FAST })
     env.forge.faults.inject({ kind: 'secondary-rate-limit', count: 1, retryAfter: 1, method: 'POST' })
     const t0 = Date.now()
     const r = await octokit.rest.issues.createComment({ ...repo, issue_number: 1, body: 'after the window' })
@@ -51,18 +49,18 @@ describe('rate limits: the gate owns 403/429', () => {
   it('a limit that names no time waits the injected minimum (GitHub: 60 s)', async () => {
     const slept: number[] = []
     let clock = Date.now()
-    const { octokit } = createGitHubClient({
-      apiUrl: env.forge.apiUrl,
+    const { octokit } = createOctokit({
+      baseUrl: env.forge.apiUrl,
       token: TOKENS.owner,
       timing: { ...FAST, minLimitWaitMs: 60_000, now: () => clock, sleep: async (ms) => { slept.push(ms); clock += ms } }
     })
-    // A secondary limit without retry-after: the forge always sends one, so a 429 with retry-after 0 stands in for "now" and
-    // the minimum comes from a 403 secondary limit whose header is empty: check the computation directly.
-    const { limitWaitMs } = await import('../../../src/main/github/client')
+    // The forge always sends retry-after, so the minimum (a limit whose answer names no time) is checked on the computation itself.
     expect(limitWaitMs({ status: 403, message: 'You have exceeded a secondary rate limit', response: { headers: {} } }, 0, 60_000)).toBe(60_000)
     expect(limitWaitMs({ status: 429, response: { headers: {} } }, 0, 60_000)).toBe(60_000)
     expect(limitWaitMs({ status: 403, response: { headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '100' } } }, 90_000, 60_000)).toBe(11_000)
     expect(limitWaitMs({ status: 403, message: 'Must have admin rights', response: { headers: {} } }, 0, 60_000)).toBeNull()
+    // Nothing left and no reset named: the minimum, not NaN.
+    expect(limitWaitMs({ status: 403, response: { headers: { 'x-ratelimit-remaining': '0' } } }, 0, 60_000)).toBe(60_000)
     env.forge.faults.inject({ kind: 'rate-limit', count: 1, retryAfter: 3 })
     await octokit.rest.repos.get(repo)
     expect(slept.reduce((a, b) => a + b, 0)).toBe(3000)
@@ -71,27 +69,27 @@ describe('rate limits: the gate owns 403/429', () => {
   it('the primary budget spent: rate_limited with details.resetAt once retries are used up', async () => {
     env.forge.addUser({ login: 'thrifty', token: 'ghp_thriftyToken05', rateLimit: 1 })
     env.forge.setPermission('owner', 'app', 'thrifty', 'write')
-    const { octokit, state } = createGitHubClient({ apiUrl: env.forge.apiUrl, token: 'ghp_thriftyToken05', timing: { ...FAST, maxLimitRetries: 0 } })
+    const { octokit, state } = createOctokit({ baseUrl: env.forge.apiUrl, token: 'ghp_thriftyToken05', timing: { ...FAST, maxLimitRetries: 0 } })
     await octokit.rest.repos.get(repo)
     expect(state()).toMatchObject({ limit: 1, remaining: 0 })
     const error = await octokit.rest.repos.get(repo).catch((e: unknown) => e)
-    const app = toAppError(error, 'reading owner/app')
+    const app = describeGitHubError(error, 'reading owner/app')
     expect(app.code).toBe('rate_limited')
     expect(typeof app.details?.resetAt).toBe('string')
     expect(Date.parse(app.details!.resetAt as string)).toBeGreaterThan(Date.now())
-    expect(app.message).toMatch(/resets at \d\d:\d\d:\d\d UTC/)
+    expect(app.message).toMatch(/resets at \d\d:\d\d UTC/)
     expect(state().blockedUntil).not.toBeNull()
     // The window is an hour long: later calls fail at once and are not sent.
     const sent = env.forge.requestLog().length
     const again = await octokit.rest.issues.get({ ...repo, issue_number: 1 }).catch((e: unknown) => e)
-    expect(toAppError(again, 'reading #1')).toMatchObject({ code: 'rate_limited' })
+    expect(describeGitHubError(again, 'reading #1')).toMatchObject({ code: 'rate_limited' })
     expect(env.forge.requestLog()).toHaveLength(sent)
   })
 })
 
 describe('the retry plugin owns 5xx and the network', () => {
   it('two 503s, then the answer', async () => {
-    const { octokit } = createGitHubClient({ apiUrl: env.forge.apiUrl, token: TOKENS.owner, timing: FAST })
+    const { octokit } = createOctokit({ baseUrl: env.forge.apiUrl, token: TOKENS.owner, timing: FAST })
     env.forge.faults.inject({ kind: 'error', status: 503, count: 2 })
     const r = await octokit.rest.repos.get(repo)
     expect(r.status).toBe(200)
@@ -99,7 +97,7 @@ describe('the retry plugin owns 5xx and the network', () => {
   })
 
   it('a dropped connection is retried; the offline flag clears on the next answer', async () => {
-    const { octokit, state } = createGitHubClient({ apiUrl: env.forge.apiUrl, token: TOKENS.owner, timing: FAST })
+    const { octokit, state } = createOctokit({ baseUrl: env.forge.apiUrl, token: TOKENS.owner, timing: FAST })
     env.forge.faults.inject({ kind: 'drop', count: 1 })
     const r = await octokit.rest.repos.get(repo)
     expect(r.status).toBe(200)
@@ -107,26 +105,26 @@ describe('the retry plugin owns 5xx and the network', () => {
   })
 
   it('nothing listening: offline, a message for a person', async () => {
-    const { octokit, state } = createGitHubClient({ apiUrl: 'http://127.0.0.1:9/api/v3', token: TOKENS.owner, timing: { ...FAST, retries: 0 } })
+    const { octokit, state } = createOctokit({ baseUrl: 'http://127.0.0.1:9/api/v3', token: TOKENS.owner, timing: { ...FAST, retries: 0 } })
     const error = await octokit.rest.repos.get(repo).catch((e: unknown) => e)
     expect(state().offline).toBe(true)
-    const app = toAppError(error, 'reading owner/app')
+    const app = describeGitHubError(error, 'reading owner/app')
     expect(app.code).toBe('offline')
     expect(app.message).toMatch(/could not be reached/)
   })
 
   it('more 5xx than retries: unavailable', async () => {
-    const { octokit } = createGitHubClient({ apiUrl: env.forge.apiUrl, token: TOKENS.owner, timing: { ...FAST, retries: 1 } })
+    const { octokit } = createOctokit({ baseUrl: env.forge.apiUrl, token: TOKENS.owner, timing: { ...FAST, retries: 1 } })
     env.forge.faults.inject({ kind: 'error', status: 502, count: 5 })
     const error = await octokit.rest.repos.get(repo).catch((e: unknown) => e)
-    expect(toAppError(error, 'reading owner/app').code).toBe('unavailable')
+    expect(describeGitHubError(error, 'reading owner/app').code).toBe('unavailable')
     expect(env.forge.requestLog()).toHaveLength(2)
   })
 })
 
 describe('mutations', () => {
   it('are sent one at a time, writeGapMs apart', async () => {
-    const { octokit } = createGitHubClient({ apiUrl: env.forge.apiUrl, token: TOKENS.owner, timing: { ...FAST, writeGapMs: 150 } })
+    const { octokit } = createOctokit({ baseUrl: env.forge.apiUrl, token: TOKENS.owner, timing: { ...FAST, writeGapMs: 150 } })
     await Promise.all([1, 2, 3].map((n) => octokit.rest.issues.createComment({ ...repo, issue_number: 2, body: `c${n}` })))
     const times = env.forge.requestLog().filter((e) => e.method === 'POST').map((e) => e.time)
     expect(times).toHaveLength(3)
@@ -135,7 +133,7 @@ describe('mutations', () => {
   })
 
   it('track the rate limit from every answer', async () => {
-    const { octokit, state } = createGitHubClient({ apiUrl: env.forge.apiUrl, token: TOKENS.alice, timing: FAST })
+    const { octokit, state } = createOctokit({ baseUrl: env.forge.apiUrl, token: TOKENS.alice, timing: FAST })
     expect(state().limit).toBeNull()
     await octokit.rest.repos.get(repo)
     const s = state()

@@ -1,24 +1,40 @@
-// Sync against the forge: the mirror follows GitHub (labels, comments, closed
-// issues, PRs), an idle repository costs no rate limit, the loop reports
-// changes, and a stale answer never undoes a change Baton made itself.
+// Sync (mirror.ts) against the forge: the mirror follows GitHub (labels,
+// comments, closed issues, PRs), an idle repository costs no rate limit, the
+// service's loop reports changes and survives errors, and a stale answer
+// never undoes a change Baton made itself.
 import { Octokit } from '@octokit/rest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createGitHubClient, type GitHubClient } from '../../../src/main/github/client'
-import { connectRepository, parseRemote } from '../../../src/main/github/connect'
-import { LocalWrites, startSyncLoop, syncRepository, type Timers } from '../../../src/main/github/sync'
-import { FAST, pushBranch, setup, TOKENS, type Env } from './helpers'
+import { bootstrapLabels } from '../../../src/main/github/label-bootstrap'
+import { syncRepository } from '../../../src/main/github/mirror'
+import { createOctokit, type GitHub } from '../../../src/main/github/octokit'
+import type { Db } from '../../../src/main/store/open'
+import { FAST, makeService, manualTimers, proxy, pushBranch, setup, TOKENS, type Env } from './helpers'
 
 let env: Env
-let client: GitHubClient
+let client: { octokit: GitHub }
 let repo: { id: number; owner: string; name: string }
 let alice: Octokit
 const base = { owner: 'owner', repo: 'app' }
 
+/** The repos row connect writes, after the label bootstrap, without connect's first sync. */
+async function connectRow(db: Db, octokit: GitHub, apiUrl: string, owner: string, name: string): Promise<number> {
+  await bootstrapLabels(octokit, owner, name)
+  const host = new URL(apiUrl).host
+  db.prepare("INSERT INTO repos (key, host, api_url, owner, name, default_branch, connected_at) VALUES (?, ?, ?, ?, ?, 'main', ?)").run(
+    `${host}/${owner}/${name}`,
+    host,
+    apiUrl,
+    owner,
+    name,
+    new Date().toISOString()
+  )
+  return (db.prepare('SELECT id FROM repos WHERE key = ?').get(`${host}/${owner}/${name}`) as { id: number }).id
+}
+
 beforeAll(async () => {
   env = await setup()
-  client = createGitHubClient({ apiUrl: env.forge.apiUrl, token: TOKENS.owner, timing: FAST })
-  const connected = await connectRepository(env.db, client.octokit, env.forge.apiUrl, parseRemote('owner/app', new URL(env.forge.apiUrl).host), 'owner')
-  repo = { id: connected.id, owner: 'owner', name: 'app' }
+  client = createOctokit({ baseUrl: env.forge.apiUrl, token: TOKENS.owner, timing: FAST })
+  repo = { id: await connectRow(env.db, client.octokit, env.forge.apiUrl, 'owner', 'app'), owner: 'owner', name: 'app' }
   alice = new Octokit({ baseUrl: env.forge.apiUrl, auth: TOKENS.alice })
 })
 afterAll(() => env.close())
@@ -89,19 +105,41 @@ describe('sync', () => {
     expect(issue(2)).toMatchObject({ state: 'closed' })
   })
 
-  it('a stale answer does not undo a label change Baton mirrored while the fetch was in flight', async () => {
-    const local = new LocalWrites()
-    await alice.rest.issues.addLabels({ ...base, issue_number: 2, labels: ['bug'] })
-    env.forge.faults.inject({ kind: 'delay', delayMs: 300, count: 1, method: 'GET', path: '/app/issues$' })
-    const pending = syncRepository(env.db, client.octokit, repo, local)
-    await new Promise((r) => setTimeout(r, 100))
-    env.db.prepare('UPDATE issues SET labels = ? WHERE repo_id = ? AND number = 2').run('["mine"]', repo.id)
-    local.touch(repo.id, 2)
-    await pending
-    expect(issue(2)!.labels).toBe('["mine"]')
-    // The next pass brings GitHub's truth.
-    await sync()
-    expect(JSON.parse(String(issue(2)!.labels)).sort()).toEqual(['bug', 'wontfix'])
+  it('a stale answer does not undo a label move Baton made while the poll was in flight', async () => {
+    // GitHub answers the poll, the answer is on its way for 400 ms, and meanwhile Baton moves the issue's labels.
+    // The forge's clock stands still, as within one of GitHub's seconds: its timestamps cannot tell the answers apart
+    // (ahead of the real clock, so the Date header Baton stamps its change with is no later than them either).
+    let at = Date.now() + 10_000
+    const own = await setup({ now: () => at })
+    const p = await proxy(own.forge.url)
+    const service = makeService(own, { defaultApiUrl: p.apiUrl })
+    try {
+      const id = await connectRow(own.db, createOctokit({ baseUrl: p.apiUrl, token: TOKENS.owner, timing: FAST }).octokit, p.apiUrl, 'owner', 'app')
+      const labels = () => JSON.parse((own.db.prepare('SELECT labels FROM issues WHERE repo_id = ? AND number = 2').get(id) as { labels: string }).labels) as string[]
+      await service.signInWithToken(TOKENS.owner)
+      await service.syncNow(id)
+      const ownAlice = new Octokit({ baseUrl: own.forge.apiUrl, auth: TOKENS.alice })
+      const had = (await ownAlice.rest.issues.addLabels({ ...base, issue_number: 2, labels: ['bug'] })).data.map((l) => l.name).sort()
+      const moved = [...had, 'needs-review'].sort()
+      p.holdNextAnswer(/\/repos\/owner\/app\/issues\?/, 400)
+      const pending = service.syncNow(id)
+      await new Promise((r) => setTimeout(r, 150))
+      expect((await service.port().setLabels({ id, owner: 'owner', name: 'app', defaultBranch: 'main' }, 2, ['needs-review'], [])).sort()).toEqual(moved)
+      await pending
+      expect(labels().sort()).toEqual(moved)
+      // The next pass asks again and brings GitHub's truth, which is the same.
+      await service.syncNow(id)
+      expect(labels().sort()).toEqual(moved)
+      // A person's change a few seconds later wins.
+      at += 5000
+      await ownAlice.rest.issues.removeLabel({ ...base, issue_number: 2, name: 'needs-review' })
+      await service.syncNow(id)
+      expect(labels().sort()).toEqual(had)
+    } finally {
+      service.stop()
+      await p.close()
+      await own.close()
+    }
   })
 
   it('1,000 issues cold: 10 pages of issues', async () => {
@@ -109,7 +147,7 @@ describe('sync', () => {
     try {
       await big.forge.addRepo({ owner: 'owner', name: 'big', files: { 'a.txt': 'a\n' } })
       for (let i = 1; i <= 1000; i++) big.forge.createIssue({ owner: 'owner', repo: 'big', author: 'owner', title: `Issue ${i}` })
-      const c = createGitHubClient({ apiUrl: big.forge.apiUrl, token: TOKENS.owner, timing: FAST })
+      const c = createOctokit({ baseUrl: big.forge.apiUrl, token: TOKENS.owner, timing: FAST })
       big.db.prepare("INSERT INTO repos (key, host, api_url, owner, name, default_branch, connected_at) VALUES ('h/owner/big', 'h', ?, 'owner', 'big', 'main', 'now')").run(big.forge.apiUrl)
       const id = (big.db.prepare("SELECT id FROM repos WHERE key = 'h/owner/big'").get() as { id: number }).id
       big.forge.clearLog()
@@ -125,52 +163,33 @@ describe('sync', () => {
 })
 
 describe('the sync loop', () => {
-  function manualTimers() {
-    const pending: Array<{ fn: () => void; ms: number }> = []
-    const timers: Timers = {
-      setTimeout: (fn, ms) => {
-        const t = { fn, ms }
-        pending.push(t)
-        return t
-      },
-      clearTimeout: (h) => {
-        const i = pending.indexOf(h as never)
-        if (i >= 0) pending.splice(i, 1)
-      }
-    }
-    return { timers, pending }
-  }
-
   it('polls at the interval, reports changed issues, survives errors, stops', async () => {
     const { timers, pending } = manualTimers()
     const changes: Array<[number, number[]]> = []
-    const errors: unknown[] = []
-    let calls = 0
-    const loop = startSyncLoop({
-      intervalMs: 15_000,
-      repos: () => [repo.id],
-      syncOne: async (id) => {
-        calls++
-        if (calls === 2) throw new Error('offline')
-        return (await syncRepository(env.db, client.octokit, { ...repo, id })).changed
-      },
-      onChange: (id, changed) => changes.push([id, changed]),
-      onError: (_id, e) => errors.push(e),
-      timers
-    })
-    await loop.tick() // joins the first pass
+    const service = makeService(env, { timers, dataDir: `${env.dir}/loop`, onSynced: (id, changed) => changes.push([id, changed]) })
+    await service.signInWithToken(TOKENS.owner)
+    service.startSync()
+    await service.tick() // joins the first pass
     expect(pending).toHaveLength(1)
     expect(pending[0]!.ms).toBe(15_000)
-    const created = await alice.rest.issues.create({ ...base, title: 'Seen by the loop' })
-    pending.shift()!.fn() // second pass: an error, reported; the loop goes on
-    await loop.tick() // joins it
-    expect(errors).toHaveLength(1)
+    // A second start (after a sign-in) polls now and is still one loop.
+    service.startSync()
+    await service.tick()
     expect(pending).toHaveLength(1)
+    const created = await alice.rest.issues.create({ ...base, title: 'Seen by the loop' })
+    env.forge.faults.inject({ kind: 'drop', count: 20 })
+    pending.shift()!.fn() // second pass: an error, shown on the repository; the loop goes on
+    await service.tick()
+    expect(env.db.prepare('SELECT sync_error FROM repos WHERE id = ?').get(repo.id)).toEqual({ sync_error: expect.stringMatching(/could not be reached/) })
+    expect(service.status().offline).toBe(true)
+    expect(pending).toHaveLength(1)
+    env.forge.faults.clear()
     pending.shift()!.fn() // third pass
-    await loop.tick()
+    await service.tick()
     expect(changes.flatMap(([, c]) => c)).toContain(created.data.number)
-    loop.stop()
+    expect(service.status().offline).toBe(false)
+    expect(env.db.prepare('SELECT sync_error FROM repos WHERE id = ?').get(repo.id)).toEqual({ sync_error: null })
+    service.stop()
     expect(pending).toHaveLength(0)
-    expect(calls).toBe(3)
   })
 })
