@@ -18,8 +18,7 @@
 // 3 s `notifications` group and its process-wide Bottleneck groups replaced
 // to make the gap injectable (0 in tests and the sandbox, an injected clock
 // in the gate's tests): what would be left of it is a queue of one, which is
-// what the few lines below are. (Its scheduler, Bottleneck, has had no
-// release since 2019.) See docs/ARCHITECTURE.md, "GitHub".
+// what the few lines below are. See docs/ARCHITECTURE.md, "GitHub".
 import { Octokit } from '@octokit/rest'
 import { retry } from '@octokit/plugin-retry'
 import { AppError } from '../../shared/errors'
