@@ -8,7 +8,7 @@ export class EventHub {
   private readonly listeners = new Set<Listener>()
   private pending = new Set<Topic>()
   private scheduled = false
-  /** The board's version for a `changed` event naming issues or tasks (set by the core; see store/board-log.ts). */
+  /** The board's version for each `changed` event (set by the core; see store/board-log.ts). */
   board: (() => BoardVersion) | null = null
 
   subscribe(listener: Listener): () => void {
@@ -37,7 +37,9 @@ export class EventHub {
       if (!batch.length) return
       let board: BoardVersion | undefined
       try {
-        if (this.board && (batch.includes('issues') || batch.includes('tasks'))) board = this.board()
+        // On every batch, not only issues and tasks: what the board shows from
+        // outside SQLite (a pipeline changed in Settings) is noticed here too.
+        if (this.board) board = this.board()
       } catch {
         // The database is closing: an event without a version makes the renderer ask.
       }

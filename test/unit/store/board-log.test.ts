@@ -89,7 +89,7 @@ describe('the board version log', () => {
     expect(events).toEqual([
       { type: 'changed', topics: ['issues', 'tasks'], board: { epoch: log.epoch, version: log.version(), keys: [`${repoId}#3`, `${repoId}#4`] } },
       { type: 'changed', topics: ['tasks'], board: { epoch: log.epoch, version: log.version(), keys: [] } },
-      { type: 'changed', topics: ['inbox'] }
+      { type: 'changed', topics: ['inbox'], board: { epoch: log.epoch, version: log.version(), keys: [] } }
     ])
   })
 
@@ -158,7 +158,7 @@ describe('the board version log', () => {
     small.stop()
   })
 
-  it('too many changes, a renamed repository or a changed pipeline answer with the whole board', () => {
+  it('too many changes, a renamed repository or a changed pipeline answer with the whole board', async () => {
     let s = start()
     for (let n = 1; n <= 20; n++) db.prepare('UPDATE issues SET title = ? WHERE repo_id = ? AND number = ?').run(`x${n}`, repoId, n)
     expect(boardChanges(db, log, { since: s.version, epoch: s.epoch }, context, 10).kind).toBe('full')
@@ -168,9 +168,14 @@ describe('the board version log', () => {
     expect(renamed.kind).toBe('full')
     expect(renamed.kind === 'full' && renamed.cards[0]?.repo).toBe('acme/widgets')
     s = applyBoardDelta(s, renamed) as BoardState
+    await Promise.resolve()
+    notified = 0
     pipeline = { ...defaultPipeline, stages: defaultPipeline.stages.map((st) => (st.label === 'backlog' ? { ...st, owner: 'architect' } : st)) }
     const moved = since(s)
     expect(moved.kind).toBe('full')
+    // Noticed by the log, which asks for a change event.
+    await Promise.resolve()
+    expect(notified).toBe(1)
     expect(moved.kind === 'full' && moved.cards.find((c) => c.stage === 'backlog')?.owner).toBe('architect')
   })
 
