@@ -112,8 +112,8 @@ describe('Workspaces', () => {
 describe('Workspaces credentials', () => {
   const servers: Array<{ close(): void }> = []
   afterAll(() => servers.forEach((s) => s.close()))
-
-  it('sends the token as an HTTP header from the environment: never in argv, never in the clone config', async () => {
+  /** A server that records each request's headers and answers 404. */
+  const listen = async () => {
     const seen: IncomingHttpHeaders[] = []
     const server = createServer((req, res) => {
       seen.push(req.headers)
@@ -121,14 +121,18 @@ describe('Workspaces credentials', () => {
     })
     servers.push(server)
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-    const port = (server.address() as AddressInfo).port
+    return { seen, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/acme/shop.git` }
+  }
+
+  it('sends the token as an HTTP header from the environment: never in argv, never in the clone config', async () => {
+    const { seen, url } = await listen()
     const dir = mkdtempSync(join(tmpdir(), 'baton-ws-cred-'))
     // A git wrapper that records each command line, then runs the real git.
     const log = join(dir, 'argv.log')
     const wrapper = join(dir, 'git-wrapper.sh')
     writeFileSync(wrapper, `#!/bin/sh\nprintf '%s\\n' "$*" >> '${log}'\nexec git "$@"\n`)
     chmodSync(wrapper, 0o755)
-    const ws = new Workspaces({ root: join(dir, 'ws'), cloneUrl: () => `http://127.0.0.1:${port}/acme/shop.git`, token: () => 'sekrit-token-123', gitPath: wrapper })
+    const ws = new Workspaces({ root: join(dir, 'ws'), cloneUrl: () => url, token: () => 'sekrit-token-123', gitPath: wrapper })
     await expect(ws.prepare(repo, { id: 't_1', issue: 1, branch: 'baton/1-a', mode: 'read' })).rejects.toThrow(/git clone/)
     const auth = seen.map((h) => h.authorization).find(Boolean)
     expect(auth).toBe(`Basic ${Buffer.from('x-access-token:sekrit-token-123').toString('base64')}`)
@@ -139,16 +143,6 @@ describe('Workspaces credentials', () => {
   })
 
   it("scopes the header to the repository's host: git sends it to no other remote", async () => {
-    const listen = async () => {
-      const seen: IncomingHttpHeaders[] = []
-      const server = createServer((req, res) => {
-        seen.push(req.headers)
-        res.writeHead(404).end()
-      })
-      servers.push(server)
-      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-      return { seen, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/acme/shop.git` }
-    }
     const ours = await listen()
     const other = await listen()
     const env = credentialEnv('sekrit-token-456', ours.url)
