@@ -51,6 +51,8 @@ export interface CoreOptions {
   githubTiming?: Partial<GateTiming>
   agentTiming?: RuntimeOptions['timing']
   env?: NodeJS.ProcessEnv
+  /** The desktop restarts itself into or out of the sandbox (headless has no such hook). */
+  switchMode?: (sandbox: boolean) => void
 }
 
 export interface Core {
@@ -209,6 +211,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       version: VERSION,
       mode: options.mode,
       sandbox: Boolean(sandbox),
+      canSwitchMode: Boolean(options.switchMode),
       dataDir,
       database: {
         path: dbPath,
@@ -247,6 +250,19 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     ...storeHandlers(db, { pipeline: (repoId) => pipelines.forRepo(repoId), waits }, boardLog),
     ...configMethods,
     'app.status': () => status(),
+    'app.switchMode': ({ sandbox: into }) => {
+      const restart = options.switchMode
+      if (!restart) {
+        throw new AppError(
+          'unavailable',
+          into ? 'Headless Baton cannot restart itself: run `baton serve --sandbox` (it keeps its own data folder with --data-dir).' : 'Headless Baton cannot restart itself: run `baton serve` without --sandbox.'
+        )
+      }
+      audit(db, { kind: 'app.switch', message: into ? 'A person chose to try the sandbox' : 'A person left the sandbox' })
+      // Answer first; the restart follows.
+      setTimeout(() => restart(into), 50).unref?.()
+      return { restarting: true as const }
+    },
     'settings.get': () => readSettings(db),
     'settings.update': (patch) => {
       checkSettings(patch)

@@ -99,10 +99,17 @@ async function start(): Promise<void> {
   })
   serveAppProtocol()
   try {
+    const sandbox = process.argv.includes('--sandbox')
     core = await createCore({
-      dataDir: app.getPath('userData'),
+      // The sandbox keeps its own data folder: its forge, repository and sign-in never mix with the person's.
+      dataDir: sandbox ? join(app.getPath('userData'), 'sandbox') : app.getPath('userData'),
       mode: 'desktop',
-      sandbox: process.argv.includes('--sandbox'),
+      sandbox,
+      switchMode: (into) => {
+        const args = process.argv.slice(1).filter((a) => a !== '--sandbox')
+        app.relaunch({ args: into ? [...args, '--sandbox'] : args })
+        app.quit()
+      },
       nativeBinding: electronNativeBinding({ packaged: app.isPackaged, resourcesPath: process.resourcesPath, appPath: app.getAppPath() }),
       // The token is kept by the OS keychain through safeStorage (DESIGN.md §9).
       cipher: {

@@ -103,6 +103,8 @@ export interface AppStatus {
   version: string
   mode: 'desktop' | 'headless'
   sandbox: boolean
+  /** The app can restart itself into (or out of) the sandbox: the desktop can, headless shows the command. */
+  canSwitchMode: boolean
   dataDir: string
   database: { path: string; schemaVersion: number; latestVersion: number; sizeBytes: number; journalMode: string }
   startedAt: string
@@ -360,6 +362,8 @@ export interface Draft {
 /** Every method: its input schema. Outputs are typed in `ApiOutputs`. */
 export const api = {
   'app.status': { input: Empty },
+  /** Desktop: restart into the sandbox (its own data folder) or back out of it. */
+  'app.switchMode': { input: z.object({ sandbox: z.boolean() }).strict() },
   'events.recent': { input: z.object({ limit: z.number().int().min(1).max(500).default(50) }).strict() },
   'repos.list': { input: Empty },
   'agents.list': { input: Empty },
@@ -478,6 +482,7 @@ export const api = {
 
 export interface ApiOutputs {
   'app.status': AppStatus
+  'app.switchMode': { restarting: true }
   'events.recent': AuditEvent[]
   'repos.list': RepoSummary[]
   'agents.list': AgentSummary[]

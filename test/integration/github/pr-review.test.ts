@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createCore, type Core } from '../../../src/main/app'
 import { createLogger } from '../../../src/main/log'
+import type { ApiInput, ApiMethod, ApiOutput } from '../../../src/shared/api'
 import { startForge, TOKENS, type TestForge } from '../forge/helpers'
 
 let t: TestForge
@@ -36,10 +37,10 @@ async function openPull(branch: string): Promise<{ number: number; sha: string }
   return { number: pr.data.number, sha: await git(work, 'rev-parse', 'HEAD') }
 }
 
-async function api<M extends Parameters<Core['call']>[0]>(method: M, input: Parameters<Core['call']>[1]) {
+async function api<M extends ApiMethod>(method: M, input: ApiInput<M>): Promise<ApiOutput<M>> {
   const result = await core.call(method, input)
   if (!result.ok) throw new Error(result.error.message)
-  return result.data
+  return result.data as ApiOutput<M>
 }
 
 beforeAll(async () => {
