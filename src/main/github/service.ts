@@ -4,7 +4,7 @@
 import { execFile } from 'node:child_process'
 import { createOAuthDeviceAuth } from '@octokit/auth-oauth-device'
 import { request as octokitRequest } from '@octokit/request'
-import type { AuthStatus, DeviceFlow, Draft, PrDetail, RepoSummary } from '../../shared/api'
+import type { AuthStatus, DeviceFlow, Draft, MergeMethod, PrDetail, RepoSummary } from '../../shared/api'
 import { AppError } from '../../shared/errors'
 import type { EventHub } from '../events'
 import { registerSecret, type Logger } from '../log'
@@ -15,6 +15,7 @@ import { audit } from '../store/audit'
 import type { Db } from '../store/open'
 import { listDrafts, listRepos } from '../store/queries'
 import { webBase } from '../store/web-url'
+import { allowedMergeMethods, prChecks } from './checks'
 import type { Pipelines } from '../pipeline/loader'
 import { bootstrapLabels, type LabelSpec } from './label-bootstrap'
 import { refreshPipelineFile } from './pipeline-file'
@@ -46,7 +47,6 @@ export interface GitHubServiceOptions {
   timing?: Partial<GateTiming>
   /** After a sync pass that changed something. */
   onSynced?: (repoId: number, changed: number[]) => void
-  mergeMethod?: () => 'merge' | 'squash' | 'rebase'
   timers?: Timers
   /** The gh executable (default `gh` on the PATH). */
   gh?: string
@@ -447,11 +447,15 @@ export class GitHubService implements GitHubLink {
     const row = this.repoRow(repoId)
     const base = { owner: row.owner, repo: row.name, pull_number: number }
     try {
-      const [pull, files, reviews] = await Promise.all([
+      const [pull, files, reviews, repo] = await Promise.all([
         octokit.rest.pulls.get(base),
         octokit.paginate(octokit.rest.pulls.listFiles, { ...base, per_page: 100 }),
-        octokit.rest.pulls.listReviews({ ...base, per_page: 100 })
+        octokit.rest.pulls.listReviews({ ...base, per_page: 100 }),
+        octokit.rest.repos.get({ owner: row.owner, repo: row.name })
       ])
+      const checks = await prChecks(octokit, row.owner, row.name, pull.data.head.sha)
+      const allowed = allowedMergeMethods(repo.data)
+      const chosen = (this.o.db.prepare('SELECT merge_method FROM repos WHERE id = ?').get(row.id) as { merge_method: MergeMethod | null } | undefined)?.merge_method
       upsertPull(this.o.db, row.id, pull.data as unknown as Record<string, unknown>)
       const issue = (this.o.db.prepare('SELECT issue FROM pulls WHERE repo_id = ? AND number = ?').get(row.id, number) as { issue: number | null } | undefined)?.issue ?? null
       const report = issue
@@ -477,7 +481,10 @@ export class GitHubService implements GitHubLink {
         files: files.map((f) => ({ filename: f.filename, status: f.status, additions: f.additions, deletions: f.deletions, patch: f.patch ?? null })),
         testReport: report ? { passed, body: report.body, at: report.created_at } : null,
         reviews: reviews.data.map((r) => ({ author: r.user?.login ?? 'ghost', state: r.state, body: r.body ?? '', at: r.submitted_at ?? '' })),
-        mergeMethod: this.o.mergeMethod?.() ?? 'merge'
+        mergeMethod: chosen && allowed.includes(chosen) ? chosen : (allowed[0] ?? 'merge'),
+        allowedMergeMethods: allowed,
+        mergeableState: pull.data.mergeable_state ?? null,
+        checks
       }
     } catch (error) {
       throw describeGitHubError(error, `pull request #${number}`)
@@ -562,7 +569,7 @@ export class GitHubService implements GitHubLink {
         } catch (error) {
           const e = error as { status?: number; response?: { data?: { message?: string } } }
           if (e.status === 405 || e.status === 409) {
-            throw new AppError('conflict', `GitHub would not merge #${pr}: ${e.response?.data?.message ?? 'not mergeable'}.`)
+            throw new AppError('conflict', `GitHub would not merge #${pr}: ${(e.response?.data?.message ?? 'not mergeable').replace(/\.?$/, '.')}`)
           }
           throw describeGitHubError(error, `merging #${pr}`)
         }
