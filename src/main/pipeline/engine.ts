@@ -64,7 +64,7 @@ interface IssueRow {
 
 /** Where one attempt's time went, measured in main (the benchmark reads it). */
 export interface TaskTiming {
-  /** performance.now() when the dispatch began (before the workspace is prepared). */
+  /** performance.now() when the tick handed the task to its dispatch (before the issue's lock and the workspace). */
   startedAt: number
   /** Time spent inside GitHubPort / WorkspacePort calls on behalf of this attempt (the ports' own pacing and locks included). */
   effectMs: number
@@ -299,6 +299,7 @@ export class PipelineEngine {
   private startDispatch(task: TaskRow, agent: string): void {
     this.preparing.add(task.id)
     this.reserved.add(agent)
+    this.timeStart(task.id)
     this.keyed(issueKey(task.repo_id, task.issue), 'dispatch', () => this.dispatch(task.id, agent))
       .finally(() => {
         this.preparing.delete(task.id)
@@ -318,7 +319,6 @@ export class PipelineEngine {
       setTaskState(db, task.id, 'cancelled', { result: 'the issue is gone' })
       return
     }
-    this.timeStart(task.id)
     const branch = branchFor(task.issue, issue.title)
     const mode = CODE_ROLES[baseRole(task.role)]
     let workspace: string | null = null
@@ -499,7 +499,9 @@ export class PipelineEngine {
     setTaskState(db, task.id, plan.outcome === 'waiting' ? 'waiting' : 'applied', { result: result.answer.text })
     const timing = this.timings.get(task.id)
     if (timing) timing.appliedAt = performance.now()
-    if (plan.outcome !== 'waiting' && CODE_ROLES[baseRole(task.role)]) await this.o.workspace.release(repo, task.id).catch(() => undefined)
+    // Off the issue's lock: the workspaces run git for a repository in call order, so
+    // the issue's next prepare still comes after this release.
+    if (plan.outcome !== 'waiting' && CODE_ROLES[baseRole(task.role)]) void this.track('release', this.o.workspace.release(repo, task.id).catch(() => undefined))
     audit(db, { kind: `task.${plan.outcome}`, repoId: repo.id, issue: task.issue, taskId: task.id, subject: result.agent, message: `${result.agent}: ${result.answer.text}` })
     this.o.events.changed('tasks', 'issues', 'inbox', 'usage', 'events', 'agents')
     void this.tick()
