@@ -39,7 +39,7 @@ export function slope(xs: number[], ys: number[]): number {
 }
 
 /** Changes the board the way a busy pipeline does, a few times a second. */
-function busyLoop(baton: SeededBaton, bulk: number, everyMs: number): { stop(): void; changes(): number } {
+export function busyLoop(baton: SeededBaton, bulk: number, everyMs: number): { stop(): void; changes(): number } {
   const db = baton.core.db
   const stages = ['backlog', 'needs-architecture', 'ready-for-dev', 'in-progress', 'needs-testing', 'needs-review']
   const states = ['queued', 'running', 'running', 'applied', 'waiting', 'failed']
@@ -72,7 +72,7 @@ function busyLoop(baton: SeededBaton, bulk: number, everyMs: number): { stop(): 
   return { stop: () => clearInterval(timer), changes: () => i }
 }
 
-async function heap(cdp: CDPSession): Promise<{ heapMb: number; nodes: number; listeners: number }> {
+export async function heap(cdp: CDPSession): Promise<{ heapMb: number; nodes: number; listeners: number }> {
   // Twice: the first pass frees what finalizers released.
   await cdp.send('HeapProfiler.collectGarbage')
   await cdp.send('HeapProfiler.collectGarbage')
@@ -81,9 +81,9 @@ async function heap(cdp: CDPSession): Promise<{ heapMb: number; nodes: number; l
   return { heapMb: get('JSHeapUsedSize') / MB, nodes: get('Nodes'), listeners: get('JSEventListeners') }
 }
 
-const OTHER_SCREENS = ['/inbox', '/agents', '/usage', '/issue/{repo}/1', '/settings', '/issue/{repo}/3']
+export const OTHER_SCREENS = ['/inbox', '/agents', '/usage', '/issue/{repo}/1', '/settings', '/issue/{repo}/3']
 
-async function visit(page: Page, route: string): Promise<void> {
+export async function visit(page: Page, route: string): Promise<void> {
   await page.evaluate((hash) => (location.hash = hash), route)
   await page.waitForTimeout(300)
 }
