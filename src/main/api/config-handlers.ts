@@ -104,7 +104,7 @@ export function configHandlers(c: ConfigContext): ConfigHandlers & {
 
       let applies: string
       const runtime = c.runtime()
-      if (!runtime) applies = 'Saved. It applies when the agents start (they start once a repository is connected).'
+      if (!runtime) applies = 'It applies when the agents start (they start once a repository is connected).'
       else if (!changes.length) applies = 'Nothing changed.'
       else {
         const steps = runtime.configureRole(name)
