@@ -389,7 +389,8 @@ export class GitHubService implements GitHubLink {
   async createIssue(input: { repoId: number; title: string; body: string; labels: string[] }): Promise<{ created: true; number: number; url: string } | { created: false; draft: Draft }> {
     const row = this.repoRow(input.repoId)
     if (!input.title.trim()) throw new AppError('bad_request', 'A title is needed.')
-    const labels = input.labels.length ? [...new Set(input.labels)] : ['backlog']
+    // No labels given: the entry stage of the repository's own pipeline.
+    const labels = input.labels.length ? [...new Set(input.labels)] : [this.o.pipelines?.store.forRepo(row.id).entry ?? 'backlog']
     try {
       const octokit = this.require()
       const issue = (await octokit.rest.issues.create({ owner: row.owner, repo: row.name, title: input.title, body: input.body, labels })).data

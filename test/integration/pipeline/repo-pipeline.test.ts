@@ -121,6 +121,12 @@ describe("a repository's .baton/pipeline.yml", () => {
     await until('#3 triaged', async () => (await issueLabels(3)).includes('needs-architecture'))
   }, 90_000)
 
+  it("a new issue typed in Baton starts at the file's entry stage", async () => {
+    const created = await api<{ created: boolean; number: number }>('issues.create', { repoId: 1, title: 'Document the flags', body: 'Each flag of the tool gets a line in the README with an example.' })
+    expect(created.created).toBe(true)
+    expect(await issueLabels(created.number)).toEqual(['intake'])
+  })
+
   it('instances change live: the pool grows and shrinks, and says when', async () => {
     const grown = await api<RoleUpdateResult>('roles.update', { role: 'tester', instances: 2 })
     expect(grown.applies).toMatch(/tester-2 started/)
