@@ -214,6 +214,9 @@ export class PipelineEngine {
     for (const { id: repoId } of repos) {
       const pipeline = this.o.pipeline(repoId)
       this.adopt(repoId, pipeline)
+      // New issues are still taking their entry label: schedule the repository once they all have
+      // it (the last one ticks again), so priority and age decide the order, not GitHub's replies.
+      if ([...this.adopting].some((key) => key.startsWith(`${repoId}#`))) continue
       const rows = db.prepare("SELECT * FROM issues WHERE repo_id = ? AND is_pull = 0 AND state = 'open'").all(repoId) as IssueRow[]
       const issues: ScheduleIssue[] = rows.map((row) => {
         const labels = JSON.parse(row.labels) as string[]
