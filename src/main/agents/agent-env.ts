@@ -32,7 +32,11 @@ const ALLOWED = [
   'CLAUDE_CODE_MAX_RETRIES',
   'DISABLE_TELEMETRY',
   'OPENAI_API_KEY',
+  // Codex ignores OPENAI_BASE_URL itself; its provider turns it into a model
+  // provider of its own (providers/codex.ts). Codex's own key and config home:
   'OPENAI_BASE_URL',
+  'CODEX_API_KEY',
+  'CODEX_HOME',
   'BATON_CLAUDE_PATH',
   'BATON_CODEX_PATH',
   'npm_config_cache'

@@ -1,8 +1,7 @@
 // The codex provider's process handling with a stand-in `codex` executable
-// (a node script printing `exec --json` events in the documented shapes):
-// Codex itself is not installed here and needs an OpenAI endpoint. The
-// stand-in records its argv, cwd and stdin so the test sees what a real codex
-// would have been given.
+// (a node script printing `exec --json` events in the documented shapes), so
+// the exact argv, cwd and stdin a codex gets are checked without a model
+// endpoint. The real CLI runs against a scripted endpoint in codex-cli.test.ts.
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -62,7 +61,13 @@ describe('codex provider (stand-in CLI)', () => {
     })
     expect(readFileSync(join(sb.worktree, 'codex-was-here.txt'), 'utf8')).toBe('yes')
     const seen = JSON.parse(readFileSync(log, 'utf8')) as { argv: string[]; cwd: string; input: string }
-    expect(seen.argv).toEqual(['exec', '--json', '--cd', sb.worktree, '--sandbox', 'workspace-write', '--config', 'approval_policy="never"', '--model', 'gpt-5-codex', '-'])
+    // The worktree's git folders in the main clone become writable roots, so a commit works in the sandbox.
+    const gitRoots = [join(sb.repo, '.git', 'worktrees', 'wt'), ...['objects', 'refs', 'logs'].map((d) => join(sb.repo, '.git', d))]
+    expect(seen.argv).toEqual([
+      'exec', '--json', '--skip-git-repo-check', '--cd', sb.worktree, '--sandbox', 'workspace-write', '--config', 'approval_policy="never"',
+      '--config', `sandbox_workspace_write.writable_roots=[${gitRoots.map((r) => JSON.stringify(r)).join(', ')}]`,
+      '--model', 'gpt-5-codex', '-'
+    ])
     expect(seen.cwd).toBe(sb.worktree)
     expect(seen.input.startsWith('# Your role\n\nROLE-PROMPT-MARKER')).toBe(true)
     expect(seen.input).toContain('<<<ISSUE ')

@@ -2,7 +2,20 @@
 // (thread.started, turn.started, item.started/updated/completed,
 // turn.completed with usage, turn.failed, error). Written from the shapes in
 // the Codex TypeScript SDK (sdk/typescript/src/events.ts and items.ts, after
-// codex-rs/exec/src/exec_events.rs); not run against a real codex here.
+// codex-rs/exec/src/exec_events.rs) and checked against the real Codex CLI
+// 0.171.0 (test/integration/providers/codex-cli.test.ts). What the real CLI
+// adds to those shapes:
+// - a top-level `error` event is not always the end: "Reconnecting... 1/5 (…)"
+//   comes before each stream retry, and the turn may still complete. Only
+//   `turn.failed`, or an error no completed turn followed, fails the run.
+// - `turn.completed` usage also has `cache_write_input_tokens` and
+//   `reasoning_output_tokens`; `input_tokens` counts cache reads and writes.
+// - that usage is the THREAD's total so far, not the turn's: after
+//   `exec resume` it includes every earlier run of the thread. The reader
+//   keeps the last one; the provider subtracts what the thread had used
+//   before the resume (codexThreadUsage in codex.ts).
+// - warnings arrive as `item.completed` items of type `error` (e.g. "Model
+//   metadata for `x` not found").
 import { z } from 'zod'
 import type { Usage } from './types'
 import { oneLine } from './stream-claude'
@@ -30,6 +43,7 @@ const CodexEvent = z.discriminatedUnion('type', [
       .looseObject({
         input_tokens: z.number().default(0),
         cached_input_tokens: z.number().default(0),
+        cache_write_input_tokens: z.number().default(0),
         output_tokens: z.number().default(0)
       })
       .optional()
@@ -41,15 +55,48 @@ const CodexEvent = z.discriminatedUnion('type', [
   z.looseObject({ type: z.literal('error'), message: z.string().optional() })
 ])
 
+/** The HTTP status in a codex error message ("unexpected status 401 Unauthorized: …"), if any. */
+export function codexErrorStatus(message: string | undefined): number | undefined {
+  const m = message === undefined ? null : /\bstatus (\d{3})\b/i.exec(message)
+  return m ? Number(m[1]) : undefined
+}
+
+/** "Reconnecting... 1/5 (what failed)" → "what failed"; other messages as they are. */
+export function codexErrorCause(message: string): string {
+  const m = /^Reconnecting\.\.\.[^(]*\((.*)\)\s*$/s.exec(message)
+  return m?.[1] ?? message
+}
+
+/** Token counts as codex reports them (input includes cache reads and writes). */
+export interface CodexTokens {
+  input: number
+  cached: number
+  cacheWrite: number
+  output: number
+}
+
 export class CodexStreamReader {
   threadId?: string
   /** The text of the last agent message: the protocol response. */
   lastMessage?: string
   turnsCompleted = 0
-  /** Set by turn.failed or a top-level error event. */
-  failure?: string
   strayLines: string[] = []
-  private tokens = { input: 0, cached: 0, output: 0 }
+  /** The thread's usage as of the last completed turn. */
+  tokens: CodexTokens = { input: 0, cached: 0, cacheWrite: 0, output: 0 }
+  private turnFailure?: string
+  /** The last top-level error no completed turn has followed yet. */
+  private pendingError?: string
+
+  /** Why the run failed: a failed turn, or an error event no completed turn followed. */
+  get failure(): string | undefined {
+    return this.turnFailure ?? this.pendingError
+  }
+
+  /** The CLI is retrying a request the endpoint refused with 401/403: retries cannot help. */
+  get retryingRefusedKey(): boolean {
+    const status = codexErrorStatus(this.pendingError)
+    return this.turnFailure === undefined && (status === 401 || status === 403)
+  }
 
   line(raw: string): string[] {
     const text = raw.trim()
@@ -74,16 +121,22 @@ export class CodexStreamReader {
         return []
       case 'turn.completed':
         this.turnsCompleted++
-        this.tokens.input += ev.usage?.input_tokens ?? 0
-        this.tokens.cached += ev.usage?.cached_input_tokens ?? 0
-        this.tokens.output += ev.usage?.output_tokens ?? 0
+        if (ev.usage) {
+          this.tokens = {
+            input: ev.usage.input_tokens,
+            cached: ev.usage.cached_input_tokens,
+            cacheWrite: ev.usage.cache_write_input_tokens,
+            output: ev.usage.output_tokens
+          }
+        }
+        this.pendingError = undefined // retried and recovered
         return [`turn finished (${ev.usage?.input_tokens ?? 0} in, ${ev.usage?.output_tokens ?? 0} out)`]
       case 'turn.failed':
-        this.failure = ev.error?.message ?? 'turn failed'
-        return [oneLine(`failed: ${this.failure}`)]
+        this.turnFailure = ev.error?.message ?? this.pendingError ?? 'turn failed'
+        return [oneLine(`failed: ${this.turnFailure}`)]
       case 'error':
-        this.failure = ev.message ?? 'error'
-        return [oneLine(`error: ${this.failure}`)]
+        this.pendingError = ev.message ?? 'error'
+        return [oneLine(`error: ${this.pendingError}`)]
       case 'item.started':
         return ev.item.type === 'command_execution' && ev.item.command ? [oneLine(`→ shell: ${ev.item.command}`)] : []
       case 'item.updated':
@@ -115,15 +168,23 @@ export class CodexStreamReader {
     }
   }
 
-  /** Codex reports tokens but no price: costUsd stays 0 (the caller may price it). */
-  usage(): Usage | undefined {
+  /**
+   * This run's usage: the thread's total less `before` (what the thread had
+   * used before a resume). Codex reports tokens but no price: costUsd stays 0
+   * (the caller may price it).
+   */
+  usage(before?: CodexTokens): Usage | undefined {
     if (this.turnsCompleted === 0) return undefined
+    const d = (k: keyof CodexTokens): number => Math.max(0, this.tokens[k] - (before?.[k] ?? 0))
+    const input = d('input')
+    const cached = d('cached')
+    const cacheWrite = d('cacheWrite')
     return {
-      // OpenAI's input_tokens include the cached ones; Usage counts them apart.
-      inputTokens: Math.max(0, this.tokens.input - this.tokens.cached),
-      outputTokens: this.tokens.output,
-      cacheReadTokens: this.tokens.cached,
-      cacheWriteTokens: 0,
+      // OpenAI's input_tokens include the cache reads and writes; Usage counts them apart.
+      inputTokens: Math.max(0, input - cached - cacheWrite),
+      outputTokens: d('output'),
+      cacheReadTokens: cached,
+      cacheWriteTokens: cacheWrite,
       costUsd: 0
     }
   }
