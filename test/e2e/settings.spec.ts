@@ -12,6 +12,7 @@ mkdirSync(shots, { recursive: true })
 const axeSource = readFileSync('node_modules/axe-core/axe.min.js', 'utf8')
 
 let baton: SeededBaton
+const FILE_ERROR = '.baton/pipeline.yml: stages.1.owner: no role "wizard" (roles: architect, community, engineer, marketing, pm, tester)'
 test.beforeAll(async () => {
   baton = await startSeededBaton()
   // The seeded repository carries its own pipeline file, whose latest version is broken (as a sync would have recorded it).
@@ -29,8 +30,9 @@ test.beforeAll(async () => {
     .prepare("INSERT INTO sync_state (repo_id, key, etag, cursor) VALUES (?, 'pipeline-file', NULL, ?)")
     .run(
       baton.repoId,
-      JSON.stringify({ head: 'abc', present: true, sha: 'def', pipeline: lastGood, error: '.baton/pipeline.yml: stages.1.owner: no role "wizard" (roles: architect, community, engineer, marketing, pm, tester)', checkedAt: new Date().toISOString() })
+      JSON.stringify({ head: 'abc', present: true, sha: 'def', pipeline: lastGood, error: FILE_ERROR, checkedAt: new Date().toISOString() })
     )
+  baton.core.db.prepare('UPDATE repos SET sync_error = ? WHERE id = ?').run(FILE_ERROR, baton.repoId)
 })
 test.afterAll(async () => {
   await baton?.stop()
@@ -116,6 +118,8 @@ test("the pipeline's owners for every repository; a repository's own file overri
   await expect(section.getByRole('status')).toContainText('Saved for every repository.')
   await expect(section).toContainText('Comes from Settings, for every repository.')
 
+  // The repository's row says it too, in words.
+  await expect(page.locator('section[aria-labelledby="repos-h"]')).toContainText(`Pipeline file refused (the last good pipeline stays): ${FILE_ERROR}`)
   await section.getByLabel('Pipeline of').selectOption({ label: 'acme/widgets' })
   await expect(section.getByTestId('file-override')).toContainText('follows its own .baton/pipeline.yml')
   await expect(section.getByRole('alert')).toContainText('stages.1.owner: no role "wizard"')
