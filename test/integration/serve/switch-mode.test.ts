@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createCore, type Core } from '../../../src/main/app'
 import { createLogger } from '../../../src/main/log'
+import type { AppStatus } from '../../../src/shared/api'
 
 const opened: Array<{ core: Core; dir: string }> = []
 async function open(switchMode?: (sandbox: boolean) => void) {
@@ -26,7 +27,7 @@ describe('switching into the sandbox', () => {
     const calls: boolean[] = []
     const core = await open((sandbox) => calls.push(sandbox))
     const status = await core.call('app.status', {})
-    expect(status.ok && status.data.canSwitchMode).toBe(true)
+    expect(status.ok && (status.data as AppStatus).canSwitchMode).toBe(true)
     expect(await core.call('app.switchMode', { sandbox: true })).toEqual({ ok: true, data: { restarting: true } })
     expect(calls).toEqual([])
     await new Promise((r) => setTimeout(r, 120))
@@ -36,7 +37,7 @@ describe('switching into the sandbox', () => {
   it('headless cannot restart itself and names the command instead', async () => {
     const core = await open()
     const status = await core.call('app.status', {})
-    expect(status.ok && status.data.canSwitchMode).toBe(false)
+    expect(status.ok && (status.data as AppStatus).canSwitchMode).toBe(false)
     const r = await core.call('app.switchMode', { sandbox: true })
     expect(r.ok).toBe(false)
     expect(!r.ok && r.error).toMatchObject({ code: 'unavailable', message: expect.stringContaining('baton serve --sandbox') })
