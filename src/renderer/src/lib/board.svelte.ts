@@ -25,6 +25,7 @@ export class BoardStore {
   private again = false
   private forceFull = false
   private started = false
+  private retry: ReturnType<typeof setTimeout> | undefined
 
   constructor(private readonly fetch: (input: { since?: number; epoch?: string }) => Promise<BoardDelta> = (input) => call('issues.boardChanges', input)) {}
 
@@ -72,6 +73,9 @@ export class BoardStore {
       this.error = null
     } catch (error) {
       this.error = error instanceof ApiError ? error : new ApiError('transport', String(error))
+      // What changed meanwhile is not lost: ask again soon, even if no event comes.
+      clearTimeout(this.retry)
+      this.retry = setTimeout(() => void this.sync(), 3000)
     } finally {
       this.loading = false
       this.inflight = false
