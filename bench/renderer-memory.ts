@@ -8,6 +8,14 @@
 // seconds between samples (default: about 30 samples over the run, at least 5 s).
 // BATON_BENCH_MEMORY_BULK: extra issues on the board (default 2,000).
 // Each sample is taken on the board after a visit to another screen.
+//
+// Reading the figures: the first minutes grow while every screen is visited
+// once (code, caches, the DOM of each screen's first visit); the second-half
+// slope is the one that tells a leak. Playwright keeps DevTools' Network domain
+// on, so Chromium records every response (about 300 bytes each, one per delta
+// fetch) in native memory that a person's browser does not keep: heap
+// snapshots of a busy run show that as the only steady growth, and no
+// JavaScript object of the app's growing with it.
 import { chromium, type CDPSession, type Page } from 'playwright-core'
 import { startSeededBaton, type SeededBaton } from '../test/e2e/fixtures/serve'
 import { chromiumArgs, chromiumPath } from './chromium'
