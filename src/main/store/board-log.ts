@@ -177,7 +177,13 @@ export class BoardLog {
     const pipelineOf = this.o.pipelineOf
     if (pipelineOf) {
       for (const repoId of this.db.prepare('SELECT id FROM repos').pluck().all() as number[]) {
-        const print = JSON.stringify(pipelineOf(repoId))
+        let print: string
+        try {
+          print = JSON.stringify(pipelineOf(repoId))
+        } catch (error) {
+          // The board reads the same pipeline and says what is wrong; here it only must not stop the log.
+          print = `error: ${(error as Error).message}`
+        }
         const before = this.lastPipelines.get(repoId)
         if (before !== undefined && before !== print) this.insert.run(repoId, null)
         if (before !== print) {
