@@ -104,6 +104,16 @@ describe('the board version log', () => {
     expect(delta.kind === 'delta' && delta.cards.map((c) => [c.number, c.activity, c.reason])).toEqual([[5, 'failed', 'boom']])
   })
 
+  it("names a card changed by an upsert like the mirror's (INSERT … ON CONFLICT DO UPDATE)", () => {
+    const s = start()
+    db.prepare(
+      `INSERT INTO issues (repo_id, number, title, state, author, labels, created_at, updated_at) VALUES (?, 11, 'From GitHub', 'closed', 'mara', '[]', ?, ?)
+       ON CONFLICT(repo_id, number) DO UPDATE SET title = excluded.title, state = excluded.state, updated_at = excluded.updated_at, closed_at = excluded.updated_at`
+    ).run(repoId, NOW, '2026-11-30T12:05:00.000Z')
+    const delta = since(s)
+    expect(delta.kind === 'delta' && delta.cards.map((c) => [c.number, c.title, c.activity])).toEqual([[11, 'From GitHub', 'done']])
+  })
+
   it('names a pull request opened for an issue, and an issue gone from the board', () => {
     const s = start()
     db.prepare(
