@@ -5,10 +5,23 @@
 //   <root>/worktrees/<owner>-<name>/<issue>-<task>  one task's checkout
 //
 // Only main runs the authenticated commands here (clone, fetch, push); the
-// agents work in the worktrees with no credential. Git operations on one clone
-// run one at a time: concurrent `worktree add` and `fetch` fight over locks.
+// agents work in the worktrees with no credential.
+//
+// Git's locks are never fought over, yet tasks do not wait for each other's
+// network calls. Per clone, two queues, each running one operation at a time:
+//   - refs: clone, fetch, push, deleting branches — what writes the clone's
+//     shared refs (`packed-refs`, `refs/remotes/origin/*`) or talks to the remote;
+//   - worktrees: `worktree add/remove/prune/list` — what touches
+//     `<clone>/worktrees`. A task's own checkout (`read-tree` in its worktree,
+//     its own index) runs outside both, so tasks check out at the same time.
+// The one ref a worktree writes (`-B <branch>`, the task's own branch) is
+// written by nothing on the refs queue but `removeIssue`, which holds both.
+// Fetches coalesce: a prepare shares the fetch queued behind the running one
+// (never the running one itself, which may have read the remote before the
+// prepare was asked for), so a prepare still sees everything pushed before it.
 import { existsSync, promises as fs } from 'node:fs'
-import { join, resolve, sep } from 'node:path'
+import { tmpdir } from 'node:os'
+import { basename, join, resolve, sep } from 'node:path'
 import type { RepoRef, WorkspacePort } from '../pipeline/ports'
 import { credentialEnv } from './credentials'
 import { folderSize, formatBytes } from './disk'
@@ -30,6 +43,12 @@ export interface WorkspacesOptions {
   token?: (repo: RepoRef) => string | null | Promise<string | null>
   /** Bytes the workspaces may use before prepare refuses (default 20 GiB). */
   diskBudgetBytes?: number
+  /**
+   * How long a measurement of the workspaces folder stands (default 30 s):
+   * meanwhile each new worktree's size is added to it, and a prepare that
+   * would be refused, or lands within 10% of the budget, measures again first.
+   */
+  diskCheckMs?: number
   /** The git executable (default `git` on PATH). */
   gitPath?: string
 }
@@ -53,9 +72,22 @@ function segment(value: string, what: string): string {
   return value
 }
 
+/** One clone's queues (see the top of the file), and the fetch the next prepares will share. */
+interface CloneQueues {
+  refs: Promise<unknown>
+  worktrees: Promise<unknown>
+  /** A fetch queued and not started yet: a prepare asked for before it starts shares it. */
+  nextFetch: Promise<string> | null
+}
+
 export class Workspaces implements WorkspacePort {
   readonly root: string
-  private readonly locks = new Map<string, Promise<unknown>>()
+  private readonly queues = new Map<string, CloneQueues>()
+  private readonly validBranches = new Set<string>()
+  /** The last walk of the folder (plus the worktrees added since), and the walk in progress. */
+  private measured: { bytes: number; at: number } | null = null
+  private measuring: Promise<number> | null = null
+  private measureGeneration = 0
 
   constructor(private readonly o: WorkspacesOptions) {
     this.root = resolve(o.root)
@@ -75,15 +107,35 @@ export class Workspaces implements WorkspacePort {
     return join(this.worktreesOf(repo), `${task.issue}-${task.id}`)
   }
 
-  /** Runs `work` after every earlier operation on the same clone. */
-  private serial<T>(repo: RepoRef, work: () => Promise<T>): Promise<T> {
+  private queuesOf(repo: RepoRef): CloneQueues {
     const key = this.clonePath(repo)
-    const run = (this.locks.get(key) ?? Promise.resolve()).then(work, work)
-    this.locks.set(
-      key,
-      run.catch(() => undefined)
-    )
+    let q = this.queues.get(key)
+    if (!q) this.queues.set(key, (q = { refs: Promise.resolve(), worktrees: Promise.resolve(), nextFetch: null }))
+    return q
+  }
+
+  /** Runs `work` after every earlier operation on the same clone's `refs` or `worktrees` queue. */
+  private serial<T>(repo: RepoRef, queue: 'refs' | 'worktrees', work: () => Promise<T>): Promise<T> {
+    const q = this.queuesOf(repo)
+    const run = q[queue].then(work, work)
+    q[queue] = run.catch(() => undefined)
     return run
+  }
+
+  /**
+   * The clone, fetched by a fetch that starts after this call: the one queued
+   * behind the running fetch, shared by every caller until it starts.
+   */
+  private fresh(repo: RepoRef): Promise<string> {
+    const q = this.queuesOf(repo)
+    if (q.nextFetch) return q.nextFetch
+    const next: Promise<string> = this.serial(repo, 'refs', () => {
+      // Started: whoever asks from now on may have seen a push this fetch misses.
+      if (q.nextFetch === next) q.nextFetch = null
+      return this.fetchClone(repo)
+    })
+    q.nextFetch = next
+    return next
   }
 
   private git(args: string[], cwd: string, env?: Record<string, string>) {
@@ -94,14 +146,44 @@ export class Workspaces implements WorkspacePort {
     return credentialEnv(await this.o.token?.(repo), this.o.cloneUrl(repo))
   }
 
-  /** Bytes used by all clones and worktrees. */
+  /** Bytes used by all clones and worktrees (a walk of the folder, now). */
   diskUsage(): Promise<number> {
     return folderSize(this.root)
   }
 
+  /** Walks the folder (one walk at a time, shared) and keeps the result. */
+  private measure(): Promise<number> {
+    if (this.measuring) return this.measuring
+    const generation = this.measureGeneration
+    const walk = folderSize(this.root)
+      .then((bytes) => {
+        if (generation === this.measureGeneration) this.measured = { bytes, at: performance.now() }
+        return bytes
+      })
+      .finally(() => {
+        if (this.measuring === walk) this.measuring = null
+      })
+    this.measuring = walk
+    return walk
+  }
+
+  /** A clone was made: the next check walks the folder again. */
+  private forgetMeasure(): void {
+    this.measureGeneration++
+    this.measured = null
+    this.measuring = null
+  }
+
+  /**
+   * Refuses past the budget. A recent walk plus the worktrees added since
+   * stands for the folder's size (removals are not subtracted, so it errs
+   * high); near or over the budget it is measured again before deciding.
+   */
   private async checkBudget(): Promise<void> {
     const budget = this.o.diskBudgetBytes ?? 20 * 1024 ** 3
-    const used = await this.diskUsage()
+    const recent = this.measured && performance.now() - this.measured.at < (this.o.diskCheckMs ?? 30_000) ? this.measured.bytes : null
+    let used = recent ?? (await this.measure())
+    if (recent !== null && used > budget * 0.9) used = await this.measure()
     if (used > budget) {
       throw new WorkspaceError(
         `The workspaces in ${this.root} use ${formatBytes(used)}, over their disk budget of ${formatBytes(budget)}. ` +
@@ -111,9 +193,9 @@ export class Workspaces implements WorkspacePort {
     }
   }
 
-  /** The repository's clone, fetched now (created on first use). */
+  /** The repository's clone, fetched by a fetch that starts after this call (created on first use). */
   ensureClone(repo: RepoRef): Promise<string> {
-    return this.serial(repo, () => this.fetchClone(repo))
+    return this.fresh(repo)
   }
 
   private async fetchClone(repo: RepoRef): Promise<string> {
@@ -126,22 +208,33 @@ export class Workspaces implements WorkspacePort {
       // A bare clone maps the remote's branches onto its own; keep them as
       // remote-tracking refs instead, so local task branches never collide.
       await this.git(['config', 'remote.origin.fetch', '+refs/heads/*:refs/remotes/origin/*'], clone)
+      this.forgetMeasure()
     }
     await this.git(['fetch', '--prune', '--quiet', 'origin'], clone, env)
     return clone
   }
 
   private async hasRef(clone: string, ref: string): Promise<boolean> {
-    const r = await runGit(['show-ref', '--verify', '--quiet', ref], { cwd: clone, okCodes: [0, 1], gitPath: this.o.gitPath })
-    return r.code === 0
+    return (await this.refsPresent(clone, [ref])).has(ref)
   }
 
-  private async checkBranchName(clone: string, branch: string): Promise<void> {
+  /** Which of `refs` exist, in one git run. */
+  private async refsPresent(clone: string, refs: string[]): Promise<Set<string>> {
+    const { stdout } = await this.git(['for-each-ref', '--format=%(refname)', ...refs], clone)
+    const wanted = new Set(refs)
+    return new Set(stdout.split('\n').filter((r) => wanted.has(r)))
+  }
+
+  /** Git's own rule for a branch name (a pure check: no repository needed; a name passed once is remembered). */
+  private async checkBranchName(branch: string): Promise<void> {
+    if (this.validBranches.has(branch)) return
     try {
-      await this.git(['check-ref-format', '--branch', branch], clone)
+      await this.git(['check-ref-format', '--branch', branch], tmpdir())
     } catch (error) {
       throw new WorkspaceError(`Invalid branch name ${JSON.stringify(branch)}`, 'invalid', { cause: error })
     }
+    if (this.validBranches.size > 10_000) this.validBranches.clear()
+    this.validBranches.add(branch)
   }
 
   /**
@@ -153,36 +246,36 @@ export class Workspaces implements WorkspacePort {
    */
   async prepare(repo: RepoRef, task: WorkspaceTask): Promise<string> {
     const path = this.worktreePath(repo, task)
+    if (task.mode !== 'read') await this.checkBranchName(task.branch)
     await this.checkBudget()
-    return this.serial(repo, async () => {
-      const clone = await this.fetchClone(repo)
+    const clone = await this.fresh(repo)
+    const defaultRef = `refs/remotes/origin/${repo.defaultBranch}`
+    const remote = `refs/remotes/origin/${task.branch}`
+    const local = `refs/heads/${task.branch}`
+    // Reading refs needs no queue: git replaces a ref file by a rename.
+    let add: string[]
+    if (task.mode === 'read') add = ['--detach', path, defaultRef]
+    else if (task.mode === 'test') {
+      if (!(await this.hasRef(clone, remote))) {
+        throw new WorkspaceError(`Branch ${task.branch} has not been pushed to ${repo.owner}/${repo.name}: nothing to test`, 'missing-branch')
+      }
+      add = ['--detach', path, remote]
+    } else {
+      const present = await this.refsPresent(clone, [remote, local])
+      add = ['-B', task.branch, path, present.has(remote) ? remote : present.has(local) ? local : defaultRef]
+    }
+    await this.serial(repo, 'worktrees', async () => {
       await this.removeWorktree(clone, path)
-      await fs.mkdir(this.worktreesOf(repo), { recursive: true })
-      const defaultRef = `refs/remotes/origin/${repo.defaultBranch}`
-      if (task.mode === 'read') {
-        await this.git(['worktree', 'add', '--detach', '--quiet', path, defaultRef], clone)
-        return path
-      }
-      await this.checkBranchName(clone, task.branch)
-      const remote = `refs/remotes/origin/${task.branch}`
-      if (task.mode === 'test') {
-        if (!(await this.hasRef(clone, remote))) {
-          throw new WorkspaceError(`Branch ${task.branch} has not been pushed to ${repo.owner}/${repo.name}: nothing to test`, 'missing-branch')
-        }
-        await this.git(['worktree', 'add', '--detach', '--quiet', path, remote], clone)
-        return path
-      }
       // A branch can be checked out in one worktree only: free it from any
       // earlier task's worktree first (that task is over or being replaced).
-      for (const other of await this.worktreesOnBranch(clone, task.branch)) await this.removeWorktree(clone, other)
-      const start = (await this.hasRef(clone, remote))
-        ? remote
-        : (await this.hasRef(clone, `refs/heads/${task.branch}`))
-          ? `refs/heads/${task.branch}`
-          : defaultRef
-      await this.git(['worktree', 'add', '--quiet', '-B', task.branch, path, start], clone)
-      return path
+      if (task.mode === 'write') for (const other of await this.worktreesOnBranch(clone, task.branch)) await this.removeWorktree(clone, other)
+      await fs.mkdir(this.worktreesOf(repo), { recursive: true })
+      await this.git(['worktree', 'add', '--quiet', '--no-checkout', ...add], clone)
     })
+    // The checkout itself touches only this worktree's index and files.
+    await this.git(['read-tree', '-u', '--reset', 'HEAD'], path)
+    if (this.measured) this.measured.bytes += await folderSize(path)
+    return path
   }
 
   private async worktreesOnBranch(clone: string, branch: string): Promise<string[]> {
@@ -196,12 +289,20 @@ export class Workspaces implements WorkspacePort {
     return found
   }
 
+  /** On the worktrees queue. Prunes git's records only when `worktree remove` could not, or the folder went without it. */
   private async removeWorktree(clone: string, path: string): Promise<void> {
+    let prune = existsSync(join(clone, 'worktrees', basename(path)))
     if (existsSync(path)) {
-      await this.git(['worktree', 'remove', '--force', '--force', path], clone).catch(() => undefined)
-      await fs.rm(path, { recursive: true, force: true })
+      const removed = await this.git(['worktree', 'remove', '--force', '--force', path], clone).then(
+        () => true,
+        () => false
+      )
+      if (!removed || existsSync(path)) {
+        await fs.rm(path, { recursive: true, force: true })
+        prune = true
+      } else prune = existsSync(join(clone, 'worktrees', basename(path)))
     }
-    await this.git(['worktree', 'prune'], clone).catch(() => undefined)
+    if (prune) await this.git(['worktree', 'prune'], clone).catch(() => undefined)
   }
 
   private async findTaskWorktree(repo: RepoRef, taskId: string): Promise<string | null> {
@@ -214,11 +315,11 @@ export class Workspaces implements WorkspacePort {
 
   /** Pushes the task worktree's branch with main's credentials (never the agent's). */
   async push(repo: RepoRef, taskId: string, branch: string): Promise<void> {
-    await this.serial(repo, async () => {
+    await this.checkBranchName(branch)
+    await this.serial(repo, 'refs', async () => {
       const clone = this.clonePath(repo)
       // Before the repository's first prepare there is no clone to run git in.
       if (!existsSync(join(clone, 'HEAD'))) throw new WorkspaceError(`Task ${taskId} has no local branch ${branch} to push: ${repo.owner}/${repo.name} has no clone yet`, 'missing-branch')
-      await this.checkBranchName(clone, branch)
       if (!(await this.hasRef(clone, `refs/heads/${branch}`))) {
         throw new WorkspaceError(`Task ${taskId} has no local branch ${branch} to push`, 'missing-branch')
       }
@@ -233,7 +334,7 @@ export class Workspaces implements WorkspacePort {
 
   /** Removes the task's worktree (its branch stays, for a later attempt or review loop). */
   async release(repo: RepoRef, taskId: string): Promise<void> {
-    await this.serial(repo, async () => {
+    await this.serial(repo, 'worktrees', async () => {
       const path = await this.findTaskWorktree(repo, taskId)
       if (path) await this.removeWorktree(this.clonePath(repo), path)
     })
@@ -241,7 +342,10 @@ export class Workspaces implements WorkspacePort {
 
   /** Removes every worktree of the issue and its local `baton/<issue>-*` branches (after merge or close). */
   async removeIssue(repo: RepoRef, issue: number): Promise<void> {
-    await this.serial(repo, async () => {
+    // Both queues (refs, then worktrees; nothing takes them the other way round):
+    // deleting a branch rewrites packed-refs, which a fetch --prune may too, and
+    // a prepare's `worktree add -B` may be writing the same branch.
+    await this.serial(repo, 'refs', () => this.serial(repo, 'worktrees', async () => {
       const clone = this.clonePath(repo)
       const dir = this.worktreesOf(repo)
       for (const name of await fs.readdir(dir).catch(() => [] as string[])) {
@@ -252,7 +356,7 @@ export class Workspaces implements WorkspacePort {
       for (const ref of stdout.split('\n').filter(Boolean)) {
         await this.git(['update-ref', '-d', ref], clone).catch(() => undefined)
       }
-    })
+    }))
   }
 
   /**
