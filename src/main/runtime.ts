@@ -97,7 +97,8 @@ export function startRuntime(o: RuntimeOptions): Runtime {
       idle: () => supervisor.idle(),
       roles: () => supervisor.roles(),
       dispatch: (trigger) => supervisor.dispatch(trigger),
-      cancel: (agent, task) => supervisor.cancel(agent, task)
+      cancel: (agent, task) => supervisor.cancel(agent, task),
+      handedOver: (agent, task, attempt) => supervisor.handedOver(agent, task, attempt)
     },
     github: o.github.port(),
     workspace: workspaces,
@@ -140,6 +141,8 @@ export function startRuntime(o: RuntimeOptions): Runtime {
     }
   })
   supervisor.start()
+  // Running tasks whose trigger was never written (main stopped in between) go back to the queue.
+  void engine.resume().catch(() => undefined)
   const timer = setInterval(() => void engine.tick().catch(() => undefined), o.tickMs ?? 2000)
   timer.unref()
 

@@ -172,6 +172,35 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return trigger
   }
 
+  /**
+   * Whether the files hand this attempt over: the agent's trigger names it (and
+   * the agent exists to run it), or its response file answers it (read and
+   * reported on start whatever the instance). False when main stopped between
+   * starting the attempt and writing its trigger: nobody will ever answer it.
+   */
+  handedOver(agent: string, task: string, attempt: number): boolean {
+    let name: string
+    try {
+      name = checkedName(agent)
+    } catch {
+      return false
+    }
+    const response = readIfExists(this.paths.response(name))
+    if (response) {
+      const parsed = parseResponse(response)
+      if (parsed.task === task && attemptOf(parsed) === attempt) return true
+    }
+    if (!this.instances.has(name)) return false
+    const raw = readIfExists(this.paths.trigger(name))
+    if (!raw) return false
+    try {
+      const trigger = JSON.parse(raw) as Partial<Trigger>
+      return trigger.task === task && trigger.attempt === attempt
+    } catch {
+      return false
+    }
+  }
+
   private markWorking(instance: Instance, trigger: Trigger): void {
     instance.info.task = trigger.task
     instance.info.attempt = trigger.attempt

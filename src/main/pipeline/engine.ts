@@ -615,6 +615,48 @@ export class PipelineEngine {
     this.o.events.changed('tasks', 'issues', 'inbox')
   }
 
+  /**
+   * On start, after the supervisor has read the files: a `running` task whose
+   * attempt the files do not hand over — its agent's trigger is missing or
+   * names another task or attempt, and no response answers it — was started in
+   * SQLite by a main that stopped before writing the trigger. No agent will
+   * ever answer it, so it goes back to the queue at once, to be dispatched
+   * again as the same attempt (the number is given back: no agent saw it, so it
+   * counts against no retry, and waits no backoff). One transaction, decided
+   * again under the issue's lock: stopping again midway leaves it running, and
+   * the next start does the same.
+   */
+  resume(): Promise<void> {
+    const { db, pool } = this.o
+    const handedOver = pool.handedOver
+    if (!handedOver) return Promise.resolve()
+    const running = db.prepare("SELECT * FROM tasks WHERE state = 'running'").all() as TaskRow[]
+    const work = running.map((t) =>
+      this.keyed(issueKey(t.repo_id, t.issue), 'resume', async () => {
+        const task = getTask(db, t.id)
+        if (!task || task.state !== 'running' || this.preparing.has(task.id)) return
+        if (task.agent && handedOver.call(pool, task.agent, task.id, task.attempt)) return
+        const reason = `main stopped before handing attempt ${task.attempt} to ${task.agent ?? 'its agent'}`
+        db.transaction(() => {
+          endAttempt(db, task.id, task.attempt, 'lost', null, reason)
+          db.prepare("UPDATE tasks SET state = 'queued', attempt = attempt - 1, not_before = NULL, updated_at = ? WHERE id = ? AND state = 'running' AND attempt = ?").run(
+            this.now().toISOString(),
+            task.id,
+            task.attempt
+          )
+        })()
+        audit(db, { kind: 'task.resume', repoId: task.repo_id, issue: task.issue, taskId: task.id, subject: task.agent, message: `${reason}: dispatching it again` })
+      })
+    )
+    return this.track(
+      'resume',
+      Promise.all(work).then(() => {
+        if (work.length > 0) this.o.events.changed('tasks', 'agents')
+        void this.tick()
+      })
+    )
+  }
+
   /** The supervisor gave up on an attempt (crash, hang, timeout): retry or ask a person. */
   attemptLost(taskId: string, attempt: number, reason: string): Promise<void> {
     return this.keyed(this.taskKey(taskId), 'attempt-lost', async () => {

@@ -31,6 +31,8 @@ export interface AgentPool {
   roles(): string[]
   dispatch(trigger: Trigger): void
   cancel(agent: string, task: string): void
+  /** Whether the agent's trigger names this attempt, or its response answers it (read from the files; see `PipelineEngine.resume`). */
+  handedOver?(agent: string, task: string, attempt: number): boolean
 }
 
 export interface RepoRef {
