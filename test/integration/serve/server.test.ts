@@ -99,7 +99,8 @@ describe('headless server', () => {
     await new Promise<void>((resolve) => ws.on('message', (data) => (messages.push(JSON.parse(String(data))), resolve())))
     const changed = new Promise<unknown>((resolve) => ws.on('message', (data) => resolve(JSON.parse(String(data)))))
     await raw('/api/settings.update', { authorization: 'Bearer test-token-123456' }, 'POST', '{"loopCap":4}')
-    expect(await changed).toEqual({ type: 'changed', topics: ['settings', 'events'] })
+    // Every change event carries the board's version; a settings change names no card.
+    expect(await changed).toEqual({ type: 'changed', topics: ['settings', 'events'], board: { epoch: expect.any(String), version: expect.any(Number), keys: [] } })
     ws.close()
   })
 
