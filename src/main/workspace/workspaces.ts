@@ -49,6 +49,8 @@ export interface WorkspacesOptions {
    * would be refused, or lands within 10% of the budget, measures again first.
    */
   diskCheckMs?: number
+  /** How often a clone's `gc --auto` runs, at a fetch, holding both queues (default 10 min). */
+  housekeepingMs?: number
   /** The git executable (default `git` on PATH). */
   gitPath?: string
 }
@@ -88,6 +90,8 @@ export class Workspaces implements WorkspacePort {
   private measured: { bytes: number; at: number } | null = null
   private measuring: Promise<number> | null = null
   private measureGeneration = 0
+  /** Per clone: when `gc --auto` last ran (or the clone was first fetched). */
+  private readonly gcAt = new Map<string, number>()
 
   constructor(private readonly o: WorkspacesOptions) {
     this.root = resolve(o.root)
@@ -129,10 +133,12 @@ export class Workspaces implements WorkspacePort {
   private fresh(repo: RepoRef): Promise<string> {
     const q = this.queuesOf(repo)
     if (q.nextFetch) return q.nextFetch
-    const next: Promise<string> = this.serial(repo, 'refs', () => {
+    const next: Promise<string> = this.serial(repo, 'refs', async () => {
       // Started: whoever asks from now on may have seen a push this fetch misses.
       if (q.nextFetch === next) q.nextFetch = null
-      return this.fetchClone(repo)
+      const clone = await this.fetchClone(repo)
+      await this.housekeeping(repo, clone)
+      return clone
     })
     q.nextFetch = next
     return next
@@ -210,8 +216,20 @@ export class Workspaces implements WorkspacePort {
       await this.git(['config', 'remote.origin.fetch', '+refs/heads/*:refs/remotes/origin/*'], clone)
       this.forgetMeasure()
     }
-    await this.git(['fetch', '--prune', '--quiet', 'origin'], clone, env)
+    // No housekeeping behind the queues' backs: git's own `gc --auto` after a
+    // fetch rewrites packed-refs and prunes worktrees; it runs in `fresh()`.
+    await this.git(['fetch', '--prune', '--quiet', '--no-auto-gc', 'origin'], clone, env)
     return clone
+  }
+
+  /** Git's `gc --auto` (it does nothing below its thresholds), now and then, holding both queues (called on the refs queue). */
+  private async housekeeping(repo: RepoRef, clone: string): Promise<void> {
+    const last = this.gcAt.get(clone)
+    const now = performance.now()
+    if (last === undefined) this.gcAt.set(clone, now)
+    if (last === undefined || now - last < (this.o.housekeepingMs ?? 10 * 60_000)) return
+    this.gcAt.set(clone, now)
+    await this.serial(repo, 'worktrees', () => this.git(['-c', 'gc.autoDetach=false', 'gc', '--auto', '--quiet'], clone)).catch(() => undefined)
   }
 
   private async hasRef(clone: string, ref: string): Promise<boolean> {
@@ -273,7 +291,12 @@ export class Workspaces implements WorkspacePort {
       await this.git(['worktree', 'add', '--quiet', '--no-checkout', ...add], clone)
     })
     // The checkout itself touches only this worktree's index and files.
-    await this.git(['read-tree', '-u', '--reset', 'HEAD'], path)
+    try {
+      await this.git(['read-tree', '-u', '--reset', 'HEAD'], path)
+    } catch (error) {
+      await this.serial(repo, 'worktrees', () => this.removeWorktree(clone, path)).catch(() => undefined)
+      throw error
+    }
     if (this.measured) this.measured.bytes += await folderSize(path)
     return path
   }
