@@ -95,6 +95,7 @@ export function startRuntime(o: RuntimeOptions): Runtime {
     log: o.log,
     pool: {
       idle: () => supervisor.idle(),
+      pausedRoles: () => supervisor.pausedRoles(),
       roles: () => supervisor.roles(),
       dispatch: (trigger) => supervisor.dispatch(trigger),
       cancel: (agent, task) => supervisor.cancel(agent, task),

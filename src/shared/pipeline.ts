@@ -31,7 +31,11 @@ export const StageSpec = z
     owner: z.string().regex(/^[a-z][a-z0-9-]*$/, 'an owner is a role name (lowercase letters, digits and dashes) or null for a person').nullable().default(null),
     title: z.string().min(1).max(60).optional(),
     description: z.string().max(200).default(''),
-    color: z.string().regex(/^[0-9a-fA-F]{6}$/, 'a colour is six hex digits, like 0e8a16').default('ededed'),
+    // YAML reads an unquoted 5319e7 or 123456 as a number: say so.
+    color: z
+      .string({ error: 'a colour is six hex digits in quotes, like "0e8a16" (unquoted, YAML may read it as a number)' })
+      .regex(/^[0-9a-fA-F]{6}$/, 'a colour is six hex digits, like 0e8a16')
+      .default('ededed'),
     next: z.array(StageLabel).default([])
   })
   .strict()

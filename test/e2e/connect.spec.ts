@@ -2,8 +2,10 @@
 // for a GitHub Enterprise Server: sign in with a token, connect, create an
 // issue, see it in the pipeline at backlog.
 import { expect, test } from '@playwright/test'
-import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdirSync } from 'node:fs'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { startBaton, type RunningBaton } from './baton'
 
 const shots = 'test-results/screenshots'
@@ -56,8 +58,8 @@ test('sign in with a token, connect a repository, create an issue: it shows at b
 
   // Hold the PM so the new issue stays where it lands.
   await page.getByRole('link', { name: /Agents/ }).first().click()
-  await page.locator('article, li, tr, div').filter({ has: page.getByText('pm', { exact: true }) }).getByRole('button', { name: /Pause/ }).first().click()
-  await expect(page.getByText('paused').first()).toBeVisible()
+  await page.getByRole('button', { name: 'Pause pm', exact: true }).click()
+  await expect(page.locator('li[data-agent="pm"]')).toContainText('paused')
 
   await page.getByRole('link', { name: /Pipeline/ }).first().click()
   await page.getByRole('button', { name: /New issue/ }).click()
@@ -67,4 +69,51 @@ test('sign in with a token, connect a repository, create an issue: it shows at b
   await page.getByRole('link', { name: /Pipeline/ }).first().click()
   await expect(page.locator('section[data-stage="backlog"] a', { hasText: 'Show the cart total with tax' })).toBeVisible({ timeout: 30_000 })
   await page.screenshot({ path: `${shots}/connect-backlog.png` })
+})
+
+test("a repository's own .baton/pipeline.yml gives the board its columns, in its order", async ({ page }) => {
+  test.setTimeout(120_000)
+  // Someone pushes a pipeline file to acme/shop (the forge runs in its own process).
+  const dir = mkdtempSync(join(tmpdir(), 'baton-e2e-pipeline-'))
+  try {
+    const origin = new URL(apiUrl).origin.replace('//', '//x-access-token:forge-owner-token@')
+    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=Octo', '-c', 'user.email=octo@example.test', ...args], { cwd: dir, stdio: 'pipe' })
+    git('clone', '-q', `${origin}/acme/shop.git`, 'shop')
+    mkdirSync(join(dir, 'shop', '.baton'))
+    writeFileSync(
+      join(dir, 'shop', '.baton', 'pipeline.yml'),
+      [
+        'stages:',
+        '  - { label: backlog, owner: pm, next: [needs-design] }',
+        '  - { label: needs-design, owner: architect, title: Design, color: "5319e7", next: [ready-for-dev] }',
+        '  - { label: ready-for-dev, owner: engineer, next: [in-progress] }',
+        '  - { label: in-progress, owner: engineer, next: [needs-testing] }',
+        '  - { label: needs-testing, owner: tester, next: [needs-review, ready-for-dev] }',
+        '  - { label: needs-review, next: [shipped, ready-for-dev] }',
+        '  - { label: shipped, title: Shipped }',
+        ''
+      ].join('\n')
+    )
+    execFileSync('git', ['add', '-A'], { cwd: join(dir, 'shop') })
+    execFileSync('git', ['-c', 'user.name=Octo', '-c', 'user.email=octo@example.test', 'commit', '-q', '-m', 'Our own pipeline'], { cwd: join(dir, 'shop') })
+    execFileSync('git', ['push', '-q', 'origin', 'HEAD:main'], { cwd: join(dir, 'shop'), stdio: 'pipe' })
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+
+  await page.goto(baton.url)
+  await page.getByRole('link', { name: /Settings/ }).first().click()
+  await page.getByRole('button', { name: 'Sync now' }).first().click()
+  await page.getByRole('link', { name: /Pipeline/ }).first().click()
+  const design = page.locator('section[data-stage="needs-design"]')
+  await expect(design).toBeVisible({ timeout: 30_000 })
+  await expect(design).toContainText('Design')
+  await expect(page.locator('section[data-stage="needs-architecture"]')).toHaveCount(0)
+  // The issue the paused PM holds back stays at backlog, a stage of both pipelines.
+  const held = page.locator('section[data-stage="backlog"] a', { hasText: 'Show the cart total with tax' })
+  await expect(held).toContainText('pm is paused')
+  await expect(held).toHaveAttribute('data-activity', 'waiting')
+  const order = await page.locator('section[data-stage]').evaluateAll((els) => els.map((e) => e.getAttribute('data-stage')))
+  expect(order.filter((l) => l !== 'none')).toEqual(['backlog', 'needs-design', 'ready-for-dev', 'in-progress', 'needs-testing', 'needs-review', 'shipped'])
+  await page.screenshot({ path: `${shots}/custom-pipeline-board.png` })
 })

@@ -1,5 +1,6 @@
 import { expect, test } from '@playwright/test'
 import { mkdirSync } from 'node:fs'
+import { migrations } from '../../src/main/store/migrations/index'
 import { startBaton, type RunningBaton } from './baton'
 
 const shots = 'test-results/screenshots'
@@ -37,7 +38,7 @@ test('a person opens the printed address and visits every section', async ({ pag
     { nav: 'Agents', heading: 'Agents', expectText: 'No agents running' },
     { nav: 'Inbox', heading: 'Inbox', expectText: 'Nothing needs you' },
     { nav: 'Usage', heading: 'Usage', expectText: 'No usage in the last 7d' },
-    { nav: 'Settings', heading: 'Settings', expectText: 'schema 3/3' }
+    { nav: 'Settings', heading: 'Settings', expectText: `schema ${migrations.length}/${migrations.length}` }
   ]
   for (const theme of ['light', 'dark'] as const) {
     await page.emulateMedia({ colorScheme: theme })

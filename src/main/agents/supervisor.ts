@@ -397,6 +397,18 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return out
   }
 
+  /** Roles with instances, every one of them paused by a person. */
+  pausedRoles(): Set<string> {
+    const seen = new Map<string, boolean>()
+    for (const instance of this.instances.values()) {
+      // A paused instance's process is stopped (and `stopping` may stay set): only retiring ones do not count.
+      if (instance.retiring) continue
+      const role = instance.spec.name
+      seen.set(role, (seen.get(role) ?? true) && instance.info.state === 'paused')
+    }
+    return new Set([...seen].filter(([, paused]) => paused).map(([role]) => role))
+  }
+
   roles(): string[] {
     return [...new Set(this.o.roles.map((r) => r.name))]
   }

@@ -248,6 +248,7 @@ export class PipelineEngine {
         sideLaneDone: index.sideLaneDone,
         isClosed: (r, n) => (db.prepare('SELECT state FROM issues WHERE repo_id = ? AND number = ?').get(r, n) as { state: string } | undefined)?.state === 'closed',
         idle,
+        pausedRoles: this.o.pool.pausedRoles?.(),
         parallelPrs: settings.parallelPrs,
         approvalLabel: settings.trust.approvalLabel,
         finished

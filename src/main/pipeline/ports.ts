@@ -27,6 +27,8 @@ export interface AgentResult {
 export interface AgentPool {
   /** Idle instances per role, in preference order. */
   idle(): Map<string, string[]>
+  /** Roles whose every instance a person paused. */
+  pausedRoles?(): Set<string>
   /** Role names that exist (folders in agents/). */
   roles(): string[]
   dispatch(trigger: Trigger): void

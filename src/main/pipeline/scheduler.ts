@@ -28,6 +28,8 @@ export interface ScheduleInput {
   isClosed: (repoId: number, number: number) => boolean
   /** Idle agent instances per role, in preference order. */
   idle: ReadonlyMap<string, readonly string[]>
+  /** Roles whose every instance a person paused: their issues wait for the person, not for capacity. */
+  pausedRoles?: ReadonlySet<string>
   /** One open agent PR at a time per repository unless true. */
   parallelPrs: boolean
   /** The label a maintainer adds to approve an outside author's issue (Settings → Trust). */
@@ -127,7 +129,8 @@ export function schedule(input: ScheduleInput): Schedule {
     }
     const agent = take(stage.owner)
     if (!agent) {
-      waiting.push({ repoId: issue.repoId, issue: issue.number, reason: `waits for a free ${stage.owner}` })
+      const reason = input.pausedRoles?.has(stage.owner) ? `waits: ${stage.owner} is paused (resume it in Agents)` : `waits for a free ${stage.owner}`
+      waiting.push({ repoId: issue.repoId, issue: issue.number, reason })
       continue
     }
     if (!input.parallelPrs && stage.label === gate) laneTaken.add(issue.repoId)

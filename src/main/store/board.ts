@@ -143,7 +143,7 @@ function toCard(row: Row, labels: string[], stage: string | null, owner: string 
     reason = row.task_result ?? 'failed'
   } else if (context.waits.has(key)) {
     const why = context.waits.get(key) as string
-    activity = why.startsWith('blocked by') ? 'blocked' : 'waiting'
+    activity = activityOfWait(why)
     reason = why
   }
   return {
@@ -163,4 +163,15 @@ function toCard(row: Row, labels: string[], stage: string | null, owner: string 
     pr: row.pr,
     url: `${base}/issues/${row.number}`
   }
+}
+
+/**
+ * What a scheduler wait means for the card: held by another issue or the
+ * one-PR-at-a-time rule (blocked), by capacity (queued), or by a person
+ * (waiting: an approval, a paused role).
+ */
+export function activityOfWait(why: string): Activity {
+  if (why.startsWith('blocked by') || why.startsWith('waits for the open agent pull request')) return 'blocked'
+  if (why.startsWith('waits for a free ')) return 'queued'
+  return 'waiting'
 }

@@ -37,6 +37,7 @@ stages:
     ['stages:\n  - { label: a, colour: red }\n  - { label: b }\n', /stages\.0/],
     ['stages:\n  - { label: A B }\n  - { label: b }\n', /stages\.0\.label/],
     ['stages:\n  - { label: a }\n  - { label: b, owner: pm }\n', /final stage "b" cannot have an owner/],
+    ['stages:\n  - { label: a, color: 5319e7 }\n  - { label: b }\n', /stages\.0\.color: a colour is six hex digits in quotes/],
     ['stages: [ {', /not valid YAML/]
   ])('names what is wrong in %j', (text, message) => {
     expect(() => parsePipeline(text)).toThrow(message)

@@ -52,6 +52,11 @@ describe('scheduler', () => {
     expect(s.waiting).toEqual([{ repoId: 1, issue: 3, reason: 'waits for a free pm' }])
   })
 
+  it('an issue whose role a person paused waits for the person, not for a free agent', () => {
+    const s = schedule(base([issue(1, ['backlog'])], { idle: new Map(), pausedRoles: new Set(['pm']) }))
+    expect(s.waiting).toEqual([{ repoId: 1, issue: 1, reason: 'waits: pm is paused (resume it in Agents)' }])
+  })
+
   it('holds an issue blocked by an open one and says why; lets it go once closed', () => {
     const blocked = issue(5, ['backlog'], { body: 'Blocked by #1' })
     expect(schedule(base([blocked])).waiting).toEqual([{ repoId: 1, issue: 5, reason: 'blocked by #1' }])
