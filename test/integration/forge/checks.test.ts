@@ -2,39 +2,18 @@
 // runs (combined state, newest per context), branch protection with required
 // checks and approving reviews, and the repository's allowed merge methods —
 // each refused merge names its reason in GitHub's words.
-import { execFile } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { TOKENS, conforms, failure, startForge } from './helpers'
 import type { TestForge } from './helpers'
+import { git, openPull as openPullIn } from './git-helpers'
 
 let t: TestForge
 let work: string
 const o = { owner: 'owner', repo: 'app' }
-const gitEnv = { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' }
-
-function git(cwd: string, ...args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile('git', ['-c', 'user.name=Alice', '-c', 'user.email=alice@example.test', ...args], { cwd, env: gitEnv, encoding: 'utf8' }, (error, stdout, stderr) => {
-      if (error) reject(Object.assign(error, { stderr }))
-      else resolve(stdout)
-    })
-  })
-}
-
-async function openPull(branch: string): Promise<{ number: number; sha: string }> {
-  await git(work, 'fetch', '-q', 'origin')
-  await git(work, 'checkout', '-q', '-B', branch, 'origin/main')
-  writeFileSync(join(work, `${branch}.txt`), `${branch}\n`)
-  await git(work, 'add', '-A')
-  await git(work, 'commit', '-q', '-m', `Add ${branch}`)
-  await git(work, 'push', '-q', 'origin', `${branch}:${branch}`)
-  const sha = (await git(work, 'rev-parse', 'HEAD')).trim()
-  const pr = await t.octokit(TOKENS.alice).rest.pulls.create({ ...o, title: `Add ${branch}`, head: branch, base: 'main' })
-  return { number: pr.data.number, sha }
-}
+const openPull = (branch: string) => openPullIn(work, t.octokit(TOKENS.alice), o, branch)
 
 beforeAll(async () => {
   t = await startForge()

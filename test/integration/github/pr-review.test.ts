@@ -2,40 +2,21 @@
 // head commit's checks (statuses and check runs), the repository's allowed
 // merge methods and the one last used, and a merge that branch protection or
 // a failing required check blocks, refused with GitHub's reason.
-import { execFile } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createCore, type Core } from '../../../src/main/app'
 import { createLogger } from '../../../src/main/log'
 import type { ApiInput, ApiMethod, ApiOutput } from '../../../src/shared/api'
+import { git, openPull as openPullIn } from '../forge/git-helpers'
 import { startForge, TOKENS, type TestForge } from '../forge/helpers'
 
 let t: TestForge
 let core: Core
 let root: string
 const o = { owner: 'owner', repo: 'app' }
-const gitEnv = { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' }
-// Asynchronous on purpose: the forge answers in this same process.
-const git = (cwd: string, ...args: string[]) =>
-  new Promise<string>((resolve, reject) =>
-    execFile('git', ['-c', 'user.name=Alice', '-c', 'user.email=alice@example.test', ...args], { cwd, env: gitEnv, encoding: 'utf8' }, (error, stdout) =>
-      error ? reject(error) : resolve(stdout.trim())
-    )
-  )
-
-async function openPull(branch: string): Promise<{ number: number; sha: string }> {
-  const work = join(root, 'clone')
-  await git(work, 'fetch', '-q', 'origin')
-  await git(work, 'checkout', '-q', '-B', branch, 'origin/main')
-  writeFileSync(join(work, `${branch}.txt`), `${branch}\n`)
-  await git(work, 'add', '-A')
-  await git(work, 'commit', '-q', '-m', `Add ${branch}`)
-  await git(work, 'push', '-q', 'origin', `${branch}:${branch}`)
-  const pr = await t.octokit(TOKENS.alice).rest.pulls.create({ ...o, title: `Add ${branch}`, head: branch, base: 'main' })
-  return { number: pr.data.number, sha: await git(work, 'rev-parse', 'HEAD') }
-}
+const openPull = (branch: string) => openPullIn(join(root, 'clone'), t.octokit(TOKENS.alice), o, branch)
 
 async function api<M extends ApiMethod>(method: M, input: ApiInput<M>): Promise<ApiOutput<M>> {
   const result = await core.call(method, input)
