@@ -10,6 +10,7 @@
 // coalesce: requests while one is pending join it. GitHub's pacing belongs to
 // the GitHub client, and git's to the workspaces, not to this engine.
 import type { Settings } from '../../shared/api'
+import { AppError } from '../../shared/errors'
 import type { Trigger } from '../../shared/protocol/trigger'
 import type { EventHub } from '../events'
 import type { Logger } from '../log'
@@ -106,7 +107,9 @@ export class PipelineEngine {
       () => this.inflight.delete(work),
       (error: unknown) => {
         this.inflight.delete(work)
-        this.o.log.error(`pipeline: ${label} failed`, error)
+        // GitHub refusing a person's merge (branch protection, a failing check) is an answer, not a fault.
+        if (error instanceof AppError && error.code === 'conflict') this.o.log.warn(`pipeline: ${label} refused: ${error.message}`)
+        else this.o.log.error(`pipeline: ${label} failed`, error)
       }
     )
     return work
