@@ -16,6 +16,9 @@
 //     its own index) runs outside both, so tasks check out at the same time.
 // The one ref a worktree writes (`-B <branch>`, the task's own branch) is
 // written by nothing on the refs queue but `removeIssue`, which holds both.
+// A fetch (and a push, which fetches its branch back) holds both queues: git
+// reads every worktree's HEAD as it fetches, and a worktree being added has a
+// placeholder one. Checkouts still run while a fetch does.
 // Fetches coalesce: a prepare shares the fetch queued behind the running one
 // (never the running one itself, which may have read the remote before the
 // prepare was asked for), so a prepare still sees everything pushed before it.
@@ -136,7 +139,10 @@ export class Workspaces implements WorkspacePort {
     const next: Promise<string> = this.serial(repo, 'refs', async () => {
       // Started: whoever asks from now on may have seen a push this fetch misses.
       if (q.nextFetch === next) q.nextFetch = null
-      const clone = await this.fetchClone(repo)
+      // A fetch also holds the worktrees queue: git reads every worktree's HEAD
+      // while it fetches, and a `worktree add` in progress has a placeholder one
+      // ("fatal: bad object worktrees/…/HEAD").
+      const clone = await this.serial(repo, 'worktrees', () => this.fetchClone(repo))
       await this.housekeeping(repo, clone)
       return clone
     })
@@ -339,7 +345,8 @@ export class Workspaces implements WorkspacePort {
   /** Pushes the task worktree's branch with main's credentials (never the agent's). */
   async push(repo: RepoRef, taskId: string, branch: string): Promise<void> {
     await this.checkBranchName(branch)
-    await this.serial(repo, 'refs', async () => {
+    // Both queues (refs, then worktrees): the fetch after the push reads every worktree's HEAD (see `fresh`).
+    await this.serial(repo, 'refs', () => this.serial(repo, 'worktrees', async () => {
       const clone = this.clonePath(repo)
       // Before the repository's first prepare there is no clone to run git in.
       if (!existsSync(join(clone, 'HEAD'))) throw new WorkspaceError(`Task ${taskId} has no local branch ${branch} to push: ${repo.owner}/${repo.name} has no clone yet`, 'missing-branch')
@@ -352,7 +359,7 @@ export class Workspaces implements WorkspacePort {
         throw new WorkspaceError(`Pushing ${branch} of ${repo.owner}/${repo.name} failed: ${(error as Error).message}`, 'git', { cause: error })
       }
       await this.git(['fetch', '--quiet', 'origin', `+refs/heads/${branch}:refs/remotes/origin/${branch}`], clone, await this.authEnv(repo)).catch(() => undefined)
-    })
+    }))
   }
 
   /** Removes the task's worktree (its branch stays, for a later attempt or review loop). */
