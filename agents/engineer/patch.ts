@@ -35,12 +35,19 @@ export function patchParts(markdown: string): PatchPart[] {
   return parts
 }
 
-/** The newest patch given for the issue: a person's answer, then comments newest first, then the body. */
-export function findPatch(issue: { body: string; comments: Array<{ author: string; body: string }> }, answer?: string): FoundPatch | null {
+/**
+ * The newest patch given for the issue: a person's answer, then trusted
+ * comments newest first, then the body (the issue itself was trusted or
+ * approved before any agent saw it). A comment by someone the trust policy
+ * does not trust is never a patch (DESIGN.md §9), nor is Baton's own comment
+ * (an agent's output, which may quote anyone).
+ */
+export function findPatch(issue: { body: string; comments: Array<{ author: string; body: string; trusted?: boolean }> }, answer?: string): FoundPatch | null {
   const sources: Array<{ source: string; text: string }> = []
   if (answer) sources.push({ source: "a person's answer", text: answer })
   for (let i = issue.comments.length - 1; i >= 0; i--) {
-    const c = issue.comments[i] as { author: string; body: string }
+    const c = issue.comments[i] as { author: string; body: string; trusted?: boolean }
+    if (c.trusted !== true || /<!-- baton:/.test(c.body)) continue
     sources.push({ source: `comment ${i + 1} by @${c.author}`, text: c.body })
   }
   sources.push({ source: 'the issue body', text: issue.body })

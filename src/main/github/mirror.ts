@@ -121,11 +121,11 @@ export function upsertComment(db: Db, repoId: number, comment: Row, issue: numbe
   const user = comment.user as { login?: string } | null
   const result = db
     .prepare(
-      `INSERT INTO comments (repo_id, id, issue, author, body, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT(repo_id, id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at
-       WHERE comments.updated_at != excluded.updated_at OR comments.body != excluded.body`
+      `INSERT INTO comments (repo_id, id, issue, author, author_association, body, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(repo_id, id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at, author_association = excluded.author_association
+       WHERE comments.updated_at != excluded.updated_at OR comments.body != excluded.body OR comments.author_association != excluded.author_association`
     )
-    .run(repoId, comment.id, issue, user?.login ?? 'ghost', String(comment.body ?? ''), String(comment.created_at), String(comment.updated_at))
+    .run(repoId, comment.id, issue, user?.login ?? 'ghost', String(comment.author_association ?? 'NONE'), String(comment.body ?? ''), String(comment.created_at), String(comment.updated_at))
   return result.changes > 0
 }
 

@@ -40,6 +40,10 @@ export interface EffectContext {
   testPlan: string | null
   /** The trust policy's approval label: only a person sets it (default "approved"). */
   approvalLabel?: string
+  /** The task's own branch (`baton/<issue>-<slug>`, its worktree's): the only one a `BRANCH:` may name. */
+  taskBranch: string
+  /** The repository's default branch: never pushed. */
+  defaultBranch: string
 }
 
 export type Effect =
@@ -80,7 +84,8 @@ export function signedComment(role: string, status: string, body: string, taskId
   return `**${roleTitle(role)}** · via Baton\n\n${text}\n\n${marker(taskId, role)}`
 }
 
-export function planEffects(answer: AgentAnswer, ctx: EffectContext): Plan {
+export function planEffects(given: AgentAnswer, ctx: EffectContext): Plan {
+  let answer = given
   const effects: Effect[] = []
   const refused: string[] = []
 
@@ -125,6 +130,16 @@ export function planEffects(answer: AgentAnswer, ctx: EffectContext): Plan {
     return { effects, refused, outcome: 'waiting' }
   }
 
+  // BRANCH: can only be the task's own branch (DESIGN.md §5): an agent that
+  // names the default branch, another task's branch or an option-like name
+  // gets nothing pushed, and the move that needed the push is not made.
+  if (answer.branch !== null && !branchAllowed(answer.branch, ctx)) {
+    refused.push(`BRANCH "${answer.branch.slice(0, 200)}" refused: only the task's own branch ${ctx.taskBranch} is pushed`)
+    if (move) refused.push(`move ${move.from} --> ${move.to} refused: nothing was pushed`)
+    move = null
+    answer = { ...answer, branch: null }
+  }
+
   if (ctx.role.replace(/-\d+$/, '') === 'engineer' && answer.branch && move && move.to !== ctx.taskStage) {
     effects.push({ kind: 'push', branch: answer.branch })
     const testPlan = ctx.testPlan ? `\n\n## Test plan\n\n${ctx.testPlan}` : ''
@@ -152,10 +167,21 @@ export function planEffects(answer: AgentAnswer, ctx: EffectContext): Plan {
     handoffs++
     effects.push({ kind: 'handoff', role: handoff.role, text: handoff.text })
   }
-  if (refused.some((r) => r.startsWith('move'))) {
-    effects.push({ kind: 'failure', message: `${roleTitle(ctx.role)} finished #${ctx.issue.number}, but ${refused.filter((r) => r.startsWith('move')).join('; ')}` })
+  const stopped = refused.filter((r) => r.startsWith('move') || r.startsWith('BRANCH'))
+  if (stopped.length) {
+    effects.push({ kind: 'failure', message: `${roleTitle(ctx.role)} finished #${ctx.issue.number}, but ${stopped.join('; ')}` })
   }
   return { effects, refused, outcome: 'applied' }
+}
+
+/** The task's own branch, and never the default branch or a name git could read as an option. */
+export function branchAllowed(branch: string, ctx: Pick<EffectContext, 'taskBranch' | 'defaultBranch' | 'issue'>): boolean {
+  return (
+    branch === ctx.taskBranch &&
+    branch !== ctx.defaultBranch &&
+    branch.startsWith(`baton/${ctx.issue.number}-`) &&
+    /^baton\/[0-9]+-[a-z0-9-]+$/.test(branch)
+  )
 }
 
 function isBackToEngineer(pipeline: Pipeline, to: string): boolean {

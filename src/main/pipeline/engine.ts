@@ -350,9 +350,14 @@ export class PipelineEngine {
 
   private trigger(task: TaskRow, repo: RepoRef, issue: IssueRow, branch: string, workspace: string | null): Trigger {
     const { db } = this.o
-    const comments = db
-      .prepare('SELECT author, body FROM comments WHERE repo_id = ? AND issue = ? ORDER BY created_at, id')
-      .all(task.repo_id, task.issue) as Array<{ author: string; body: string }>
+    // Every comment says who wrote it and whether the trust policy trusts them:
+    // an outsider's words on a trusted issue are data, never a patch or an order.
+    const trustedAssociations = new Set<string>(this.o.settings().trust.associations)
+    const comments = (
+      db
+        .prepare('SELECT author, author_association, body FROM comments WHERE repo_id = ? AND issue = ? ORDER BY created_at, id')
+        .all(task.repo_id, task.issue) as Array<{ author: string; author_association: string; body: string }>
+    ).map((c) => ({ author: c.author, body: c.body, association: c.author_association, trusted: trustedAssociations.has(c.author_association) }))
     const notes = db
       .prepare("SELECT role, kind, body FROM notes WHERE repo_id = ? AND issue = ? AND kind != 'handoff' ORDER BY id")
       .all(task.repo_id, task.issue) as Array<{ role: string; kind: string; body: string }>
@@ -489,7 +494,9 @@ export class PipelineEngine {
       loopCap: settings.loopCap,
       roles: this.o.pool.roles(),
       testPlan,
-      approvalLabel: settings.trust.approvalLabel
+      approvalLabel: settings.trust.approvalLabel,
+      taskBranch: (await this.o.workspace.taskBranch?.(repo, task.id).catch(() => null)) ?? branchFor(task.issue, issue.title),
+      defaultBranch: repo.defaultBranch
     })
     for (const reason of plan.refused) {
       audit(db, { kind: 'effect.refused', repoId: repo.id, issue: task.issue, taskId: task.id, subject: result.agent, message: reason })

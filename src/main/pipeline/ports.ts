@@ -66,8 +66,14 @@ export interface WorkspacePort {
    * loop); `test` checks out the pushed branch; `read` the default branch.
    */
   prepare(repo: RepoRef, task: { id: string; issue: number; branch: string; mode: 'read' | 'write' | 'test' }): Promise<string>
-  /** Pushes the task worktree's branch with main's credentials (never the agent's). */
+  /**
+   * Pushes the task worktree's branch with main's credentials (never the
+   * agent's): only when `branch` is the branch that worktree has checked out,
+   * a `baton/` branch and not the default branch, with an explicit refspec.
+   */
   push(repo: RepoRef, taskId: string, branch: string): Promise<void>
+  /** The branch the task's worktree has checked out (null: no worktree, or a detached one). */
+  taskBranch?(repo: RepoRef, taskId: string): Promise<string | null>
   /** Removes the task's worktree. */
   release(repo: RepoRef, taskId: string): Promise<void>
   /** Removes every worktree of the issue and its local branch (after merge or close). */

@@ -70,6 +70,20 @@ export class WorkspaceError extends Error {
 }
 
 const SAFE_SEGMENT = /^[A-Za-z0-9_.-]{1,100}$/
+/** The only branches main pushes: a task's own (`branchFor` in pipeline/instructions.ts). */
+const PUSHABLE = /^baton\/[0-9]+-[a-z0-9-]{1,60}$/
+/**
+ * Flags for main's commands that talk to the remote with credentials: no
+ * hook and no fsmonitor from the clone runs with them (an agent can write the
+ * clone's files; a pre-push hook would see the credentials in its environment).
+ */
+const HARDENED = ['-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false', '-c', 'credential.helper=']
+
+/** The clone's whole config, as main writes it (nothing an agent added survives a remote command). */
+function cloneConfig(url: string): string {
+  const quoted = url.replace(/\\/g, '\\\\').replace(/"/g, '\\"')
+  return `[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = true\n[remote "origin"]\n\turl = "${quoted}"\n\tfetch = +refs/heads/*:refs/remotes/origin/*\n`
+}
 const TASK_ID = /^[A-Za-z0-9_-]{1,80}$/
 
 function segment(value: string, what: string): string {
@@ -216,7 +230,7 @@ export class Workspaces implements WorkspacePort {
     if (!existsSync(join(clone, 'HEAD'))) {
       await fs.mkdir(join(clone, '..'), { recursive: true })
       await fs.rm(clone, { recursive: true, force: true })
-      await this.git(['clone', '--bare', '--quiet', this.o.cloneUrl(repo), clone], join(clone, '..'), env)
+      await this.git([...HARDENED, 'clone', '--bare', '--quiet', this.o.cloneUrl(repo), clone], join(clone, '..'), env)
       // A bare clone maps the remote's branches onto its own; keep them as
       // remote-tracking refs instead, so local task branches never collide.
       await this.git(['config', 'remote.origin.fetch', '+refs/heads/*:refs/remotes/origin/*'], clone)
@@ -224,7 +238,7 @@ export class Workspaces implements WorkspacePort {
     }
     // No housekeeping behind the queues' backs: git's own `gc --auto` after a
     // fetch rewrites packed-refs and prunes worktrees; it runs in `fresh()`.
-    await this.git(['fetch', '--prune', '--quiet', '--no-auto-gc', 'origin'], clone, env)
+    await this.git([...HARDENED, 'fetch', '--prune', '--quiet', '--no-auto-gc', 'origin'], clone, await this.remoteEnv(repo, clone))
     return clone
   }
 
@@ -342,24 +356,67 @@ export class Workspaces implements WorkspacePort {
     return name ? join(dir, name) : null
   }
 
-  /** Pushes the task worktree's branch with main's credentials (never the agent's). */
+  /** The branch the task's worktree has checked out, from its own HEAD (null: no worktree, or detached). */
+  async taskBranch(repo: RepoRef, taskId: string): Promise<string | null> {
+    const path = await this.findTaskWorktree(repo, taskId)
+    if (!path) return null
+    const head = await this.git(['symbolic-ref', '--quiet', 'HEAD'], path).then(
+      (r) => r.stdout.trim(),
+      () => ''
+    )
+    return head.startsWith('refs/heads/') ? head.slice('refs/heads/'.length) : null
+  }
+
+  /**
+   * Pushes the task worktree's branch with main's credentials (never the
+   * agent's). Only a `baton/<issue>-…` branch that is not the default branch,
+   * and only the one the task's worktree has checked out: what the clone's
+   * other refs say does not matter (an agent can move them). The refspec
+   * names both sides in full, so git never picks a ref by a short name.
+   */
   async push(repo: RepoRef, taskId: string, branch: string): Promise<void> {
+    if (!PUSHABLE.test(branch) || branch === repo.defaultBranch) {
+      throw new WorkspaceError(`Refusing to push ${JSON.stringify(branch.slice(0, 200))} of ${repo.owner}/${repo.name}: Baton pushes only a task's own baton/<issue>-<slug> branch`, 'invalid')
+    }
     await this.checkBranchName(branch)
     // Both queues (refs, then worktrees): the fetch after the push reads every worktree's HEAD (see `fresh`).
     await this.serial(repo, 'refs', () => this.serial(repo, 'worktrees', async () => {
       const clone = this.clonePath(repo)
       // Before the repository's first prepare there is no clone to run git in.
       if (!existsSync(join(clone, 'HEAD'))) throw new WorkspaceError(`Task ${taskId} has no local branch ${branch} to push: ${repo.owner}/${repo.name} has no clone yet`, 'missing-branch')
+      const checkedOut = await this.taskBranch(repo, taskId)
+      if (checkedOut !== branch) {
+        throw new WorkspaceError(
+          `Refusing to push ${branch} of ${repo.owner}/${repo.name}: task ${taskId}'s worktree has ${checkedOut ? `branch ${checkedOut}` : 'no branch'} checked out`,
+          checkedOut ? 'invalid' : 'missing-branch'
+        )
+      }
       if (!(await this.hasRef(clone, `refs/heads/${branch}`))) {
         throw new WorkspaceError(`Task ${taskId} has no local branch ${branch} to push`, 'missing-branch')
       }
+      const env = await this.remoteEnv(repo, clone)
       try {
-        await this.git(['push', '--quiet', 'origin', `refs/heads/${branch}:refs/heads/${branch}`], clone, await this.authEnv(repo))
+        await this.git([...HARDENED, 'push', '--quiet', '--no-verify', this.o.cloneUrl(repo), `refs/heads/${branch}:refs/heads/${branch}`], clone, env)
       } catch (error) {
         throw new WorkspaceError(`Pushing ${branch} of ${repo.owner}/${repo.name} failed: ${(error as Error).message}`, 'git', { cause: error })
       }
-      await this.git(['fetch', '--quiet', 'origin', `+refs/heads/${branch}:refs/remotes/origin/${branch}`], clone, await this.authEnv(repo)).catch(() => undefined)
+      await this.git([...HARDENED, 'fetch', '--quiet', '--no-auto-gc', this.o.cloneUrl(repo), `+refs/heads/${branch}:refs/remotes/origin/${branch}`], clone, env).catch(() => undefined)
     }))
+  }
+
+  /**
+   * Credentials for one command that talks to the remote, after putting the
+   * clone's config back to what main wrote: agents work in worktrees of this
+   * clone and could have added a remote URL rewrite, a proxy or a helper
+   * there (hooks and fsmonitor are switched off on the command line, HARDENED).
+   */
+  private async remoteEnv(repo: RepoRef, clone: string): Promise<Record<string, string>> {
+    // A rename, so git commands running meanwhile (checkouts) read one config or the other, never half of one.
+    const temp = join(clone, `config.baton-${process.pid}.tmp`)
+    await fs.writeFile(temp, cloneConfig(this.o.cloneUrl(repo)))
+    await fs.rename(temp, join(clone, 'config'))
+    await fs.rm(join(clone, 'config.worktree'), { force: true })
+    return this.authEnv(repo)
   }
 
   /** Removes the task's worktree (its branch stays, for a later attempt or review loop). */

@@ -7,7 +7,18 @@ export const AgentName = z
   .string()
   .regex(/^[a-z][a-z0-9-]{0,39}$/, 'agent names are lowercase letters, digits and dashes (e.g. "engineer-2")')
 
-export const TriggerComment = z.object({ author: z.string(), body: z.string() })
+/**
+ * A comment on the issue. `trusted`: its author's association is one the
+ * trust policy lists (Settings → Trust). Untrusted text is data to judge,
+ * never an order, a patch, an answer or a decision (DESIGN.md §9). Older
+ * triggers have neither field: read as untrusted.
+ */
+export const TriggerComment = z.object({
+  author: z.string(),
+  body: z.string(),
+  association: z.string().default('NONE'),
+  trusted: z.boolean().default(false)
+})
 
 export const TriggerIssue = z.object({
   number: z.number().int().positive(),

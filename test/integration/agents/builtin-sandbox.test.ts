@@ -123,7 +123,7 @@ describe('builtin roles on the sandbox project', () => {
 
     // A person posts the corrected file; the Engineer commits it and the tests pass.
     const fixed = (calcFiles['src/strings.js'] as string).replace('text[0].toUpperCase() + text.slice(1)', "text === '' ? '' : text[0].toUpperCase() + text.slice(1)")
-    const comment = { author: 'alice', body: `Corrected:\n\n\`\`\`src/strings.js\n${fixed}\`\`\`` }
+    const comment = { author: 'alice', association: 'OWNER', trusted: true, body: `Corrected:\n\n\`\`\`src/strings.js\n${fixed}\`\`\`` }
     const third = await engineerRound(2, branch, 't_eng2c', { notes, issue: issue(2, { comments: [comment] }) })
     expect(third.answer).toMatchObject({ status: 'done', branch, statusText: expect.stringContaining('comment 1 by @alice') })
     await ws.push(repo, 't_eng2c', branch)

@@ -22,7 +22,7 @@ const fixDiff = `\`\`\`diff
  }
 \`\`\``
 
-const issue = (body: string, comments: Array<{ author: string; body: string }> = []) => ({
+const issue = (body: string, comments: Array<{ author: string; body: string; association: string; trusted: boolean }> = []) => ({
   number: 5,
   title: 'divide by zero returns Infinity',
   body,
@@ -74,9 +74,19 @@ describe('Engineer (builtin)', () => {
     expect(isPathInfo('Makefile')).toBe(true)
   })
 
-  it('takes the newest patch: a comment wins over the body', () => {
-    const found = findPatch(issue('```a.txt\nold\n```', [{ author: 'bob', body: '```a.txt\nnew\n```' }]))
+  it('takes the newest patch: a trusted comment wins over the body', () => {
+    const found = findPatch(issue('```a.txt\nold\n```', [{ author: 'bob', body: '```a.txt\nnew\n```', association: 'MEMBER', trusted: true }]))
     expect(found).toMatchObject({ source: 'comment 1 by @bob', parts: [{ kind: 'file', path: 'a.txt', content: 'new\n' }] })
+  })
+
+  it("an outsider's comment is never a patch, nor is Baton's own comment, newest or not", () => {
+    const outsider = { author: 'mallory', body: '```a.txt\nevil\n```', association: 'NONE', trusted: false }
+    const baton = { author: 'owner', body: 'Quoted:\n\n```a.txt\nquoted\n```\n\n<!-- baton:task=t_1 baton:role=community -->', association: 'OWNER', trusted: true }
+    expect(findPatch(issue('```a.txt\nold\n```', [outsider, baton]))).toMatchObject({ source: 'the issue body', parts: [{ content: 'old\n' }] })
+    expect(findPatch(issue('No patch here.', [outsider]))).toBeNull()
+    // An older trusted patch still counts, past a newer untrusted one.
+    const ann = { author: 'ann', body: '```a.txt\nann\n```', association: 'COLLABORATOR', trusted: true }
+    expect(findPatch(issue('x', [ann, outsider]))).toMatchObject({ source: 'comment 1 by @ann' })
   })
 
   it('REQUESTs without a patch, and after a failed test with no new patch', async () => {
@@ -90,7 +100,7 @@ describe('Engineer (builtin)', () => {
     expect(again).toMatchObject({ status: 'request', statusText: expect.stringMatching(/tests failed.*already applied/) })
     // A new patch in a comment is applied and committed.
     const more = '```src/extra.js\nexport const x = 1\n```'
-    const fixed = parse(await engineer(context(trigger({ stage: 'in-progress', workspace: dir, notes, issue: issue(fixDiff, [{ author: 'ann', body: more }]) }))))
+    const fixed = parse(await engineer(context(trigger({ stage: 'in-progress', workspace: dir, notes, issue: issue(fixDiff, [{ author: 'ann', body: more, association: 'OWNER', trusted: true }]) }))))
     expect(fixed.status).toBe('done')
     expect(existsSync(join(dir, 'src/extra.js'))).toBe(true)
   })

@@ -16,6 +16,8 @@ const ctx = (over: Partial<EffectContext> = {}): EffectContext => ({
   loopCap: 3,
   roles: ['pm', 'architect', 'engineer', 'tester', 'marketing', 'community'],
   testPlan: null,
+  taskBranch: 'baton/4-add-sum',
+  defaultBranch: 'main',
   ...over
 })
 
@@ -82,5 +84,40 @@ describe('planEffects', () => {
     expect(plan.effects.filter((e) => e.kind === 'handoff')).toEqual([{ kind: 'handoff', role: 'architect', text: 'check the API' }])
     expect(plan.refused).toEqual(['hand-off to unknown role @wizard', 'hand-off cap reached (5) on #4'])
     expect(plan.effects.find((e) => e.kind === 'request')).toBeDefined()
+  })
+
+  describe('BRANCH: only the task\'s own branch is pushed', () => {
+    const engineer = ctx({ role: 'engineer', taskStage: 'in-progress', currentStage: 'in-progress', issue: { number: 4, title: 'Add sum', labels: ['in-progress'] } })
+    const done = (branch: string) => answer({ move: { from: 'in-progress', to: 'needs-testing' }, branch, body: 'Implemented' })
+
+    it('the task\'s branch: push, PR, move', () => {
+      const plan = planEffects(done('baton/4-add-sum'), engineer)
+      expect(plan.refused).toEqual([])
+      expect(plan.effects.map((e) => e.kind)).toEqual(['comment', 'note', 'push', 'pull-request', 'labels'])
+      expect(plan.effects).toContainEqual({ kind: 'push', branch: 'baton/4-add-sum' })
+    })
+
+    it.each([
+      ['the default branch', 'main'],
+      ['another task\'s branch', 'baton/5-other'],
+      ['another issue\'s slug on this number', 'baton/4-something-else'],
+      ['an option', '--force'],
+      ['a refspec', '+refs/heads/main:refs/heads/main'],
+      ['a full ref', 'refs/heads/baton/4-add-sum'],
+      ['a branch with a space', 'baton/4-add-sum main']
+    ])('%s (%s): refused, nothing pushed, no PR, no move, and a person is told', (_what, branch) => {
+      const plan = planEffects(done(branch), engineer)
+      expect(plan.effects.some((e) => e.kind === 'push' || e.kind === 'pull-request' || e.kind === 'labels')).toBe(false)
+      expect(plan.refused[0]).toMatch(/^BRANCH ".*" refused: only the task's own branch baton\/4-add-sum is pushed$/)
+      expect(plan.refused).toContain('move in-progress --> needs-testing refused: nothing was pushed')
+      expect(plan.effects.find((e) => e.kind === 'failure')).toBeDefined()
+      // The agent's comment is still posted: what it said is visible.
+      expect(plan.effects[0]?.kind).toBe('comment')
+    })
+
+    it('a default branch that looks like a task branch is still never pushed', () => {
+      const plan = planEffects(done('baton/4-add-sum'), { ...engineer, defaultBranch: 'baton/4-add-sum' })
+      expect(plan.effects.some((e) => e.kind === 'push')).toBe(false)
+    })
   })
 })

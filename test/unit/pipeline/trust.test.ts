@@ -40,7 +40,9 @@ describe('trust', () => {
       loopCap: 3,
       roles: ['pm'],
       testPlan: null,
-      approvalLabel: 'ok-to-run'
+      approvalLabel: 'ok-to-run',
+      taskBranch: 'baton/4-x',
+      defaultBranch: 'main'
     }
     const plan = planEffects(answer, ctx)
     expect(plan.refused).toEqual(['label "ok-to-run" can only be set by a stage move or a person', 'label "approved" can only be set by a stage move or a person'])

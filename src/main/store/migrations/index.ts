@@ -2,6 +2,7 @@ import m001 from './001-core'
 import m002 from './002-github'
 import m003 from './003-work'
 import m004 from './004-merge-method'
+import m005 from './005-comment-trust'
 
 /** Numbered migrations, applied in order; `user_version` records the last one applied. */
-export const migrations: readonly string[] = [m001, m002, m003, m004]
+export const migrations: readonly string[] = [m001, m002, m003, m004, m005]
