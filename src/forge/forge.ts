@@ -26,6 +26,7 @@ import { pullRoutes } from './routes/pulls'
 import { releaseRoutes } from './routes/releases'
 import { checkRoutes } from './routes/checks'
 import { contentRoutes } from './routes/contents'
+import { protectionRoutes } from './routes/protection'
 import { decideDeviceCode } from './device-flow'
 import type { Urls } from './shapes'
 
@@ -154,6 +155,8 @@ export async function createForge(options: ForgeOptions): Promise<Forge> {
   pullRoutes(router)
   releaseRoutes(router)
   checkRoutes(router)
+  // Before contents: `branches/{branch}` takes a name with `/`, so `…/protection` must match first.
+  protectionRoutes(router)
   contentRoutes(router)
 
   const locks = new Map<number, Promise<unknown>>()

@@ -139,9 +139,10 @@ export class Model {
   ensureLabel(repoId: number, name: string): LabelRow {
     return this.label(repoId, name) ?? this.createLabel(repoId, name)
   }
+  /** In the order they were given (the row id: a PUT rewrites the rows in its order, a POST appends), not by name. */
   issueLabels(issueId: number): LabelRow[] {
     return this.db
-      .prepare('SELECT l.* FROM labels l JOIN issue_labels il ON il.label_id = l.id WHERE il.issue_id = ? ORDER BY l.name COLLATE NOCASE')
+      .prepare('SELECT l.* FROM labels l JOIN issue_labels il ON il.label_id = l.id WHERE il.issue_id = ? ORDER BY il.rowid')
       .all(issueId) as LabelRow[]
   }
   addIssueLabels(issue: IssueRow, names: string[]): void {

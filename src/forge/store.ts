@@ -5,7 +5,7 @@ import Database from 'better-sqlite3'
 
 export type ForgeDb = Database.Database
 
-const SCHEMA_VERSION = 2
+const SCHEMA_VERSION = 3
 
 const schema = `
 CREATE TABLE accounts (
@@ -201,6 +201,13 @@ CREATE TABLE branch_protection (
 );
 `
 
+// Version 3 keeps every branch-protection setting a PUT gives (JSON, see
+// routes/checks.ts `ProtectionSettings`), so the forge answers with what it
+// was told instead of defaults.
+const schemaV3 = `
+ALTER TABLE branch_protection ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';
+`
+
 /** Opens (creating if needed) the forge database; `fresh` says whether it was just created. */
 export function openForgeDb(file: string): { db: ForgeDb; fresh: boolean } {
   const db = new Database(file)
@@ -210,9 +217,10 @@ export function openForgeDb(file: string): { db: ForgeDb; fresh: boolean } {
   db.pragma('foreign_keys = ON')
   const version = db.pragma('user_version', { simple: true }) as number
   if (version === SCHEMA_VERSION) return { db, fresh: false }
-  if (version === 1) {
+  if (version === 1 || version === 2) {
     db.exec('BEGIN')
-    db.exec(schemaV2)
+    if (version === 1) db.exec(schemaV2)
+    db.exec(schemaV3)
     db.pragma(`user_version = ${SCHEMA_VERSION}`)
     db.exec('COMMIT')
     return { db, fresh: false }
@@ -224,6 +232,7 @@ export function openForgeDb(file: string): { db: ForgeDb; fresh: boolean } {
   db.exec('BEGIN')
   db.exec(schema)
   db.exec(schemaV2)
+  db.exec(schemaV3)
   db.pragma(`user_version = ${SCHEMA_VERSION}`)
   db.exec('COMMIT')
   return { db, fresh: true }
@@ -385,4 +394,6 @@ export interface BranchProtectionRow {
   contexts: string
   strict: number
   required_reviews: number
+  /** JSON: the rest of what the PUT gave (routes/checks.ts `ProtectionSettings`). */
+  settings: string
 }

@@ -52,6 +52,8 @@ export interface ApiRequest {
 export interface ApiResult {
   status: number
   body?: unknown
+  /** Bytes sent as they are instead of a JSON body (a file asked for raw); `headers` names their type. */
+  raw?: Buffer
   headers?: Record<string, string>
 }
 
@@ -79,8 +81,10 @@ export class Router {
     const source = template.replace(/\{(\w+)\}/g, (_m, name: string) => {
       names.push(name)
       // Numeric parameters match digits only, so /issues/comments is not issue "comments".
-      // `{path}` (a file in a repository) spans folders.
-      return name === 'number' || name.endsWith('_id') ? '(\\d+)' : name === 'path' ? '(.+)' : '([^/]+)'
+      // `{path}` (a file in a repository) spans folders, and so does `{branch}`:
+      // GitHub takes `branches/baton/3-fix` with the `/` unencoded. Routes are
+      // tried in the order added, so `branches/{branch}/protection` goes first.
+      return name === 'number' || name.endsWith('_id') ? '(\\d+)' : name === 'path' || name === 'branch' ? '(.+)' : '([^/]+)'
     })
     this.routes.push({ method, pattern: new RegExp(`^${source}$`), names, handler })
     return this

@@ -145,6 +145,7 @@ export function createHandler(deps: ServerDeps) {
 
   function sendFault(res: ServerResponse, f: ActiveFault, entry: RequestLogEntry) {
     const retry = String(f.retryAfter ?? 60)
+    if (f.kind !== 'error' || f.retryAfter !== undefined) entry.window = { from: model.now(), until: model.now() + Number(retry) * 1000 }
     if (f.kind === 'rate-limit') {
       sendJson(res, 429, { message: 'API rate limit exceeded (injected).', documentation_url: 'https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting' }, { 'retry-after': retry })
     } else if (f.kind === 'secondary-rate-limit') {
@@ -155,8 +156,9 @@ export function createHandler(deps: ServerDeps) {
         { 'retry-after': retry }
       )
     } else {
+      // A 5xx may carry Retry-After too (GitHub's 503 during an outage does).
       const status = f.status ?? 502
-      sendJson(res, status, { message: status === 503 ? 'Service Unavailable' : 'Server Error' })
+      sendJson(res, status, { message: status === 503 ? 'Service Unavailable' : 'Server Error' }, f.retryAfter !== undefined ? { 'retry-after': retry } : undefined)
     }
     entry.status = res.statusCode
   }
@@ -309,6 +311,7 @@ export function createHandler(deps: ServerDeps) {
     const exhausted = () => window.used >= window.limit
     const rateLimited = () => {
       entry.countedAgainstRateLimit = false
+      entry.window = { from: model.now(), until: window.reset * 1000 }
       return sendJson(
         res,
         403,
@@ -319,13 +322,15 @@ export function createHandler(deps: ServerDeps) {
     if (mutation && exhausted()) return rateLimited()
     if (mutation && deps.settings.secondaryRateLimitMs !== null) {
       const wait = limiter.secondary(rateKey, deps.settings.secondaryRateLimitMs)
-      if (wait > 0)
+      if (wait > 0) {
+        entry.window = { from: model.now(), until: model.now() + wait * 1000 }
         return sendJson(
           res,
           403,
           { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.', documentation_url: 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits', status: '403' },
           { ...headers, ...limiter.headers(window), 'retry-after': String(wait) }
         )
+      }
     }
     const match = deps.router.match(method, path)
     let result: ApiResult
@@ -346,9 +351,10 @@ export function createHandler(deps: ServerDeps) {
       if (!(error instanceof HttpError)) throw error
       result = { status: error.status, body: error.body(), headers: error.extra.headers }
     }
-    const text = result.body === undefined ? '' : JSON.stringify(result.body)
+    const text = result.raw ? result.raw.toString('base64') : result.body === undefined ? '' : JSON.stringify(result.body)
     if (method === 'GET' && result.status === 200) {
-      const etag = etagOf(text, who.user?.login ?? '')
+      // The raw and JSON forms of one file differ, so the Accept header is part of the tag (as `vary` says).
+      const etag = etagOf(result.raw ? `raw\0${text}` : text, who.user?.login ?? '')
       headers.etag = etag
       headers['cache-control'] = who.user ? 'private, max-age=60, s-maxage=60' : 'public, max-age=60, s-maxage=60'
       // A conditional hit is free: GitHub does not count a 304 against the rate limit.
@@ -361,6 +367,11 @@ export function createHandler(deps: ServerDeps) {
     if (exhausted()) return rateLimited()
     limiter.spend(window)
     entry.countedAgainstRateLimit = true
+    if (result.raw) {
+      res.writeHead(result.status, { ...headers, ...limiter.headers(window), 'content-length': String(result.raw.length), ...result.headers })
+      res.end(result.raw)
+      return
+    }
     sendJson(res, result.status, result.body, { ...headers, ...limiter.headers(window), ...result.headers })
   }
 }

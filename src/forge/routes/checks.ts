@@ -7,7 +7,7 @@ import { HttpError, bodyObject, optString, paginate, validationFailed } from '..
 import { readBranches } from '../git'
 import type { Model } from '../model'
 import { isoTime } from '../model'
-import { fullRepository, nodeId, repoApiUrl, repoWebUrl, repository, simpleUser, type Urls } from '../shapes'
+import { nodeId, repoApiUrl, repoWebUrl, repository, simpleUser, type Urls } from '../shapes'
 import type { BranchProtectionRow, CheckRunRow, RepoRow, StatusRow } from '../store'
 import { repoAccess } from './access'
 
@@ -126,32 +126,6 @@ async function resolveRef(req: ApiRequest, ctx: ApiContext, repo: RepoRow): Prom
   return sha
 }
 
-function optBoolean(b: Record<string, unknown>, field: string, resource: string): boolean | undefined {
-  const v = b[field]
-  if (v === undefined) return undefined
-  if (typeof v !== 'boolean') throw validationFailed([{ resource, field, code: 'invalid' }])
-  return v
-}
-
-function protectionBody(rule: BranchProtectionRow, repo: RepoRow, model: Model, urls: Urls) {
-  const url = `${repoApiUrl(repo, model, urls)}/branches/${encodeURIComponent(rule.branch)}/protection`
-  const contexts = JSON.parse(rule.contexts) as string[]
-  return {
-    url,
-    required_status_checks: {
-      url: `${url}/required_status_checks`,
-      strict: rule.strict === 1,
-      contexts,
-      checks: contexts.map((context) => ({ context, app_id: null })),
-      contexts_url: `${url}/required_status_checks/contexts`
-    },
-    ...(rule.required_reviews > 0
-      ? { required_pull_request_reviews: { url: `${url}/required_pull_request_reviews`, dismiss_stale_reviews: false, require_code_owner_reviews: false, required_approving_review_count: rule.required_reviews } }
-      : {}),
-    enforce_admins: { url: `${url}/enforce_admins`, enabled: true }
-  }
-}
-
 export function checkRoutes(router: Router): void {
   router.add('POST', '/repos/{owner}/{repo}/statuses/{sha}', (req, ctx) => {
     const { repo } = repoAccess(req, ctx, 'write')
@@ -245,71 +219,5 @@ export function checkRoutes(router: Router): void {
     const rows = ctx.model.db.prepare('SELECT * FROM check_runs WHERE repo_id = ? AND head_sha = ? ORDER BY id DESC').all(repo.id, sha) as CheckRunRow[]
     const { page, headers } = paginate(rows, req, ctx.urls.api)
     return { status: 200, body: { total_count: rows.length, check_runs: page.map((c) => checkRun(c, repo, ctx.model, ctx.urls)) }, headers }
-  })
-
-  router.add('GET', '/repos/{owner}/{repo}/branches/{branch}/protection', (req, ctx) => {
-    const { repo } = repoAccess(req, ctx, 'admin', false)
-    const rule = protectionOf(ctx.model, repo.id, req.params.branch ?? '')
-    if (!rule) throw new HttpError(404, 'Branch not protected')
-    return { status: 200, body: protectionBody(rule, repo, ctx.model, ctx.urls) }
-  })
-
-  router.add('PUT', '/repos/{owner}/{repo}/branches/{branch}/protection', async (req, ctx) => {
-    const { repo } = repoAccess(req, ctx, 'admin')
-    const branch = req.params.branch ?? ''
-    if (!(await readBranches(ctx.model.gitDir(repo))).has(branch)) throw new HttpError(404, 'Branch not found')
-    const b = bodyObject(req)
-    const checks = b.required_status_checks as { strict?: unknown; contexts?: unknown } | null | undefined
-    const reviews = b.required_pull_request_reviews as { required_approving_review_count?: unknown } | null | undefined
-    if (checks === undefined || reviews === undefined || b.enforce_admins === undefined || b.restrictions === undefined) {
-      // GitHub requires all four keys (each may be null).
-      throw validationFailed(
-        ['required_status_checks', 'enforce_admins', 'required_pull_request_reviews', 'restrictions']
-          .filter((field) => b[field] === undefined)
-          .map((field) => ({ resource: 'Protection', field, code: 'missing_field' as const }))
-      )
-    }
-    const contexts = checks?.contexts ?? []
-    if (!Array.isArray(contexts) || !contexts.every((c) => typeof c === 'string')) throw validationFailed([{ resource: 'Protection', field: 'required_status_checks.contexts', code: 'invalid' }])
-    const count = reviews ? Number(reviews.required_approving_review_count ?? 1) : 0
-    if (!Number.isInteger(count) || count < 0 || count > 6) throw validationFailed([{ resource: 'Protection', field: 'required_approving_review_count', code: 'invalid' }])
-    ctx.model.db
-      .prepare(
-        `INSERT INTO branch_protection (repo_id, branch, contexts, strict, required_reviews) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT(repo_id, branch) DO UPDATE SET contexts = excluded.contexts, strict = excluded.strict, required_reviews = excluded.required_reviews`
-      )
-      .run(repo.id, branch, JSON.stringify(contexts), checks?.strict === true ? 1 : 0, count)
-    const rule = protectionOf(ctx.model, repo.id, branch)!
-    return { status: 200, body: protectionBody(rule, repo, ctx.model, ctx.urls) }
-  })
-
-  router.add('DELETE', '/repos/{owner}/{repo}/branches/{branch}/protection', (req, ctx) => {
-    const { repo } = repoAccess(req, ctx, 'admin')
-    const gone = ctx.model.db.prepare('DELETE FROM branch_protection WHERE repo_id = ? AND branch = ?').run(repo.id, req.params.branch ?? '').changes
-    if (!gone) throw new HttpError(404, 'Branch not protected')
-    return { status: 204 }
-  })
-
-  router.add('PATCH', '/repos/{owner}/{repo}', (req, ctx) => {
-    const { repo } = repoAccess(req, ctx, 'admin')
-    const b = bodyObject(req)
-    const flags = {
-      allow_merge_commit: optBoolean(b, 'allow_merge_commit', 'Repository'),
-      allow_squash_merge: optBoolean(b, 'allow_squash_merge', 'Repository'),
-      allow_rebase_merge: optBoolean(b, 'allow_rebase_merge', 'Repository')
-    }
-    const next = {
-      allow_merge_commit: flags.allow_merge_commit ?? repo.allow_merge_commit !== 0,
-      allow_squash_merge: flags.allow_squash_merge ?? repo.allow_squash_merge !== 0,
-      allow_rebase_merge: flags.allow_rebase_merge ?? repo.allow_rebase_merge !== 0
-    }
-    if (!next.allow_merge_commit && !next.allow_squash_merge && !next.allow_rebase_merge) {
-      throw new HttpError(422, 'Sorry, you need to allow at least one merge strategy. (no_merge_method)')
-    }
-    ctx.model.db
-      .prepare('UPDATE repos SET allow_merge_commit = ?, allow_squash_merge = ?, allow_rebase_merge = ? WHERE id = ?')
-      .run(Number(next.allow_merge_commit), Number(next.allow_squash_merge), Number(next.allow_rebase_merge), repo.id)
-    ctx.model.touchRepo(repo.id)
-    return { status: 200, body: fullRepository(ctx.model.repoById(repo.id), ctx.model, ctx.urls, req.viewer) }
   })
 }
