@@ -125,3 +125,38 @@ export function countTasks(db: Db, repoId: number, issue: number, where: { stage
   }
   return (db.prepare(`SELECT COUNT(*) AS n FROM tasks WHERE ${clauses.join(' AND ')}`).get(...args) as { n: number }).n
 }
+
+/** Queued tasks whose backoff has passed (or that have none), oldest change first. */
+export function dueTasks(db: Db, nowIso: string): TaskRow[] {
+  return db.prepare("SELECT * FROM tasks WHERE state = 'queued' AND (not_before IS NULL OR not_before <= ?) ORDER BY updated_at").all(nowIso) as TaskRow[]
+}
+
+export function tasksInState(db: Db, state: TaskState): TaskRow[] {
+  return db.prepare('SELECT * FROM tasks WHERE state = ?').all(state) as TaskRow[]
+}
+
+export function activeTasksForIssue(db: Db, repoId: number, issue: number): TaskRow[] {
+  return db.prepare("SELECT * FROM tasks WHERE repo_id = ? AND issue = ? AND state IN ('queued', 'running', 'waiting')").all(repoId, issue) as TaskRow[]
+}
+
+export function setSessionId(db: Db, id: string, sessionId: string): void {
+  db.prepare('UPDATE tasks SET session_id = ? WHERE id = ?').run(sessionId, id)
+}
+
+/**
+ * A running attempt no agent was ever handed (main stopped before writing its
+ * trigger): ended as lost and the task queued again as the same attempt — the
+ * number given back, no backoff — in one transaction. Nothing when the task
+ * has moved on meanwhile.
+ */
+export function requeueUnhanded(db: Db, id: string, attempt: number, reason: string, at: string): void {
+  db.transaction(() => {
+    endAttempt(db, id, attempt, 'lost', null, reason)
+    db.prepare("UPDATE tasks SET state = 'queued', attempt = attempt - 1, not_before = NULL, updated_at = ? WHERE id = ? AND state = 'running' AND attempt = ?").run(at, id, attempt)
+  })()
+}
+
+/** A person answered: a waiting task resumes (same session), a failed one starts its attempts again. */
+export function requeueAnswered(db: Db, id: string, at: string): void {
+  db.prepare("UPDATE tasks SET state = 'queued', not_before = NULL, attempt = CASE WHEN state = 'failed' THEN 0 ELSE attempt END, updated_at = ? WHERE id = ?").run(at, id)
+}

@@ -1,0 +1,124 @@
+// running → applied | waiting (or back to the queue on ERROR): an agent's
+// answer is checked (effects.ts) and its effects applied on GitHub and in
+// SQLite, under the issue's lock. GitHub refusing or unreachable mid-way
+// leaves the task running and the same answer is applied again later.
+import { audit } from '../store/audit'
+import { countNotes, latestNote } from '../store/notes'
+import { countIssueEvents } from '../store/pipeline-issues'
+import { endAttempt, getTask, setSessionId, setTaskState } from '../store/tasks'
+import { recordUsage } from '../store/usage'
+import { applyEffect } from './apply-effect'
+import { stageOf } from './definition'
+import { planEffects } from './effects'
+import { baseRole, CODE_ROLES, type EngineContext } from './engine-context'
+import { toInbox } from './inbox'
+import { branchFor } from './instructions'
+import type { AgentResult } from './ports'
+import { retryOrFail } from './retry'
+
+export function handleResult(ctx: EngineContext, result: AgentResult, tries = 0): Promise<void> {
+  // Until its answer is applied, the agent's response file is the only
+  // record of it (a crash replays it on start): the agent gets no new
+  // trigger meanwhile, since its next response would overwrite that file.
+  if (tries === 0) ctx.answering.set(result.agent, (ctx.answering.get(result.agent) ?? 0) + 1)
+  const settled = () => {
+    const left = (ctx.answering.get(result.agent) ?? 1) - 1
+    if (left > 0) ctx.answering.set(result.agent, left)
+    else ctx.answering.delete(result.agent)
+    void ctx.tick()
+  }
+  return ctx.keyed(ctx.taskKey(result.task), 'result', () => apply(ctx, result)).then(settled, (error: unknown) => {
+    // GitHub refused or could not be reached mid-way: every effect is safe to
+    // repeat, so the same answer is applied again a little later.
+    if (tries >= 8) {
+      const task = getTask(ctx.db, result.task)
+      if (task) toInbox(ctx, task, 'failure', `Baton could not apply ${result.agent}'s answer on GitHub: ${(error as Error).message}`)
+      settled()
+      return
+    }
+    const delay = (ctx.o.backoffMs ?? ((n: number) => Math.min(1000 * 2 ** n, 60_000)))(tries + 1)
+    setTimeout(() => void handleResult(ctx, result, tries + 1), delay).unref()
+  })
+}
+
+async function apply(ctx: EngineContext, result: AgentResult): Promise<void> {
+  const { db } = ctx
+  const task = getTask(db, result.task)
+  if (!task || task.state !== 'running' || task.attempt !== result.attempt) {
+    // A response for a task that is no longer current: recorded, ignored (DESIGN.md §5).
+    audit(db, {
+      kind: 'response.stale',
+      taskId: result.task,
+      repoId: task?.repo_id,
+      issue: task?.issue,
+      subject: result.agent,
+      message: `Ignored a stale response from ${result.agent} (task ${result.task}, attempt ${result.attempt})`,
+      data: { raw: result.raw.slice(0, 4000) }
+    })
+    return
+  }
+  if (result.usage) {
+    recordUsage(db, {
+      at: ctx.now().toISOString(),
+      repoId: task.repo_id,
+      issue: task.issue,
+      taskId: task.id,
+      agent: result.agent,
+      provider: result.provider,
+      model: result.model,
+      ...result.usage
+    })
+  }
+  endAttempt(db, task.id, task.attempt, result.answer.status, result.raw)
+  const repo = ctx.repo(task.repo_id)
+  const issue = ctx.issue(task.repo_id, task.issue)
+  if (!issue) return setTaskState(db, task.id, 'cancelled', { result: 'the issue is gone' })
+  const labels = JSON.parse(issue.labels) as string[]
+  const pipeline = ctx.o.pipeline(task.repo_id)
+  const settings = ctx.o.settings()
+
+  if (result.answer.status === 'error') {
+    retryOrFail(ctx, task, result.answer.text)
+    return
+  }
+
+  const testPlan = latestNote(db, task.repo_id, task.issue, 'plan')?.split(/^## Test plan\s*$/m)[1]?.trim() ?? null
+  const plan = planEffects(result.answer, {
+    pipeline,
+    taskId: task.id,
+    role: task.role,
+    taskStage: task.stage,
+    currentStage: stageOf(pipeline, labels)?.label ?? null,
+    issue: { number: issue.number, title: issue.title, labels },
+    handoffsSoFar: countNotes(db, task.repo_id, task.issue, 'handoff'),
+    handoffCap: settings.handoffCap,
+    loopsSoFar: countIssueEvents(db, task.repo_id, task.issue, 'stage.loop'),
+    loopCap: settings.loopCap,
+    roles: ctx.o.pool.roles(),
+    testPlan,
+    approvalLabel: settings.trust.approvalLabel,
+    taskBranch: (await ctx.o.workspace.taskBranch?.(repo, task.id).catch(() => null)) ?? branchFor(task.issue, issue.title),
+    defaultBranch: repo.defaultBranch
+  })
+  for (const reason of plan.refused) {
+    audit(db, { kind: 'effect.refused', repoId: repo.id, issue: task.issue, taskId: task.id, subject: result.agent, message: reason })
+  }
+  try {
+    for (const effect of plan.effects) await applyEffect(ctx, effect, task, repo, result)
+  } catch (error) {
+    // GitHub refused or was unreachable: the task stays running and the same
+    // response is applied again later — every effect is safe to repeat.
+    audit(db, { kind: 'effect.error', repoId: repo.id, issue: task.issue, taskId: task.id, message: `Applying ${result.agent}'s answer failed: ${(error as Error).message}` })
+    throw error
+  }
+  if (result.sessionId) setSessionId(db, task.id, result.sessionId)
+  setTaskState(db, task.id, plan.outcome === 'waiting' ? 'waiting' : 'applied', { result: result.answer.text })
+  const timing = ctx.timings.get(task.id)
+  if (timing) timing.appliedAt = performance.now()
+  // Off the issue's lock: the workspaces run git for a repository in call order, so
+  // the issue's next prepare still comes after this release.
+  if (plan.outcome !== 'waiting' && CODE_ROLES[baseRole(task.role)]) void ctx.track('release', ctx.o.workspace.release(repo, task.id).catch(() => undefined))
+  audit(db, { kind: `task.${plan.outcome}`, repoId: repo.id, issue: task.issue, taskId: task.id, subject: result.agent, message: `${result.agent}: ${result.answer.text}` })
+  ctx.o.events.changed('tasks', 'issues', 'inbox', 'usage', 'events', 'agents')
+  void ctx.tick()
+}

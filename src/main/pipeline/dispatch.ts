@@ -1,0 +1,55 @@
+// queued → running: a task's workspace is prepared, its attempt started in
+// SQLite, and its trigger handed to the agent — under the issue's lock, off
+// the tick. The agent is kept for it meanwhile; no later tick dispatches it again.
+import { audit } from '../store/audit'
+import { getTask, setTaskState, startAttempt, type TaskRow } from '../store/tasks'
+import { baseRole, CODE_ROLES, issueKey, type EngineContext } from './engine-context'
+import { toInbox } from './inbox'
+import { branchFor } from './instructions'
+import { buildTrigger } from './trigger'
+
+export function startDispatch(ctx: EngineContext, task: TaskRow, agent: string): void {
+  ctx.preparing.add(task.id)
+  ctx.reserved.add(agent)
+  ctx.timeStart(task.id)
+  ctx
+    .keyed(issueKey(task.repo_id, task.issue), 'dispatch', () => dispatch(ctx, task.id, agent))
+    .finally(() => {
+      ctx.preparing.delete(task.id)
+      ctx.reserved.delete(agent)
+    })
+    .catch(() => undefined)
+}
+
+async function dispatch(ctx: EngineContext, taskId: string, agent: string): Promise<void> {
+  const { db } = ctx
+  // Cancelled (a person moved the issue) while it waited for the lock: nothing to do.
+  const task = getTask(db, taskId)
+  if (!task || task.state !== 'queued') return
+  const repo = ctx.repo(task.repo_id)
+  const issue = ctx.issue(task.repo_id, task.issue)
+  if (!issue) {
+    setTaskState(db, task.id, 'cancelled', { result: 'the issue is gone' })
+    return
+  }
+  const branch = branchFor(task.issue, issue.title)
+  const mode = CODE_ROLES[baseRole(task.role)]
+  let workspace: string | null = null
+  if (mode) {
+    try {
+      workspace = await ctx.effect(task.id, 'git', () => ctx.o.workspace.prepare(repo, { id: task.id, issue: task.issue, branch, mode }))
+    } catch (error) {
+      setTaskState(db, task.id, 'failed', { result: `workspace: ${(error as Error).message}` })
+      toInbox(ctx, task, 'failure', `Could not prepare a workspace for #${task.issue}: ${(error as Error).message}`)
+      return
+    }
+  }
+  if (getTask(db, task.id)?.state !== 'queued') {
+    if (mode) await ctx.o.workspace.release(repo, task.id).catch(() => undefined)
+    return
+  }
+  const attempt = startAttempt(db, task.id, agent)
+  const trigger = buildTrigger(ctx, { ...task, agent, attempt }, repo, issue, branch, workspace)
+  audit(db, { kind: 'task.dispatch', repoId: repo.id, issue: task.issue, taskId: task.id, subject: agent, message: `${agent} starts #${task.issue} (${task.stage}), attempt ${attempt}` })
+  ctx.o.pool.dispatch(trigger)
+}

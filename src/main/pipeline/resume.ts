@@ -1,0 +1,36 @@
+// On start, after the supervisor has read the files: a `running` task whose
+// attempt the files do not hand over — its agent's trigger is missing or names
+// another task or attempt, and no response answers it — was started in SQLite
+// by a main that stopped before writing the trigger. No agent will ever answer
+// it, so it goes back to the queue at once, to be dispatched again as the same
+// attempt (the number is given back: no agent saw it, so it counts against no
+// retry, and waits no backoff). One transaction, decided again under the
+// issue's lock: stopping again midway leaves it running, and the next start
+// does the same.
+import { audit } from '../store/audit'
+import { getTask, requeueUnhanded, tasksInState } from '../store/tasks'
+import { issueKey, type EngineContext } from './engine-context'
+
+export function resume(ctx: EngineContext): Promise<void> {
+  const { db } = ctx
+  const pool = ctx.o.pool
+  const handedOver = pool.handedOver
+  if (!handedOver) return Promise.resolve()
+  const work = tasksInState(db, 'running').map((t) =>
+    ctx.keyed(issueKey(t.repo_id, t.issue), 'resume', async () => {
+      const task = getTask(db, t.id)
+      if (!task || task.state !== 'running' || ctx.preparing.has(task.id)) return
+      if (task.agent && handedOver.call(pool, task.agent, task.id, task.attempt)) return
+      const reason = `main stopped before handing attempt ${task.attempt} to ${task.agent ?? 'its agent'}`
+      requeueUnhanded(db, task.id, task.attempt, reason, ctx.now().toISOString())
+      audit(db, { kind: 'task.resume', repoId: task.repo_id, issue: task.issue, taskId: task.id, subject: task.agent, message: `${reason}: dispatching it again` })
+    })
+  )
+  return ctx.track(
+    'resume',
+    Promise.all(work).then(() => {
+      if (work.length > 0) ctx.o.events.changed('tasks', 'agents')
+      void ctx.tick()
+    })
+  )
+}

@@ -1,0 +1,103 @@
+// One scheduling run: queued tasks whose backoff passed are dispatched again,
+// new issues take the entry label (adopt), and the scheduler's plan creates
+// and dispatches tasks. It only reads SQLite, creates tasks and starts
+// dispatches; it never waits for git or GitHub.
+import { audit } from '../store/audit'
+import { issueRow, mergedIssues, openIssues, openIssuesSince, repoIds, repoRow, setIssueLabels } from '../store/pipeline-issues'
+import { createTask, dueTasks, taskIndex } from '../store/tasks'
+import type { Pipeline } from './definition'
+import { stageOf } from './definition'
+import { startDispatch } from './dispatch'
+import { baseRole, issueKey, type EngineContext } from './engine-context'
+import { schedule, type ScheduleIssue } from './scheduler'
+
+export function runTick(ctx: EngineContext): void {
+  const { db } = ctx
+  const idle = ctx.idleAgents()
+  // Re-dispatch queued tasks first: retries whose backoff passed, answered requests.
+  for (const task of dueTasks(db, ctx.now().toISOString())) {
+    if (ctx.preparing.has(task.id)) continue
+    const free = idle.get(baseRole(task.role)) ?? []
+    const agent = task.agent && free.includes(task.agent) ? task.agent : free[0]
+    if (!agent) continue
+    free.splice(free.indexOf(agent), 1)
+    startDispatch(ctx, task, agent)
+  }
+
+  const settings = ctx.o.settings()
+  ctx.o.waits.clear()
+  for (const repoId of repoIds(db)) {
+    const pipeline = ctx.o.pipeline(repoId)
+    adopt(ctx, repoId, pipeline)
+    // New issues are still taking their entry label: schedule the repository once they all have
+    // it (the last one ticks again), so priority and age decide the order, not GitHub's replies.
+    if ([...ctx.adopting].some((key) => key.startsWith(`${repoId}#`))) continue
+    const issues: ScheduleIssue[] = openIssues(db, repoId).map((row) => {
+      const labels = JSON.parse(row.labels) as string[]
+      // The trust policy is the person's (Settings → Trust): who counts as trusted, and the approval label.
+      const collaborator = (settings.trust.associations as readonly string[]).includes(row.author_association)
+      return {
+        repoId,
+        number: row.number,
+        labels,
+        body: row.body,
+        createdAt: row.created_at,
+        trusted: collaborator || labels.includes(settings.trust.approvalLabel),
+        outsideAuthor: !collaborator
+      }
+    })
+    const finished = mergedIssues(db, repoId).map((number) => ({ repoId, number }))
+    const index = taskIndex(db)
+    const plan = schedule({
+      pipeline,
+      issues,
+      busy: index.busy,
+      sideLaneDone: index.sideLaneDone,
+      isClosed: (r, n) => issueRow(db, r, n)?.state === 'closed',
+      idle,
+      pausedRoles: ctx.o.pool.pausedRoles?.(),
+      parallelPrs: settings.parallelPrs,
+      approvalLabel: settings.trust.approvalLabel,
+      finished
+    })
+    for (const wait of plan.waiting) ctx.o.waits.set(`${wait.repoId}#${wait.issue}`, wait.reason)
+    for (const start of plan.start) {
+      const task = createTask(db, { repoId: start.repoId, issue: start.issue, stage: start.stage, role: start.role, agent: start.agent })
+      audit(db, { kind: 'task.create', repoId, issue: start.issue, taskId: task.id, subject: start.agent, message: `${start.role} takes #${start.issue} (${start.stage})` })
+      // Taken: the next repository's plan must not pick the same instance.
+      const free = idle.get(baseRole(start.role))
+      if (free?.includes(start.agent)) free.splice(free.indexOf(start.agent), 1)
+      startDispatch(ctx, task, start.agent)
+    }
+  }
+  ctx.o.events.changed('tasks', 'issues', 'agents')
+}
+
+/**
+ * Issues opened on GitHub after the repository was connected, with no stage
+ * label yet, enter the pipeline at its entry stage. Older issues are left
+ * alone: a person brings them in by adding the label.
+ */
+function adopt(ctx: EngineContext, repoId: number, pipeline: Pipeline): void {
+  const { db } = ctx
+  const repo = repoRow(db, repoId)
+  if (!repo) return
+  for (const row of openIssuesSince(db, repoId, repo.connected_at)) {
+    const labels = JSON.parse(row.labels) as string[]
+    const key = issueKey(repoId, row.number)
+    if (stageOf(pipeline, labels) || ctx.adopting.has(key)) continue
+    ctx.adopting.add(key)
+    // Under the issue's lock, off the tick: a failure is tried again by a later tick.
+    ctx
+      .keyed(key, 'adopt', async () => {
+        const current = ctx.issue(repoId, row.number)
+        if (!current || current.state !== 'open' || stageOf(pipeline, JSON.parse(current.labels) as string[])) return
+        const after = await ctx.o.github.setLabels(ctx.repo(repoId), row.number, [pipeline.entry], [])
+        setIssueLabels(db, repoId, row.number, after)
+        audit(db, { kind: 'stage.move', repoId, issue: row.number, message: `— → ${pipeline.entry} (new issue)` })
+        void ctx.tick()
+      })
+      .finally(() => ctx.adopting.delete(key))
+      .catch(() => undefined)
+  }
+}

@@ -1,0 +1,54 @@
+// The trigger an agent is handed for one attempt (DESIGN.md §5): the issue,
+// its comments (each marked with its author's association and trust), the
+// notes and hand-offs earlier stages left, a person's answer, the deadline.
+import type { Trigger } from '../../shared/protocol/trigger'
+import { lastAnswer } from '../store/inbox'
+import { handoffNotes, issueNotes } from '../store/notes'
+import { issueComments } from '../store/pipeline-issues'
+import type { TaskRow } from '../store/tasks'
+import { baseRole, type EngineContext, type IssueRow } from './engine-context'
+import { instructionsFor } from './instructions'
+import type { RepoRef } from './ports'
+
+export function buildTrigger(ctx: EngineContext, task: TaskRow, repo: RepoRef, issue: IssueRow, branch: string, workspace: string | null): Trigger {
+  const { db } = ctx
+  // Every comment says who wrote it and whether the trust policy trusts them:
+  // an outsider's words on a trusted issue are data, never a patch or an order.
+  const trustedAssociations = new Set<string>(ctx.o.settings().trust.associations)
+  const comments = issueComments(db, task.repo_id, task.issue).map((c) => ({
+    author: c.author,
+    body: c.body,
+    association: c.author_association,
+    trusted: trustedAssociations.has(c.author_association)
+  }))
+  const notes = issueNotes(db, task.repo_id, task.issue)
+  const handoffs = handoffNotes(db, task.repo_id, task.issue)
+  const answer = lastAnswer(db, task.id)
+  const handoff = task.stage === 'handoff' ? handoffs.filter((h) => h.to === baseRole(task.role)).at(-1)?.text : undefined
+  const limit = ctx.o.timeLimitSec?.(baseRole(task.role)) ?? 900
+  return {
+    v: 1,
+    task: task.id,
+    attempt: task.attempt,
+    agent: task.agent as string,
+    role: baseRole(task.role),
+    stage: task.stage,
+    repo: { owner: repo.owner, name: repo.name, defaultBranch: repo.defaultBranch },
+    issue: {
+      number: issue.number,
+      title: issue.title,
+      body: issue.body,
+      labels: JSON.parse(issue.labels) as string[],
+      author: issue.author,
+      comments
+    },
+    workspace,
+    branch,
+    instructions: instructionsFor(task.role, task.stage, { branch, answer, handoff }),
+    handoffs,
+    notes,
+    ...(answer ? { answer } : {}),
+    ...(task.session_id ? { resumeSession: task.session_id } : {}),
+    deadline: new Date(ctx.now().getTime() + limit * 1000).toISOString()
+  }
+}
