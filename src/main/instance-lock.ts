@@ -1,9 +1,13 @@
 // One Baton per data folder. The lock file records who holds it (pid, mode and,
 // for the headless server, its URL and token) so a second instance can say who
 // is there, and the CLI can talk to the running app instead of the database.
-import { closeSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs'
+// A PID is reused, so the lock also records what identifies the process
+// (process-identity.ts): a lock whose PID now belongs to someone else is stale.
+import { randomBytes } from 'node:crypto'
+import { closeSync, linkSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs'
 import { AppError } from '../shared/errors'
 import { paths } from './data-dir'
+import { processIdentity } from './process-identity'
 
 export interface LockInfo {
   pid: number
@@ -11,6 +15,8 @@ export interface LockInfo {
   startedAt: string
   url?: string
   token?: string
+  /** processIdentity(pid) when the lock was taken; absent in older locks and where the platform cannot tell. */
+  identity?: string
 }
 
 export interface InstanceLock {
@@ -32,10 +38,23 @@ function alive(pid: number): boolean {
 function parse(text: string): LockInfo | null {
   try {
     const value = JSON.parse(text) as LockInfo
-    return typeof value.pid === 'number' ? value : null
+    return typeof value.pid === 'number' && (value.identity === undefined || typeof value.identity === 'string') ? value : null
   } catch {
     return null
   }
+}
+
+/**
+ * Whether the process a lock names still runs: its PID is alive and is the
+ * same process. When either side cannot tell (a lock without an identity, a
+ * platform without one, the process unreadable) a live PID counts as the
+ * holder: refusing a start is recoverable, two Batons on one database are not.
+ */
+function holderRuns(holder: LockInfo): 'runs' | 'gone' | 'unsure' {
+  if (!alive(holder.pid)) return 'gone'
+  const now = processIdentity(holder.pid)
+  if (holder.identity === undefined || now === undefined) return 'unsure'
+  return now === holder.identity ? 'runs' : 'gone'
 }
 
 /** The live holder of the data folder's lock, or null when none. */
@@ -47,13 +66,14 @@ export function readLock(dataDir: string): LockInfo | null {
     return null
   }
   const info = parse(text)
-  return info && alive(info.pid) ? info : null
+  return info && holderRuns(info) !== 'gone' ? info : null
 }
 
 export function acquireLock(dataDir: string, mode: LockInfo['mode']): InstanceLock {
   const file = paths.lock(dataDir)
-  const info: LockInfo = { pid: process.pid, mode, startedAt: new Date().toISOString() }
-  for (let tries = 0; tries < 2; tries++) {
+  const identity = processIdentity(process.pid)
+  const info: LockInfo = { pid: process.pid, mode, startedAt: new Date().toISOString(), ...(identity ? { identity } : {}) }
+  for (let tries = 0; tries < 3; tries++) {
     let fd: number
     try {
       fd = openSync(file, 'wx', 0o600)
@@ -61,27 +81,25 @@ export function acquireLock(dataDir: string, mode: LockInfo['mode']): InstanceLo
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
         throw new AppError('unavailable', `Cannot create the lock file ${file}: ${(error as Error).message}`)
       }
-      let holder: LockInfo | null = null
+      let text: string
       try {
-        holder = parse(readFileSync(file, 'utf8'))
+        text = readFileSync(file, 'utf8')
       } catch {
-        holder = null
+        continue // removed meanwhile: try to create it again
       }
-      if (holder && holder.pid !== process.pid && alive(holder.pid)) {
+      const holder = parse(text)
+      const state = holder && holder.pid !== process.pid ? holderRuns(holder) : 'gone'
+      if (holder && state !== 'gone') {
         const where = holder.url ? ` at ${holder.url.replace(/token=[^&#]+/, 'token=…')}` : ''
+        const unsure = state === 'unsure' ? ` If no Baton runs there, remove ${file}.` : ''
         throw new AppError(
           'conflict',
           `Another Baton (${holder.mode}, pid ${holder.pid}${where}) is already using the data folder ${dataDir}. ` +
-            'Use that one, stop it first, or pass another --data-dir.',
+            `Use that one, stop it first, or pass another --data-dir.${unsure}`,
           { pid: holder.pid, mode: holder.mode }
         )
       }
-      // A lock left by a process that is gone: take it over.
-      try {
-        unlinkSync(file)
-      } catch {
-        /* another starter removed it first; the retry decides */
-      }
+      takeOver(file, text)
       continue
     }
     writeSync(fd, JSON.stringify(info))
@@ -89,6 +107,33 @@ export function acquireLock(dataDir: string, mode: LockInfo['mode']): InstanceLo
     return makeLock(file, info)
   }
   throw new AppError('conflict', `Could not take the lock on ${dataDir}: another Baton is starting there.`)
+}
+
+/**
+ * Removes the stale lock `text` was read from, and only that one. A bare unlink
+ * could remove the lock another starter created after we read the stale one:
+ * two Batons would then both hold the folder. So the file is first moved aside
+ * (one rename wins per file) and checked; a fresh lock moved by mistake is put
+ * back, and the retry then finds its holder running.
+ */
+function takeOver(file: string, text: string): void {
+  const aside = `${file}.stale-${process.pid}-${randomBytes(4).toString('hex')}`
+  try {
+    renameSync(file, aside)
+  } catch {
+    return // another starter moved it first; the retry decides
+  }
+  try {
+    if (readFileSync(aside, 'utf8') !== text) linkSync(aside, file)
+  } catch {
+    /* a third lock appeared meanwhile: the retry finds it */
+  } finally {
+    try {
+      unlinkSync(aside)
+    } catch {
+      /* already gone */
+    }
+  }
 }
 
 function makeLock(file: string, info: LockInfo): InstanceLock {
