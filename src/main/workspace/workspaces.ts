@@ -85,6 +85,8 @@ function cloneConfig(url: string): string {
   return `[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = true\n[remote "origin"]\n\turl = "${quoted}"\n\tfetch = +refs/heads/*:refs/remotes/origin/*\n`
 }
 const TASK_ID = /^[A-Za-z0-9_-]{1,80}$/
+/** Who main's own commits (a replayed branch) are committed by. */
+const BATON_IDENTITY = { GIT_COMMITTER_NAME: 'Baton', GIT_COMMITTER_EMAIL: 'baton@baton.invalid' }
 
 function segment(value: string, what: string): string {
   if (!SAFE_SEGMENT.test(value) || value === '.' || value === '..') throw new WorkspaceError(`Invalid ${what} ${JSON.stringify(value)}`, 'invalid')
@@ -277,10 +279,10 @@ export class Workspaces implements WorkspacePort {
 
   /**
    * A worktree of its own for one task: `write` checks out the task's branch
-   * (from the pushed branch after a review loop, else the local one, else the
-   * default branch); `test` the pushed branch, detached; `read` the default
-   * branch, detached. A worktree left by an earlier attempt of the task is
-   * replaced.
+   * (from the pushed branch after a review loop, else the local one replayed
+   * onto the default branch as fetched now, else the default branch); `test`
+   * the pushed branch, detached; `read` the default branch, detached. A
+   * worktree left by an earlier attempt of the task is replaced.
    */
   async prepare(repo: RepoRef, task: WorkspaceTask): Promise<string> {
     const path = this.worktreePath(repo, task)
@@ -292,6 +294,7 @@ export class Workspaces implements WorkspacePort {
     const local = `refs/heads/${task.branch}`
     // Reading refs needs no queue: git replaces a ref file by a rename.
     let add: string[]
+    let unpushed = false
     if (task.mode === 'read') add = ['--detach', path, defaultRef]
     else if (task.mode === 'test') {
       if (!(await this.hasRef(clone, remote))) {
@@ -300,7 +303,10 @@ export class Workspaces implements WorkspacePort {
       add = ['--detach', path, remote]
     } else {
       const present = await this.refsPresent(clone, [remote, local])
-      add = ['-B', task.branch, path, present.has(remote) ? remote : present.has(local) ? local : defaultRef]
+      // A branch never pushed was made by an earlier task, maybe before a long
+      // wait (one PR at a time): it is brought onto the default branch as it is now.
+      unpushed = !present.has(remote) && present.has(local)
+      add = ['-B', task.branch, path, present.has(remote) ? remote : unpushed ? local : defaultRef]
     }
     await this.serial(repo, 'worktrees', async () => {
       await this.removeWorktree(clone, path)
@@ -313,12 +319,37 @@ export class Workspaces implements WorkspacePort {
     // The checkout itself touches only this worktree's index and files.
     try {
       await this.git(['read-tree', '-u', '--reset', 'HEAD'], path)
+      // Like the checkout, this writes only the task's own branch (checked out here alone).
+      if (unpushed) await this.rebaseOnDefault(path, task.branch, defaultRef)
     } catch (error) {
       await this.serial(repo, 'worktrees', () => this.removeWorktree(clone, path)).catch(() => undefined)
       throw error
     }
     if (this.measured) this.measured.bytes += await folderSize(path)
     return path
+  }
+
+  /**
+   * A local branch that was never pushed, based on an older default branch:
+   * its own commits are replayed onto the default branch as fetched now, so a
+   * patch made before a wait is not built on (or checked against) what the
+   * default branch was then. Commits that do not replay cleanly are kept under
+   * `refs/baton/stale/<branch>` (nothing is lost) and the task starts from the
+   * default branch, as if the branch had never been made. Run by main with
+   * no hook from the clone: agents can write there.
+   */
+  private async rebaseOnDefault(path: string, branch: string, defaultRef: string): Promise<void> {
+    const upToDate = await this.git(['merge-base', '--is-ancestor', defaultRef, 'HEAD'], path).then(
+      () => true,
+      () => false
+    )
+    if (upToDate) return
+    const rebase = await runGit([...HARDENED, 'rebase', '--quiet', '--no-autostash', defaultRef], { cwd: path, env: BATON_IDENTITY, gitPath: this.o.gitPath, okCodes: [0, 1] })
+    if (rebase.code === 0) return
+    await this.git([...HARDENED, 'rebase', '--abort'], path).catch(() => undefined)
+    await this.git(['update-ref', '-m', 'baton: commits that did not replay onto the default branch', `refs/baton/stale/${branch}`, 'HEAD'], path)
+    await this.git(['update-ref', '-m', 'baton: restarted from the default branch', `refs/heads/${branch}`, defaultRef], path)
+    await this.git(['read-tree', '-u', '--reset', 'HEAD'], path)
   }
 
   private async worktreesOnBranch(clone: string, branch: string): Promise<string[]> {
@@ -427,7 +458,7 @@ export class Workspaces implements WorkspacePort {
     })
   }
 
-  /** Removes every worktree of the issue and its local `baton/<issue>-*` branches (after merge or close). */
+  /** Removes every worktree of the issue and its local `baton/<issue>-*` branches, kept stale commits too (after merge or close). */
   async removeIssue(repo: RepoRef, issue: number): Promise<void> {
     // Both queues (refs, then worktrees; nothing takes them the other way round):
     // deleting a branch rewrites packed-refs, which a fetch --prune may too, and
@@ -439,7 +470,7 @@ export class Workspaces implements WorkspacePort {
         if (name.startsWith(`${issue}-`)) await this.removeWorktree(clone, join(dir, name))
       }
       if (!existsSync(clone)) return
-      const { stdout } = await this.git(['for-each-ref', '--format=%(refname)', `refs/heads/baton/${issue}-*`], clone)
+      const { stdout } = await this.git(['for-each-ref', '--format=%(refname)', `refs/heads/baton/${issue}-*`, `refs/baton/stale/baton/${issue}-*`], clone)
       for (const ref of stdout.split('\n').filter(Boolean)) {
         await this.git(['update-ref', '-d', ref], clone).catch(() => undefined)
       }

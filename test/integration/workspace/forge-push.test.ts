@@ -46,7 +46,7 @@ describe('Workspaces over the forge', () => {
   it('a private repository needs the token; without one the clone fails at once (no prompt)', async () => {
     const repo: RepoRef = { id: 2, owner: 'owner', name: 'secret', defaultBranch: 'main' }
     const anon = new Workspaces({ root: mkdtempSync(join(tmpdir(), 'baton-ws-forge-')), cloneUrl: (r) => t.forge.gitUrl(r.owner, r.name) })
-    await expect(anon.prepare(repo, { id: 't_s1', issue: 1, branch: 'baton/1-a', mode: 'read' })).rejects.toThrow(/git clone/)
+    await expect(anon.prepare(repo, { id: 't_s1', issue: 1, branch: 'baton/1-a', mode: 'read' })).rejects.toThrow(/git (-c \S+ )*clone/)
     const withToken = new Workspaces({ root: mkdtempSync(join(tmpdir(), 'baton-ws-forge-')), cloneUrl: (r) => t.forge.gitUrl(r.owner, r.name), token: () => TOKENS.reader })
     const dir = await withToken.prepare(repo, { id: 't_s2', issue: 1, branch: 'baton/1-a', mode: 'read' })
     expect(readFileSync(join(dir, 'a.txt'), 'utf8')).toBe('a\n')

@@ -52,7 +52,10 @@ describe('Workspaces: shared fetches, concurrent worktrees, a cheaper disk check
       [
         '#!/bin/sh',
         `printf '%s\\n' "$*" >> '${log}'`,
-        'if [ "$1" = fetch ]; then',
+        // The subcommand, after any `-c name=value` (main's remote commands start with some).
+        'sub=""; skip=0',
+        'for a in "$@"; do if [ $skip = 1 ]; then skip=0; continue; fi; case "$a" in -c) skip=1 ;; *) sub="$a"; break ;; esac; done',
+        'if [ "$sub" = fetch ]; then',
         '  git "$@"; rc=$?',
         `  touch '${dir}/fetched.'$$`,
         '  sleep "${FETCH_LINGER:-0}"',
@@ -64,7 +67,8 @@ describe('Workspaces: shared fetches, concurrent worktrees, a cheaper disk check
     )
     chmodSync(wrapper, 0o755)
   })
-  const fetches = () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter((l) => l.startsWith('fetch ')).length : 0)
+  const isFetch = (line: string) => /^(-c \S+ )*fetch /.test(line)
+  const fetches = () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(isFetch).length : 0)
 
   it('prepares asked for while a fetch runs share the next one, and each still gets its own worktree on its own branch', async () => {
     const ws = new Workspaces({ root: join(dir, 'workspaces'), cloneUrl: () => `file://${bare}`, gitPath: wrapper })
@@ -100,7 +104,7 @@ describe('Workspaces: shared fetches, concurrent worktrees, a cheaper disk check
     await ws.prepare(repo, { id: 't_1', issue: 1, branch: 'baton/1-a', mode: 'read' })
     await Promise.all([2, 3].map((n) => ws.prepare(repo, { id: `t_${n}`, issue: n, branch: `baton/${n}-a`, mode: 'write' })))
     const lines = readFileSync(log, 'utf8').split('\n')
-    const fetchLines = lines.filter((l) => l.startsWith('fetch '))
+    const fetchLines = lines.filter(isFetch)
     expect(fetchLines.length).toBeGreaterThan(1)
     for (const line of fetchLines) expect(line).toContain('--no-auto-gc')
     // Not at the clone's first fetch; at each later one (housekeepingMs 0).

@@ -79,8 +79,8 @@ describe('Workspaces: fetch, concurrency, push refusals', () => {
 
   it('pushing a branch the task never made is refused before git runs', async () => {
     await ws.prepare(repo, { id: 't_r9', issue: 9, branch: 'baton/9-never', mode: 'read' })
-    await expect(ws.push(repo, 't_none', 'baton/9-never')).rejects.toThrow(/has no local branch baton\/9-never/)
-    await expect(ws.push(repo, 't_none', 'baton/9..bad')).rejects.toThrow(/Invalid branch name/)
+    await expect(ws.push(repo, 't_none', 'baton/9-never')).rejects.toThrow(/Refusing to push baton\/9-never of acme\/shop: task t_none's worktree has no branch checked out/)
+    await expect(ws.push(repo, 't_none', 'baton/9..bad')).rejects.toThrow(/Refusing to push "baton\/9\.\.bad" of acme\/shop: Baton pushes only a task's own/)
   })
 
   // KNOWN DEFECT of src/main/workspace/workspaces.ts (see the report): before

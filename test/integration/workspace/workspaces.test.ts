@@ -28,6 +28,17 @@ function makeRemote(): { dir: string; bare: string; url: string } {
   return { dir, bare, url: `file://${bare}` }
 }
 
+/** A commit on the remote's default branch, as another PR's merge would make; returns its sha. */
+function pushToMain(remote: ReturnType<typeof makeRemote>, file: string, content: string): string {
+  const seed = join(remote.dir, 'seed')
+  git(seed, 'pull', '--quiet', '--ff-only', remote.bare, 'main')
+  writeFileSync(join(seed, file), content)
+  git(seed, 'add', '.')
+  git(seed, 'commit', '--quiet', '-m', `update ${file}`)
+  git(seed, 'push', '--quiet', remote.bare, 'HEAD:main')
+  return git(seed, 'rev-parse', 'HEAD')
+}
+
 describe('Workspaces', () => {
   let remote: ReturnType<typeof makeRemote>
   let ws: Workspaces
@@ -78,6 +89,51 @@ describe('Workspaces', () => {
     const w2 = await ws.prepare(repo, { id: 't_2', issue: 7, branch: 'baton/7-fix', mode: 'write' })
     expect(readFileSync(join(w2, 'fix.txt'), 'utf8')).toBe('one\n')
     expect(existsSync(w1)).toBe(false)
+  })
+
+  it('a branch never pushed is replayed onto the default branch as it is when its turn comes', async () => {
+    const w1 = await ws.prepare(repo, { id: 't_1', issue: 9, branch: 'baton/9-wait', mode: 'write' })
+    writeFileSync(join(w1, 'fix.txt'), 'fix\n')
+    git(w1, 'add', '.')
+    git(w1, 'commit', '--quiet', '-m', 'fix')
+    await ws.release(repo, 't_1')
+    // Meanwhile (another PR's turn) the default branch moves on.
+    const moved = pushToMain(remote, 'other.txt', 'merged meanwhile\n')
+    const w2 = await ws.prepare(repo, { id: 't_2', issue: 9, branch: 'baton/9-wait', mode: 'write' })
+    expect(git(w2, 'rev-parse', '--abbrev-ref', 'HEAD')).toBe('baton/9-wait')
+    expect(git(w2, 'rev-parse', 'HEAD~1')).toBe(moved)
+    expect(git(w2, 'log', '-1', '--format=%s')).toBe('fix')
+    expect(readFileSync(join(w2, 'fix.txt'), 'utf8')).toBe('fix\n')
+    expect(readFileSync(join(w2, 'other.txt'), 'utf8')).toBe('merged meanwhile\n')
+    expect(git(w2, 'status', '--porcelain')).toBe('')
+  })
+
+  it('a branch never pushed whose commits do not replay starts from the default branch, its commits kept aside', async () => {
+    const w1 = await ws.prepare(repo, { id: 't_1', issue: 9, branch: 'baton/9-wait', mode: 'write' })
+    writeFileSync(join(w1, 'README.md'), '# ours\n')
+    git(w1, 'commit', '--quiet', '-am', 'ours')
+    const ours = git(w1, 'rev-parse', 'HEAD')
+    await ws.release(repo, 't_1')
+    const moved = pushToMain(remote, 'README.md', '# theirs\n')
+    const w2 = await ws.prepare(repo, { id: 't_2', issue: 9, branch: 'baton/9-wait', mode: 'write' })
+    expect(git(w2, 'rev-parse', 'HEAD')).toBe(moved)
+    expect(readFileSync(join(w2, 'README.md'), 'utf8')).toBe('# theirs\n')
+    expect(git(w2, 'status', '--porcelain')).toBe('')
+    expect(git(ws.clonePath(repo), 'rev-parse', 'refs/baton/stale/baton/9-wait')).toBe(ours)
+    await ws.removeIssue(repo, 9)
+    expect(git(ws.clonePath(repo), 'for-each-ref', 'refs/baton', 'refs/heads/baton')).toBe('')
+  })
+
+  it('a pushed branch is taken as pushed, never replayed by main', async () => {
+    const w1 = await ws.prepare(repo, { id: 't_1', issue: 4, branch: 'baton/4-pushed', mode: 'write' })
+    writeFileSync(join(w1, 'fix.txt'), 'fix\n')
+    git(w1, 'add', '.')
+    git(w1, 'commit', '--quiet', '-m', 'fix')
+    const pushed = git(w1, 'rev-parse', 'HEAD')
+    await ws.push(repo, 't_1', 'baton/4-pushed')
+    pushToMain(remote, 'other.txt', 'later\n')
+    const w2 = await ws.prepare(repo, { id: 't_2', issue: 4, branch: 'baton/4-pushed', mode: 'write' })
+    expect(git(w2, 'rev-parse', 'HEAD')).toBe(pushed)
   })
 
   it('a test task for a branch never pushed fails with a clear message', async () => {
@@ -133,7 +189,7 @@ describe('Workspaces credentials', () => {
     writeFileSync(wrapper, `#!/bin/sh\nprintf '%s\\n' "$*" >> '${log}'\nexec git "$@"\n`)
     chmodSync(wrapper, 0o755)
     const ws = new Workspaces({ root: join(dir, 'ws'), cloneUrl: () => url, token: () => 'sekrit-token-123', gitPath: wrapper })
-    await expect(ws.prepare(repo, { id: 't_1', issue: 1, branch: 'baton/1-a', mode: 'read' })).rejects.toThrow(/git clone/)
+    await expect(ws.prepare(repo, { id: 't_1', issue: 1, branch: 'baton/1-a', mode: 'read' })).rejects.toThrow(/git (-c \S+ )*clone/)
     const auth = seen.map((h) => h.authorization).find(Boolean)
     expect(auth).toBe(`Basic ${Buffer.from('x-access-token:sekrit-token-123').toString('base64')}`)
     const argv = readFileSync(log, 'utf8')
