@@ -346,6 +346,69 @@ export function pullRoutes(router: Router): void {
     const { page, headers } = paginate(rows, req, ctx.urls.api)
     return { status: 200, body: page.map((c) => reviewComment(c, issue.number, repo, ctx.model, ctx.urls)), headers }
   })
+
+  // Every PR's review comments at once (GitHub: "List review comments in a repository"), so a sync asks one list, `since` its cursor.
+  router.add('GET', '/repos/{owner}/{repo}/pulls/comments', (req, ctx) => {
+    const { repo } = repoAccess(req, ctx)
+    const s = req.query.get('since')
+    const since = s ? Date.parse(s) : undefined
+    if (since !== undefined && Number.isNaN(since)) throw validationFailed([{ resource: 'PullRequestReviewComment', field: 'since', code: 'invalid' }])
+    const sort = req.query.get('sort') ?? 'created'
+    if (!['created', 'updated'].includes(sort)) throw validationFailed([{ resource: 'PullRequestReviewComment', field: 'sort', code: 'invalid' }])
+    const d = req.query.get('direction') ?? 'asc'
+    if (d !== 'asc' && d !== 'desc') throw validationFailed([{ resource: 'PullRequestReviewComment', field: 'direction', code: 'invalid' }])
+    const rows = ctx.model.db
+      .prepare(
+        `SELECT c.* FROM review_comments c JOIN reviews r ON r.id = c.review_id JOIN issues i ON i.id = c.pull_id
+         WHERE i.repo_id = ? AND (r.state != 'PENDING' OR r.user_id = ?)${since === undefined ? '' : ' AND c.updated_at >= ?'}`
+      )
+      .all(...([repo.id, req.viewer?.id ?? -1, ...(since === undefined ? [] : [since])] as unknown[])) as ReviewCommentRow[]
+    const dir = d === 'asc' ? 1 : -1
+    rows.sort((a, b) => ((sort === 'updated' ? a.updated_at - b.updated_at : a.created_at - b.created_at) || a.id - b.id) * dir)
+    const { page, headers } = paginate(rows, req, ctx.urls.api)
+    return { status: 200, body: page.map((c) => reviewComment(c, ctx.model.issueById(c.pull_id).number, repo, ctx.model, ctx.urls)), headers }
+  })
+
+  // A single review comment outside a review (GitHub: "Create a review comment"): GitHub files it under a COMMENTED review of its own.
+  router.add('POST', '/repos/{owner}/{repo}/pulls/{number}/comments', async (req, ctx) => {
+    const { repo } = repoAccess(req, ctx, 'read', true)
+    const { issue, pull } = pullOf(req, ctx, repo)
+    const b = bodyObject(req)
+    const text = optString(b, 'body', 'PullRequestReviewComment')
+    const path = optString(b, 'path', 'PullRequestReviewComment')
+    const commitId = optString(b, 'commit_id', 'PullRequestReviewComment')
+    const missing = [...(text ? [] : ['body']), ...(path ? [] : ['path']), ...(commitId ? [] : ['commit_id'])]
+    if (missing.length) throw validationFailed(missing.map((field) => ({ resource: 'PullRequestReviewComment', field, code: 'missing_field' as const })))
+    const line = typeof b.line === 'number' ? b.line : undefined
+    const side = b.side === 'LEFT' ? 'LEFT' : 'RIGHT'
+    const unprocessable = (message: string) => new HttpError(422, 'Validation Failed', { errors: [message] })
+    const shas = await liveShas(ctx.model, repo, issue, pull)
+    const gitDir = ctx.model.gitDir(repo)
+    const base = pull.merge_base_sha ?? (await mergeBase(gitDir, shas.base, shas.head)) ?? shas.base
+    const file = (await diffFiles(gitDir, base, shas.head)).find((f) => f.filename === path)
+    if (!file) throw unprocessable('path could not be resolved')
+    const hunk = line === undefined ? undefined : hunkFor(file.patch ?? '', line, side)
+    if (line === undefined || hunk === undefined) throw unprocessable('line could not be resolved')
+    const viewer = req.viewer!
+    const t = ctx.model.now()
+    const id = ctx.model.db.transaction(() => {
+      const reviewId = Number(
+        ctx.model.db
+          .prepare("INSERT INTO reviews (pull_id, user_id, body, state, commit_id, submitted_at) VALUES (?, ?, '', 'COMMENTED', ?, ?)")
+          .run(issue.id, viewer.id, commitId, t).lastInsertRowid
+      )
+      const info = ctx.model.db
+        .prepare(
+          'INSERT INTO review_comments (review_id, pull_id, user_id, path, line, side, body, commit_id, diff_hunk, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'
+        )
+        .run(reviewId, issue.id, viewer.id, path, line, side, text, commitId, hunk, t, t)
+      ctx.model.touchIssue(issue.id)
+      return Number(info.lastInsertRowid)
+    })()
+    const row = ctx.model.db.prepare('SELECT * FROM review_comments WHERE id = ?').get(id) as ReviewCommentRow
+    const body = reviewComment(row, issue.number, repo, ctx.model, ctx.urls)
+    return { status: 201, body, headers: { location: body.url } }
+  })
 }
 
 /** The hunk text up to `line` on the given side, or undefined when the diff does not show that line. */

@@ -17,7 +17,7 @@ export async function prChecks(octokit: GitHub, owner: string, repo: string, sha
   const items: PrCheck[] = combined.data.statuses.map((s) => ({
     name: s.context,
     kind: 'status',
-    state: s.state === 'success' ? 'success' : s.state === 'pending' ? 'pending' : 'failure',
+    state: statusState(s.state),
     description: s.description ?? null,
     url: s.target_url ?? null
   }))
@@ -36,7 +36,12 @@ export async function prChecks(octokit: GitHub, owner: string, repo: string, sha
   return { state: overall(items), items }
 }
 
-function runState(status: string, conclusion: string | null): PrCheck['state'] {
+/** A commit status's state as one of Baton's: error and failure are both a failure. */
+export function statusState(state: string): PrCheck['state'] {
+  return state === 'success' ? 'success' : state === 'pending' ? 'pending' : 'failure'
+}
+
+export function runState(status: string, conclusion: string | null): PrCheck['state'] {
   if (status !== 'completed') return 'pending'
   if (conclusion === 'success') return 'success'
   if (conclusion === 'neutral' || conclusion === 'skipped') return 'neutral'

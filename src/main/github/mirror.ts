@@ -11,13 +11,9 @@
 // time (cursor at or before it, no ETag). GitHub's timestamps have a second's
 // grain, so they alone cannot tell such an answer from a newer one.
 import type { Db } from '../store/open'
+import { listAll, saveSyncState as saveState, syncState as state } from './conditional'
 import type { GitHub } from './octokit'
-
-interface Page<T> {
-  data: T[]
-  etag: string | null
-  notModified: boolean
-}
+import { fetchPrActivity, storePrActivity } from './pr-activity'
 
 export interface SyncResult {
   /** Issue numbers (and PR numbers) whose row changed. */
@@ -41,50 +37,7 @@ export class LocalWrites {
   }
 }
 
-async function listAll<T>(
-  octokit: GitHub,
-  route: string,
-  params: Record<string, unknown>,
-  etag: string | null,
-  counter: { requests: number; notModified: number }
-): Promise<Page<T>> {
-  let response
-  try {
-    counter.requests++
-    response = await octokit.request(route, { ...params, per_page: 100, headers: etag ? { 'if-none-match': etag } : {} })
-  } catch (error) {
-    if ((error as { status?: number }).status === 304) {
-      counter.notModified++
-      return { data: [], etag, notModified: true }
-    }
-    throw error
-  }
-  const data = [...(response.data as T[])]
-  const firstEtag = (response.headers.etag as string | undefined) ?? null
-  let link = response.headers.link as string | undefined
-  for (let guard = 0; guard < 1000; guard++) {
-    const next = link && /<([^>]+)>;\s*rel="next"/.exec(link)?.[1]
-    if (!next) break
-    counter.requests++
-    const page = await octokit.request({ method: 'GET', url: next } as never)
-    data.push(...((page as { data: T[] }).data ?? []))
-    link = (page as { headers: { link?: string } }).headers.link
-  }
-  return { data, etag: firstEtag, notModified: false }
-}
-
 const CLOSES = /\b(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?)\s+#(\d+)/i
-
-function state(db: Db, repoId: number, key: string): { etag: string | null; cursor: string | null } {
-  const row = db.prepare('SELECT etag, cursor FROM sync_state WHERE repo_id = ? AND key = ?').get(repoId, key) as { etag: string | null; cursor: string | null } | undefined
-  return row ?? { etag: null, cursor: null }
-}
-
-function saveState(db: Db, repoId: number, key: string, etag: string | null, cursor: string | null): void {
-  db.prepare(
-    'INSERT INTO sync_state (repo_id, key, etag, cursor) VALUES (?, ?, ?, ?) ON CONFLICT(repo_id, key) DO UPDATE SET etag = excluded.etag, cursor = excluded.cursor'
-  ).run(repoId, key, etag, cursor)
-}
 
 export function upsertIssue(db: Db, repoId: number, issue: Row): boolean {
   const labels = JSON.stringify(((issue.labels as Array<string | { name?: string }>) ?? []).map((l) => (typeof l === 'string' ? l : (l.name ?? ''))))
@@ -121,11 +74,23 @@ export function upsertComment(db: Db, repoId: number, comment: Row, issue: numbe
   const user = comment.user as { login?: string } | null
   const result = db
     .prepare(
-      `INSERT INTO comments (repo_id, id, issue, author, author_association, body, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT(repo_id, id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at, author_association = excluded.author_association
-       WHERE comments.updated_at != excluded.updated_at OR comments.body != excluded.body OR comments.author_association != excluded.author_association`
+      `INSERT INTO comments (repo_id, id, issue, author, author_association, body, created_at, updated_at, html_url) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(repo_id, id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at, author_association = excluded.author_association,
+         html_url = COALESCE(excluded.html_url, comments.html_url)
+       WHERE comments.updated_at != excluded.updated_at OR comments.body != excluded.body OR comments.author_association != excluded.author_association
+         OR comments.html_url IS NOT excluded.html_url`
     )
-    .run(repoId, comment.id, issue, user?.login ?? 'ghost', String(comment.author_association ?? 'NONE'), String(comment.body ?? ''), String(comment.created_at), String(comment.updated_at))
+    .run(
+      repoId,
+      comment.id,
+      issue,
+      user?.login ?? 'ghost',
+      String(comment.author_association ?? 'NONE'),
+      String(comment.body ?? ''),
+      String(comment.created_at),
+      String(comment.updated_at),
+      typeof comment.html_url === 'string' ? comment.html_url : null
+    )
   return result.changes > 0
 }
 
@@ -140,7 +105,8 @@ export function upsertPull(db: Db, repoId: number, pull: Row): boolean {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT(repo_id, number) DO UPDATE SET issue = excluded.issue, title = excluded.title, body = excluded.body, state = excluded.state,
          merged = excluded.merged, head_sha = excluded.head_sha, updated_at = excluded.updated_at
-       WHERE pulls.updated_at != excluded.updated_at OR pulls.state != excluded.state OR pulls.merged != excluded.merged`
+       WHERE pulls.updated_at != excluded.updated_at OR pulls.state != excluded.state OR pulls.merged != excluded.merged
+         OR pulls.head_sha IS NOT excluded.head_sha`
     )
     .run(
       repoId,
@@ -160,7 +126,28 @@ export function upsertPull(db: Db, repoId: number, pull: Row): boolean {
   return result.changes > 0
 }
 
-/** One pass over a repository: issues, comments, pulls, labels. */
+/**
+ * Open pulls on a `baton/` branch, with their head: from this pass's answer
+ * when the list changed, else from the mirror.
+ */
+function openAgentPulls(db: Db, repoId: number, fetched: Row[] | null): Array<{ number: number; headSha: string; issue: number | null }> {
+  if (fetched) {
+    return fetched
+      .filter((p) => p.state === 'open' && String((p.head as { ref?: string })?.ref ?? '').startsWith('baton/'))
+      .map((p) => {
+        const closes = CLOSES.exec(`${p.title ?? ''}\n${p.body ?? ''}`)
+        return { number: Number(p.number), headSha: String((p.head as { sha?: string }).sha ?? ''), issue: closes ? Number(closes[1]) : null }
+      })
+      .filter((p) => p.headSha)
+  }
+  return (
+    db
+      .prepare("SELECT number, head_sha AS headSha, issue FROM pulls WHERE repo_id = ? AND state = 'open' AND head LIKE 'baton/%' AND head_sha IS NOT NULL ORDER BY number")
+      .all(repoId) as Array<{ number: number; headSha: string; issue: number | null }>
+  )
+}
+
+/** One pass over a repository: issues, comments, pulls, labels, and the open agent PRs' reviews and checks. */
 export async function syncRepository(db: Db, octokit: GitHub, repo: { id: number; owner: string; name: string }, local?: LocalWrites, now: () => number = Date.now): Promise<SyncResult> {
   const started = now()
   const counter = { requests: 0, notModified: 0 }
@@ -187,6 +174,8 @@ export async function syncRepository(db: Db, octokit: GitHub, repo: { id: number
   const pulls = await listAll<Row>(octokit, 'GET /repos/{owner}/{repo}/pulls', { ...base, state: 'all', sort: 'updated', direction: 'desc' }, pullsState.etag, counter)
   const labelsState = state(db, repo.id, 'labels')
   const labels = await listAll<Row>(octokit, 'GET /repos/{owner}/{repo}/labels', base, labelsState.etag, counter)
+  // Reviews, review comments and checks of the open agent PRs (as this pass sees them), conditionally too.
+  const activity = await fetchPrActivity(db, octokit, repo, openAgentPulls(db, repo.id, pulls.notModified ? null : pulls.data), counter)
 
   // Everything fetched: now one transaction, no await inside.
   db.transaction(() => {
@@ -228,6 +217,7 @@ export async function syncRepository(db: Db, octokit: GitHub, repo: { id: number
       for (const label of labels.data) insert.run(repo.id, String(label.name), String(label.color ?? ''), (label.description as string | null) ?? null)
       saveState(db, repo.id, 'labels', labels.etag, null)
     }
+    for (const n of storePrActivity(db, repo.id, activity)) changed.add(n)
     db.prepare('UPDATE repos SET last_sync_at = ?, sync_error = NULL WHERE id = ?').run(new Date(now()).toISOString(), repo.id)
   })()
   return { changed: [...changed].sort((a, b) => a - b), requests: counter.requests, notModified: counter.notModified }

@@ -200,6 +200,26 @@ describe('pull requests', () => {
     expect(comments.data[0]!.diff_hunk).toBe('@@ -0,0 +1 @@\n+export const a = 1')
   })
 
+  it('takes a single review comment, and lists every PR review comment of the repository since a time', async () => {
+    const owner = t.octokit(TOKENS.owner)
+    const pr = await owner.rest.pulls.get({ ...o, pull_number: 2 })
+    const before = await owner.rest.pulls.listReviewCommentsForRepo({ ...o, sort: 'updated', direction: 'asc' })
+    conforms('GET', '/repos/{owner}/{repo}/pulls/comments', before)
+    const single = await owner.rest.pulls.createReviewComment({ ...o, pull_number: 2, commit_id: pr.data.head.sha, path: 'feature.js', line: 1, body: 'And a test?' })
+    conforms('POST', '/repos/{owner}/{repo}/pulls/{pull_number}/comments', single)
+    expect(single.status).toBe(201)
+    // GitHub files a lone comment under a COMMENTED review of its own.
+    const reviews = await owner.rest.pulls.listReviews({ ...o, pull_number: 2 })
+    expect(reviews.data.find((r) => r.id === single.data.pull_request_review_id)?.state).toBe('COMMENTED')
+    const all = await owner.rest.pulls.listReviewCommentsForRepo({ ...o, sort: 'updated', direction: 'asc' })
+    expect(all.data.map((c) => c.body)).toEqual([...before.data.map((c) => c.body), 'And a test?'])
+    expect(all.data.at(-1)).toMatchObject({ path: 'feature.js', line: 1, html_url: expect.stringContaining('/pull/2#discussion_r') })
+    const later = await owner.rest.pulls.listReviewCommentsForRepo({ ...o, since: new Date(Date.now() + 60_000).toISOString() })
+    expect(later.data).toEqual([])
+    const bad = await failure(owner.rest.pulls.createReviewComment({ ...o, pull_number: 2, commit_id: pr.data.head.sha, path: 'nope.js', line: 1, body: 'x' }))
+    expect(bad.status).toBe(422)
+  })
+
   it('refuses a merge with a stale sha (409), merges for real, and closes the issue it names', async () => {
     const ok = t.octokit(TOKENS.owner)
     const stale = await failure(ok.rest.pulls.merge({ ...o, pull_number: 2, sha: '0'.repeat(40) }))

@@ -65,7 +65,8 @@ describe('sync', () => {
       expect(r.notModified).toBe(r.requests)
     }
     const log = env.forge.requestLog()
-    expect(log).toHaveLength(80)
+    // Five lists a pass (issues, comments, pulls, labels, PR review comments); no agent PR is open.
+    expect(log).toHaveLength(100)
     expect(log.every((e) => e.status === 304)).toBe(true)
     expect(counted()).toBe(0)
   })
@@ -154,11 +155,71 @@ describe('sync', () => {
       const r = await syncRepository(big.db, c.octokit, { id, owner: 'owner', name: 'big' })
       expect(r.changed).toHaveLength(1000)
       expect(big.forge.requestLog().filter((e) => /\/issues\?/.test(e.path))).toHaveLength(10)
-      expect(r.requests).toBe(13)
+      // 10 pages of issues, comments, pulls, labels, PR review comments.
+      expect(r.requests).toBe(14)
       expect((big.db.prepare('SELECT COUNT(*) AS n FROM issues WHERE repo_id = ?').get(id) as { n: number }).n).toBe(1000)
     } finally {
       await big.close()
     }
+  })
+})
+
+describe('agent PRs: reviews, review comments and checks', () => {
+  it('mirrors a review with its line comments, a lone review comment and the head commit checks; idle again, nothing counts', async () => {
+    const owner = new Octokit({ baseUrl: env.forge.apiUrl, auth: TOKENS.owner })
+    pushBranch(env.forge, 'owner', 'app', 'baton/1-first-issue', 'first.txt', 'one\ntwo\nthree\n')
+    const pr = (await alice.rest.pulls.create({ ...base, head: 'baton/1-first-issue', base: 'main', title: 'First', body: 'Closes #1' })).data
+    const review = (
+      await owner.rest.pulls.createReview({
+        ...base,
+        pull_number: pr.number,
+        event: 'REQUEST_CHANGES',
+        body: 'Two things',
+        comments: [
+          { path: 'first.txt', line: 1, body: 'Capital letter' },
+          { path: 'first.txt', line: 3, body: 'Drop this line' }
+        ]
+      })
+    ).data
+    const lone = (await owner.rest.pulls.createReviewComment({ ...base, pull_number: pr.number, commit_id: pr.head.sha, path: 'first.txt', line: 2, body: 'Why two?' })).data
+    await owner.rest.repos.createCommitStatus({ ...base, sha: pr.head.sha, state: 'failure', context: 'ci/test', description: '3 tests failed', target_url: 'https://ci.example/1' })
+    await owner.rest.checks.create({ ...base, name: 'lint', head_sha: pr.head.sha, status: 'in_progress' })
+    const r = await sync()
+    expect(r.changed).toEqual(expect.arrayContaining([1, pr.number]))
+    expect(env.db.prepare('SELECT id, pull, author, state, body, html_url, commit_id FROM reviews WHERE repo_id = ? ORDER BY id').all(repo.id)).toEqual([
+      { id: review.id, pull: pr.number, author: 'owner', state: 'CHANGES_REQUESTED', body: 'Two things', html_url: review.html_url, commit_id: pr.head.sha },
+      expect.objectContaining({ id: lone.pull_request_review_id, state: 'COMMENTED' })
+    ])
+    expect(env.db.prepare('SELECT review_id, path, line, body, html_url FROM review_comments WHERE repo_id = ? AND pull = ? ORDER BY id').all(repo.id, pr.number)).toEqual([
+      { review_id: review.id, path: 'first.txt', line: 1, body: 'Capital letter', html_url: expect.stringContaining('#discussion_r') },
+      { review_id: review.id, path: 'first.txt', line: 3, body: 'Drop this line', html_url: expect.stringContaining('#discussion_r') },
+      { review_id: lone.pull_request_review_id, path: 'first.txt', line: 2, body: 'Why two?', html_url: lone.html_url }
+    ])
+    expect(env.db.prepare('SELECT kind, name, state, description, url FROM checks WHERE repo_id = ? AND sha = ? ORDER BY name').all(repo.id, pr.head.sha)).toEqual([
+      { kind: 'status', name: 'ci/test', state: 'failure', description: '3 tests failed', url: 'https://ci.example/1' },
+      { kind: 'check-run', name: 'lint', state: 'pending', description: null, url: expect.stringContaining('/runs/') }
+    ])
+
+    // Settled: every list, the reviews and both check lists answer 304, and none counts.
+    await sync()
+    env.forge.clearLog()
+    const idle = await sync()
+    expect(idle.changed).toEqual([])
+    expect(idle.requests).toBe(8)
+    expect(idle.notModified).toBe(idle.requests)
+    expect(counted()).toBe(0)
+
+    // A new head: its checks are asked afresh, the old commit's go.
+    pushBranch(env.forge, 'owner', 'app', 'baton/1-first-issue', 'first.txt', 'One\ntwo\n')
+    await sync()
+    const head = (env.db.prepare('SELECT head_sha FROM pulls WHERE repo_id = ? AND number = ?').get(repo.id, pr.number) as { head_sha: string }).head_sha
+    expect(head).not.toBe(pr.head.sha)
+    expect(env.db.prepare('SELECT COUNT(*) AS n FROM checks WHERE repo_id = ?').get(repo.id)).toEqual({ n: 0 })
+    await owner.rest.repos.createCommitStatus({ ...base, sha: head, state: 'success', context: 'ci/test' })
+    await sync()
+    expect(env.db.prepare('SELECT name, state FROM checks WHERE repo_id = ? AND sha = ?').all(repo.id, head)).toEqual([{ name: 'ci/test', state: 'success' }])
+    // Comments keep their link.
+    expect(env.db.prepare('SELECT html_url FROM comments WHERE repo_id = ? AND issue = 1 ORDER BY id LIMIT 1').get(repo.id)).toEqual({ html_url: expect.stringContaining('/issues/1#issuecomment-') })
   })
 })
 

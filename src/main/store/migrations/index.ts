@@ -3,6 +3,8 @@ import m002 from './002-github'
 import m003 from './003-work'
 import m004 from './004-merge-method'
 import m005 from './005-comment-trust'
+import m006 from './006-budgets-answers'
+import m007 from './007-github-signals'
 
 /** Numbered migrations, applied in order; `user_version` records the last one applied. */
-export const migrations: readonly string[] = [m001, m002, m003, m004, m005]
+export const migrations: readonly string[] = [m001, m002, m003, m004, m005, m006, m007]
