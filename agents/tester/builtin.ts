@@ -1,8 +1,11 @@
 // The Tester's builtin behaviour: run the repository's own tests in the
 // task's worktree (the branch as pushed) and report pass or fail, with the
 // tail of the failing output. The worktree is only read and run, never changed.
-import { fence, reply, run, tail } from '../../src/main/agents/builtin-kit'
+// Tools run without colour, and any escape codes left are stripped from the
+// report: on GitHub they are noise.
+import { colourlessEnv, fence, reply, run, tail } from '../../src/main/agents/builtin-kit'
 import type { Provider } from '../../src/main/agents/providers/types'
+import { stripAnsi } from '../../src/shared/ansi'
 import { describeCommand, detectTestCommand, installCommand } from './detect'
 
 export const tester: Provider = async (ctx) => {
@@ -19,20 +22,21 @@ export const tester: Provider = async (ctx) => {
   ctx.progress(`running ${describeCommand(cmd)} (${cmd.source})`)
   const deadline = Date.parse(ctx.trigger.deadline)
   const timeoutMs = Number.isFinite(deadline) ? Math.max(1000, deadline - Date.now() - 2000) : ctx.settings.timeLimitSec * 1000
+  const env = colourlessEnv({ ...ctx.env, CI: '1' })
   const install = installCommand(ctx.cwd, cmd)
   if (install) {
     // A missing dependency would read as a failing change and send the issue back.
     ctx.progress(`installing dependencies: ${describeCommand(install)}`)
-    const installed = await run(install.command, install.args, { cwd: ctx.cwd, env: { ...ctx.env, CI: '1', FORCE_COLOR: '0' }, signal: ctx.signal, timeoutMs })
+    const installed = await run(install.command, install.args, { cwd: ctx.cwd, env, signal: ctx.signal, timeoutMs })
     if (installed.error || installed.code !== 0) {
       return reply(ctx, {
         status: 'error',
         statusText: `Could not install the dependencies (${describeCommand(install)}): ${installed.error?.message ?? `exit ${installed.code ?? installed.signal}`}`,
-        body: fence(tail(installed.output, 30, 3000), 'text')
+        body: fence(tail(stripAnsi(installed.output), 30, 3000), 'text')
       })
     }
   }
-  const result = await run(cmd.command, cmd.args, { cwd: ctx.cwd, env: { ...ctx.env, CI: '1', FORCE_COLOR: '0' }, signal: ctx.signal, timeoutMs })
+  const result = await run(cmd.command, cmd.args, { cwd: ctx.cwd, env, signal: ctx.signal, timeoutMs })
   if (result.error) {
     return reply(ctx, { status: 'error', statusText: `Could not run ${describeCommand(cmd)}: ${result.error.message}` })
   }
@@ -42,7 +46,7 @@ export const tester: Provider = async (ctx) => {
       status: 'done',
       statusText: `Tests pass: ${describeCommand(cmd)} (${seconds} s)`,
       labelUpdate: { from: stage, to: 'needs-review' },
-      body: `## Test report\n\n\`${describeCommand(cmd)}\` passed in ${seconds} s (${cmd.source}).\n\n${fence(tail(result.output, 15, 1500), 'text')}`
+      body: `## Test report\n\n\`${describeCommand(cmd)}\` passed in ${seconds} s (${cmd.source}).\n\n${fence(tail(stripAnsi(result.output), 15, 1500), 'text')}`
     })
   }
   const how = result.signal ? `was stopped (${result.signal}) after ${seconds} s` : `exited with code ${result.code} after ${seconds} s`
@@ -50,6 +54,6 @@ export const tester: Provider = async (ctx) => {
     status: 'done',
     statusText: `Tests fail: ${describeCommand(cmd)} ${how}`,
     labelUpdate: { from: stage, to: 'ready-for-dev' },
-    body: `## Test report\n\n\`${describeCommand(cmd)}\` ${how} (${cmd.source}). The tail of its output:\n\n${fence(tail(result.output, 60, 6000), 'text')}`
+    body: `## Test report\n\n\`${describeCommand(cmd)}\` ${how} (${cmd.source}). The tail of its output:\n\n${fence(tail(stripAnsi(result.output), 60, 6000), 'text')}`
   })
 }

@@ -29,6 +29,8 @@ import { listRepos } from './store/queries'
 import { readSettings, writeSettings } from './store/settings'
 import type { GateTiming } from './github/octokit'
 import { VERSION } from './version'
+import { takeEnvSecrets } from './secrets/env-secrets'
+import { detectIsolation } from './agents/isolation'
 
 const here = dirname(fileURLToPath(import.meta.url))
 
@@ -141,14 +143,16 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   // The board's version log: which cards every write changed (renderers fetch only those).
   const boardLog = new BoardLog(db, { waits, pipelineOf: (repoId) => pipelines.forRepo(repoId), onChange: () => events.changed('issues') })
   events.board = () => boardLog.forEvent()
-  const tokens = createTokenStore({ dataDir, env: options.env, cipher: options.cipher })
+  // Main's environment with its secrets; they leave process.env, so no child inherits them.
+  const env = options.env ?? takeEnvSecrets()
+  const tokens = createTokenStore({ dataDir, env, cipher: options.cipher })
   const github = new GitHubService({
     db,
     tokens,
     log,
     events,
-    defaultApiUrl: sandbox?.forge.apiUrl ?? (options.env ?? process.env).BATON_GITHUB_API_URL,
-    clientId: (options.env ?? process.env).BATON_GITHUB_CLIENT_ID,
+    defaultApiUrl: sandbox?.forge.apiUrl ?? env.BATON_GITHUB_API_URL,
+    clientId: env.BATON_GITHUB_CLIENT_ID,
     pollMs: () => readSettings(db).pollIntervalSec * 1000,
     timing: options.githubTiming ?? (sandbox ? { writeGapMs: 0 } : undefined),
     onSynced: () => {
@@ -162,6 +166,10 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     }
   })
 
+  // What agents run in (agents/isolation.ts): looked at once, shown in Settings.
+  const isolation = detectIsolation({ dataDir, shared: [paths.ipc(dataDir), join(dataDir, 'workspaces')], env })
+  if (isolation.kind === 'none') log.warn(`agents: ${isolation.detail}`)
+
   const ensureRuntime = (): Runtime => {
     if (runtime) return runtime
     runtime = startRuntime({
@@ -173,7 +181,8 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       settings: () => readSettings(db),
       agentsDir,
       runner: options.runner ?? defaultRunner(),
-      env: options.env,
+      env,
+      isolation,
       waits,
       timing: options.agentTiming,
       pipeline: (repoId) => pipelines.forRepo(repoId),
@@ -222,6 +231,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       },
       startedAt: startedAt.toISOString(),
       uptimeSec: Math.round((Date.now() - startedAt.getTime()) / 1000),
+      isolation: { kind: isolation.kind, detail: isolation.detail },
       platform: `${process.platform}-${process.arch}`,
       node: process.versions.node,
       pid: process.pid

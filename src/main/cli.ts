@@ -14,6 +14,7 @@ import { startServer } from './serve'
 import { openDatabase, schemaVersion } from './store/open'
 import { listRepos } from './store/queries'
 import { VERSION } from './version'
+import { takeEnvSecrets } from './secrets/env-secrets'
 
 const here = dirname(fileURLToPath(import.meta.url))
 
@@ -64,17 +65,20 @@ async function serve(argv: string[]): Promise<void> {
   const flags = parse('serve', argv, { port: { type: 'string' }, sandbox: { type: 'boolean' } })
   if (flags.help) return void console.log(USAGE)
   const log = createLogger()
+  // Before anything starts a child: the secrets leave process.env (secrets/env-secrets.ts).
+  const env = takeEnvSecrets()
   const core = await createCore({
     dataDir: (flags['data-dir'] as string | undefined) ?? defaultDataDir(),
     mode: 'headless',
     sandbox: Boolean(flags.sandbox),
-    log
+    log,
+    env
   })
   let server
   try {
     server = await startServer(core, {
       port: port(flags.port as string | undefined),
-      token: process.env.BATON_TOKEN || undefined,
+      token: env.BATON_TOKEN || undefined,
       rendererDir: join(here, '..', 'renderer')
     })
   } catch (error) {

@@ -6,6 +6,7 @@ import { effectiveSettings, type RoleOverride } from './agents/role-config'
 import { loadRoles, type Role, type RoleSettings } from './agents/roles'
 import { toAgentResult } from './agents/results'
 import { Supervisor, type AgentInfo } from './agents/supervisor'
+import type { Isolation } from './agents/isolation'
 import { paths } from './data-dir'
 import type { EventHub } from './events'
 import type { Logger } from './log'
@@ -37,6 +38,8 @@ export interface RuntimeOptions {
   /** How agent processes start: the built runner under Electron/Node, or tsx on the source. */
   runner: { execPath: string; args: string[] }
   env?: NodeJS.ProcessEnv
+  /** The sandbox agents start in (agents/isolation.ts). */
+  isolation?: Isolation
   /** Shared with the board: why an issue waits. */
   waits?: Map<string, string>
   /** How often the scheduler looks again on its own (backoffs expiring). */
@@ -80,6 +83,7 @@ export function startRuntime(o: RuntimeOptions): Runtime {
     roles: roles.map((r) => ({ name: r.name, prompt: r.prompt, settings: settingsOf(r.name) ?? r.settings })),
     runner: o.runner,
     env: o.env,
+    isolation: o.isolation,
     heartbeatMs: o.timing?.heartbeatMs,
     stallMs: o.timing?.stallMs
   })

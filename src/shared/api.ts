@@ -112,6 +112,8 @@ export interface AppStatus {
   platform: string
   node: string
   pid: number
+  /** What agents run in (DESIGN.md §9): `bubblewrap` (their own process namespace, the data folder hidden) or `none`, said in words. */
+  isolation: { kind: 'bubblewrap' | 'none'; detail: string }
 }
 
 export interface RepoSummary {

@@ -78,6 +78,18 @@ export function tail(text: string, maxLines = 40, maxChars = 4000): string {
   return out
 }
 
+/**
+ * The environment for running a repository's own tools without colour.
+ * `FORCE_COLOR` is not an off switch: pytest, chalk and others read any value,
+ * even "0", as colour on. `NO_COLOR` (https://no-color.org) is the one they
+ * agree on; pytest also reads `PY_COLORS=0`. Escape codes that still come
+ * through are stripped from what Baton posts (src/shared/ansi.ts).
+ */
+export function colourlessEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { FORCE_COLOR: _force, CLICOLOR_FORCE: _clicolor, PY_COLORS: _py, ...rest } = env
+  return { ...rest, NO_COLOR: '1', PY_COLORS: '0' }
+}
+
 export interface RunResult {
   code: number | null
   signal: NodeJS.Signals | null

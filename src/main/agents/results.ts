@@ -4,6 +4,7 @@
 // an `error` answer (the parser never throws), with the raw text kept.
 import type { AgentResult, AgentUsage } from '../pipeline/ports'
 import type { ParsedResponse } from '../../shared/protocol/response'
+import { stripAnsi } from '../../shared/ansi'
 
 export interface ResponseRecord {
   agent: string
@@ -32,14 +33,16 @@ export function toAgentResult(r: ResponseRecord, role: { provider: string; model
     agent: r.agent,
     task: r.task,
     attempt: r.attempt,
+    // What main posts, notes and shows of an answer carries no terminal
+    // escapes (a tool's colours); `raw` keeps the file as it was.
     answer: {
       status: p.status,
-      text: p.statusText,
+      text: stripAnsi(p.statusText),
       move: p.labelUpdate,
       branch: p.branch,
-      handoffs: p.handoffs,
+      handoffs: p.handoffs.map((h) => ({ ...h, text: stripAnsi(h.text) })),
       labels: p.labels,
-      body: p.body
+      body: stripAnsi(p.body)
     },
     raw: r.raw,
     usage: usageOf(p),

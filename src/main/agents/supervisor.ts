@@ -6,10 +6,12 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { EventEmitter } from 'node:events'
 import type { Trigger } from '../../shared/protocol/trigger'
+import { stripAnsi } from '../../shared/ansi'
 import { formatResponse, parseResponse, type ParsedResponse } from '../../shared/protocol/response'
 import type { SupervisorMessage, RunnerMessage } from '../../../agents/runner'
 import { agentEnvironment } from './agent-env'
-import { checkedName, ensureIpcDirs, ipcPaths, readHead, readIfExists, watchFolder, writeAtomic, type FolderWatch } from './file-ipc'
+import type { Isolation } from './isolation'
+import { checkedName, ensureIpcDirs, ipcPaths, readEntry, readIfExists, removeEntry, watchFolder, writeAtomic, type FolderWatch } from './file-ipc'
 
 export interface RoleSpec {
   name: string
@@ -67,6 +69,8 @@ export interface SupervisorOptions {
   runner: { execPath: string; args: string[] }
   /** Main's environment; only an allow-list reaches agents. */
   env?: NodeJS.ProcessEnv
+  /** The OS sandbox the runner starts in (agents/isolation.ts); none: a plain child process. */
+  isolation?: Isolation
   heartbeatMs?: number
   /** No heartbeat for this long: the agent is stalled and is restarted. */
   stallMs?: number
@@ -95,6 +99,8 @@ interface Instance {
 }
 
 const iso = () => new Date().toISOString()
+/** Triggers are main's own JSON, a few kB: read no more than this of one. */
+const TRIGGER_CAP = 16 * 1024 * 1024
 /** Room for the header lines the runner adds to a provider's capped output. */
 const RESPONSE_SLACK = 16 * 1024
 
@@ -156,7 +162,16 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   /** The trigger an agent had not answered yet, if any. */
   private pendingTrigger(agent: string): Trigger | null {
-    const raw = readIfExists(this.paths.trigger(agent))
+    const file = this.paths.trigger(agent)
+    const entry = readEntry(file, TRIGGER_CAP)
+    if (entry.kind === 'refused') {
+      // Nothing names its task: the engine's resume() finds the attempt no
+      // file hands over and queues it again. Removed, so the next start is clean.
+      removeEntry(file)
+      this.emit('progress', { agent, task: null, line: `Removed what was at the trigger path: it ${entry.reason}`, at: iso() })
+      return null
+    }
+    const raw = entry.kind === 'file' ? entry.text : null
     if (!raw) return null
     let trigger: Trigger
     try {
@@ -164,10 +179,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     } catch {
       return null
     }
+    // Not a regular file (read and refused by the first scan): no answer, so the trigger is pending.
     const response = readIfExists(this.paths.response(agent))
     if (response) {
       const parsed = parseResponse(response)
-      if (parsed.task === trigger.task && attemptOf(parsed) === trigger.attempt) return null
+      if (parsed.task === trigger.task && parsed.attempt === trigger.attempt) return null
     }
     return trigger
   }
@@ -188,7 +204,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const response = readIfExists(this.paths.response(name))
     if (response) {
       const parsed = parseResponse(response)
-      if (parsed.task === task && attemptOf(parsed) === attempt) return true
+      if (parsed.task === task && parsed.attempt === attempt) return true
     }
     if (!this.instances.has(name)) return false
     const raw = readIfExists(this.paths.trigger(name))
@@ -220,7 +236,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       settings: spec.settings,
       heartbeatMs: this.o.heartbeatMs ?? 1000
     }
-    const child = spawn(this.o.runner.execPath, this.o.runner.args, {
+    const command = this.o.isolation?.wrap(this.o.runner) ?? this.o.runner
+    const child = spawn(command.execPath, command.args, {
       env: agentEnvironment(this.o.env ?? process.env, { ELECTRON_RUN_AS_NODE: '1', BATON_AGENT_CONFIG: JSON.stringify(config) }),
       stdio: ['ignore', 'pipe', 'pipe', 'ipc']
     })
@@ -232,7 +249,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     info.lastHeartbeat = iso()
     if (info.state !== 'working' && info.state !== 'paused') info.state = 'idle'
     const line = (chunk: Buffer) => {
-      for (const text of chunk.toString('utf8').split('\n')) if (text.trim()) this.emit('progress', { agent: info.name, task: info.task, line: text.slice(0, 2000), at: iso() })
+      // The dashboard shows these lines as text: terminal escapes stripped (src/shared/ansi.ts).
+      for (const raw of chunk.toString('utf8').split('\n')) {
+        const text = stripAnsi(raw)
+        if (text.trim()) this.emit('progress', { agent: info.name, task: info.task, line: text.slice(0, 2000), at: iso() })
+      }
     }
     child.stdout?.on('data', line)
     child.stderr?.on('data', line)
@@ -246,7 +267,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const { info } = instance
     info.lastHeartbeat = iso()
     if (info.state === 'stalled') info.state = info.task ? 'working' : 'idle'
-    if (message.type === 'progress') this.emit('progress', { agent: info.name, task: message.task, line: message.line, at: iso() })
+    if (message.type === 'progress') {
+      const line = stripAnsi(message.line)
+      if (line.trim()) this.emit('progress', { agent: info.name, task: message.task, line, at: iso() })
+    }
     if (message.type === 'finished') this.readResponse(info.name)
   }
 
@@ -300,17 +324,26 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     // The runner caps what it writes; main still reads no more than the cap
     // (plus room for the header lines the runner adds), whatever is there.
     const cap = (instance?.spec.settings.maxOutputBytes ?? 1024 * 1024) + RESPONSE_SLACK
-    const file = readHead(this.paths.response(agent), cap + 1)
-    if (!file) return
+    const path = this.paths.response(agent)
+    const file = readEntry(path, cap, { headBytes: 4096 })
+    if (file.kind === 'missing') return
     // The periodic scan hints every file again: skip one already read.
     if (this.signatures.get(agent) === file.signature) return
     this.signatures.set(agent, file.signature)
+    if (file.kind === 'refused') {
+      // A directory, symlink, FIFO or socket (DESIGN.md §5): never followed or
+      // read, removed so no later start meets it again, and an ERROR for the
+      // task the agent holds. Whatever the agent writes next lands as a file.
+      const removed = removeEntry(path)
+      this.answerFor(agent, instance, `The response path ${file.reason} (${removed ? 'removed' : 'could not be removed'} unread)`)
+      return
+    }
     const oversized = file.size > cap
-    let raw = oversized ? file.text.slice(0, 4096) : file.text
+    let raw = file.text
     let parsed = parseResponse(raw)
     // No TASK line at all: it can only be about what the agent is doing now.
     const task = parsed.task ?? instance?.info.task ?? null
-    const attempt = attemptOf(parsed) ?? (parsed.task === null ? (instance?.info.attempt ?? null) : null)
+    const attempt = parsed.attempt ?? (parsed.task === null ? (instance?.info.attempt ?? null) : null)
     if (task === null) {
       this.emit('stale', { agent, task: null, attempt, raw, reason: 'a response with no TASK line while the agent had no task' })
       return
@@ -331,6 +364,22 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     } else if (parsed.task === null) {
       parsed = { ...parsed, task }
     }
+    this.report(agent, instance, task, attempt, parsed, raw)
+  }
+
+  /** An ERROR main writes itself for the task the agent holds (nothing readable to blame it on). */
+  private answerFor(agent: string, instance: Instance | undefined, statusText: string): void {
+    const task = instance?.info.task ?? null
+    const attempt = instance?.info.attempt ?? null
+    if (task === null) {
+      this.emit('stale', { agent, task: null, attempt: null, raw: '', reason: `${statusText}, while the agent had no task` })
+      return
+    }
+    const raw = formatResponse({ task, status: 'error', statusText, extra: attempt !== null ? [{ key: 'ATTEMPT', value: String(attempt) }] : [] })
+    this.report(agent, instance, task, attempt, parseResponse(raw), raw)
+  }
+
+  private report(agent: string, instance: Instance | undefined, task: string, attempt: number | null, parsed: ParsedResponse, raw: string): void {
     const key = `${agent}:${task}:${attempt}`
     if (this.seen.has(key)) {
       // Lost, cancelled or already answered: recorded, ignored (DESIGN.md §5).
@@ -376,7 +425,15 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const child = instance.child
     if (!child) return
     instance.stopping = true
-    child.kill('SIGTERM')
+    // Ask the runner itself: in a sandbox, SIGTERM would reach bubblewrap, whose
+    // end takes the whole namespace down at once (the runner could not stop
+    // its provider's work in order). Unsandboxed, SIGTERM asks the same.
+    try {
+      child.send({ type: 'stop' } satisfies SupervisorMessage)
+    } catch {
+      /* channel already closed */
+    }
+    if (this.o.isolation?.kind !== 'bubblewrap') child.kill('SIGTERM')
     const timer = setTimeout(() => child.kill('SIGKILL'), this.o.killGraceMs ?? 3000)
     timer.unref()
     child.once('exit', () => clearTimeout(timer))
@@ -607,8 +664,3 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 }
 
-function attemptOf(parsed: ParsedResponse): number | null {
-  const value = parsed.unknown.find((u) => u.key === 'ATTEMPT')?.value
-  const n = Number(value)
-  return value !== undefined && Number.isInteger(n) ? n : null
-}

@@ -4,6 +4,7 @@
 import type { Pipeline } from './definition'
 import { stageByLabel } from './definition'
 import { checkMove } from './rules'
+import { stripAnsi } from '../../shared/ansi'
 
 /** What an agent answered, as the pipeline needs it (from the protocol parser). */
 export interface AgentAnswer {
@@ -80,7 +81,8 @@ export const marker = (taskId: string, role: string): string => `<!-- baton:task
 const NOTE_KIND: Record<string, string> = { pm: 'triage', architect: 'plan', tester: 'test-report', engineer: 'implementation', community: 'community', marketing: 'release-notes' }
 
 export function signedComment(role: string, status: string, body: string, taskId: string): string {
-  const text = body.trim() || status
+  // An agent's text may carry a tool's terminal colours: noise on GitHub.
+  const text = stripAnsi(body).trim() || stripAnsi(status)
   return `**${roleTitle(role)}** · via Baton\n\n${text}\n\n${marker(taskId, role)}`
 }
 

@@ -2,6 +2,7 @@
 // or an issue title can never become a command), no prompt that could hang,
 // and errors that carry what ran and what git said (like Desktop's GitError).
 import { spawn } from 'node:child_process'
+import { withoutCredentials } from '../secrets/env-secrets'
 
 export interface GitRunOptions {
   cwd: string
@@ -39,11 +40,9 @@ export class GitError extends Error {
 
 /** The environment every git run gets: never a prompt (a missing credential fails at once). */
 export function gitEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, GIT_TERMINAL_PROMPT: '0', GCM_INTERACTIVE: 'never', ...extra }
-  // Our own credentials come only through `extra`; an inherited askpass helper could prompt.
-  if (!extra.GIT_ASKPASS) delete env.GIT_ASKPASS
-  if (!extra.SSH_ASKPASS) delete env.SSH_ASKPASS
-  return env
+  // Our own credentials come only through `extra` (and only for commands that
+  // talk to the remote); no token variable or askpass helper is inherited.
+  return { ...withoutCredentials(process.env), GIT_TERMINAL_PROMPT: '0', GCM_INTERACTIVE: 'never', ...extra }
 }
 
 export function runGit(args: string[], o: GitRunOptions): Promise<GitResult> {
