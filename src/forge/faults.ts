@@ -11,7 +11,7 @@ export const faultRuleSchema = z
      */
     kind: z.enum(['rate-limit', 'secondary-rate-limit', 'error', 'delay', 'drop']),
     status: z.number().int().min(500).max(599).optional(),
-    /** Seconds, for the rate-limit kinds (default 60). */
+    /** Retry-After seconds: for the rate-limit kinds (default 60); an `error` sends it only when given. */
     retryAfter: z.number().int().min(0).optional(),
     delayMs: z.number().int().min(0).optional(),
     /** Share of matching requests, 0..1. */

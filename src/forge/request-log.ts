@@ -14,6 +14,11 @@ export interface RequestLogEntry {
   kind: 'api' | 'git' | 'oauth' | 'admin' | 'other'
   /** The injected fault that answered it, if any. */
   fault?: string
+  /**
+   * The window this answer's `retry-after` announced (forge clock, ms): from
+   * when the answer was sent until `until`, no request should arrive.
+   */
+  window?: { from: number; until: number }
   durationMs: number
 }
 

@@ -12,6 +12,14 @@
 // until the window closes fail at once with rate_limited, without being sent.
 // The retry plugin is told never to retry 403/429.
 //
+// The gate sits inside the retry plugin (it is a plugin registered before
+// retry; Octokit's hooks wrap in the order they are added, the last
+// outermost), so the plugin's re-sends of a 5xx pass through it like first
+// tries: they wait for an open window and take their place in the write
+// queue. With the gate outside, as it was, the plugin re-sent 5xx answers
+// inside Retry-After windows (14 times in 42 windows on the fault test). A
+// 5xx that names a Retry-After (GitHub's 503 in an outage) opens a window too.
+//
 // Write spacing: mutations one at a time, about a second apart, by the gate's
 // own queue, not @octokit/plugin-throttling. That plugin would have to be
 // told to leave every limit to the gate (its handlers only say "no"), its
@@ -24,7 +32,19 @@ import { retry } from '@octokit/plugin-retry'
 import { AppError } from '../../shared/errors'
 import type { Logger } from '../log'
 
-const BatonOctokit = Octokit.plugin(retry)
+type OctokitPlugin = Parameters<typeof Octokit.plugin>[0]
+type CoreOctokit = Parameters<OctokitPlugin>[0]
+// The type of a `request` wrap hook, which Octokit does not name (a type only: nothing is emitted).
+declare const _core: CoreOctokit
+type RequestHook = Parameters<typeof _core.hook.wrap<'request'>>[1]
+
+/** Registers a connection's gate (the `gate` option) before the retry plugin, so the gate is inside every retry. */
+function gatePlugin(octokit: CoreOctokit, options: Parameters<OctokitPlugin>[1]): void {
+  const gate = options.gate as RequestHook | undefined
+  if (gate) octokit.hook.wrap('request', gate)
+}
+
+const BatonOctokit = Octokit.plugin(gatePlugin, retry)
 export type GitHub = InstanceType<typeof BatonOctokit>
 
 export interface RateState {
@@ -80,12 +100,22 @@ interface HttpError {
   response?: { headers?: Record<string, unknown> }
 }
 
+/** `retry-after` in ms: seconds (GitHub's form) or an HTTP date (RFC 9110 allows both); null when absent or unreadable. */
+export function retryAfterMs(headers: Record<string, unknown>, now: number): number | null {
+  const value = headers['retry-after']
+  if (value === undefined || value === null || String(value).trim() === '') return null
+  const seconds = Number(value)
+  if (Number.isFinite(seconds)) return seconds >= 0 ? seconds * 1000 : null
+  const at = Date.parse(String(value))
+  return Number.isFinite(at) ? Math.max(at - now, 0) : null
+}
+
 /** How long a rate-limited answer asks us to wait, or null when it is not a rate limit (a plain 403 is a permission). */
 export function limitWaitMs(error: HttpError, now: number, minLimitWaitMs: number): number | null {
   if (error.status !== 403 && error.status !== 429) return null
   const headers = error.response?.headers ?? {}
-  const retryAfter = Number(headers['retry-after'])
-  if (headers['retry-after'] !== undefined && Number.isFinite(retryAfter) && retryAfter >= 0) return retryAfter * 1000
+  const retryAfter = retryAfterMs(headers, now)
+  if (retryAfter !== null) return retryAfter
   if (String(headers['x-ratelimit-remaining']) === '0') {
     const reset = Number(headers['x-ratelimit-reset']) * 1000
     // One second past the reset, as GitHub advises.
@@ -96,27 +126,21 @@ export function limitWaitMs(error: HttpError, now: number, minLimitWaitMs: numbe
   return null
 }
 
+/** How long a 5xx answer asks us to wait (its `retry-after`), or null: a 5xx without one is the retry plugin's alone. */
+export function unavailableWaitMs(error: HttpError, now: number): number | null {
+  if (!error.response || (error.status ?? 0) < 500) return null
+  return retryAfterMs(error.response.headers ?? {}, now)
+}
+
 export function createOctokit(options: OctokitOptions): { octokit: GitHub; state: () => RateState } {
   const timing = { ...DEFAULT_TIMING, ...options.timing }
   const state: RateState = { limit: null, remaining: null, resetAt: null, blockedUntil: null, offline: false }
   let blockedUntil = 0
+  /** What opened the window that lasts longest: a rate limit, or GitHub being unavailable. */
+  let blockedBy: 'limit' | 'unavailable' = 'limit'
   let writeChain: Promise<unknown> = Promise.resolve()
   let lastWrite = 0
   const changed = () => options.onState?.({ ...state })
-
-  const octokit = new BatonOctokit({
-    baseUrl: options.baseUrl.replace(/\/$/, ''),
-    auth: options.token,
-    userAgent: 'Baton',
-    // Retries for 5xx and the network only: 304 is a cache hit, 403/429 belong to the gate.
-    retry: { retries: timing.retries, retryAfterBaseValue: timing.retryBaseMs, doNotRetry: [304, 400, 401, 403, 404, 405, 409, 410, 422, 429, 451] },
-    log: {
-      debug: () => undefined,
-      info: () => undefined,
-      warn: (m: string) => options.log?.debug(`octokit: ${m}`),
-      error: (m: string) => options.log?.debug(`octokit: ${m}`)
-    }
-  })
 
   const observe = (headers: Record<string, unknown> | undefined) => {
     if (!headers) return
@@ -130,15 +154,30 @@ export function createOctokit(options: OctokitOptions): { octokit: GitHub; state
 
   const refuse = () => {
     const resetAt = new Date(blockedUntil).toISOString()
+    if (blockedBy === 'unavailable') {
+      return new AppError('unavailable', `GitHub is unavailable and asked Baton to wait until ${resetAt.slice(11, 16)} UTC. Baton tries again by itself after that.`, { resetAt })
+    }
     return new AppError('rate_limited', `GitHub's rate limit is spent; it resets at ${resetAt.slice(11, 16)} UTC. Baton tries again by itself after that.`, { resetAt })
   }
 
-  octokit.hook.wrap('request', async (request, requestOptions) => {
+  /** No request is sent for `waitMs` from now; a window only ever widens, never shrinks. */
+  const widen = (waitMs: number, cause: typeof blockedBy) => {
+    const until = timing.now() + waitMs
+    if (until > blockedUntil) {
+      blockedUntil = until
+      blockedBy = cause
+    }
+    state.blockedUntil = new Date(blockedUntil).toISOString()
+  }
+
+  // Every request, first try or the retry plugin's re-send, comes through here.
+  const gate: RequestHook = async (request, requestOptions) => {
     const mutation = MUTATIONS.has(String(requestOptions.method))
     // A POST whose answer was lost may have been applied: sending it again
     // would post twice. Only the caller, who can look first (a comment's
     // marker, a branch's PR), may repeat it. PUT, PATCH and DELETE set a state
-    // and are safe to resend.
+    // and are safe to resend. (The options object is the one the retry plugin
+    // reads when the answer is an error.)
     if (requestOptions.method === 'POST') requestOptions.request = { ...requestOptions.request, retries: 0 }
     const send = async () => {
       for (let attempt = 0; ; attempt++) {
@@ -156,7 +195,7 @@ export function createOctokit(options: OctokitOptions): { octokit: GitHub; state
           changed()
           return response
         } catch (error) {
-          const e = error as { status?: number; message?: string; response?: { headers?: Record<string, unknown> } }
+          const e = error as HttpError
           observe(e.response?.headers)
           if (!e.response) {
             // No answer at all: the network (Octokit reports it as a 500 without a response).
@@ -166,10 +205,18 @@ export function createOctokit(options: OctokitOptions): { octokit: GitHub; state
             state.offline = false
             changed()
           }
+          const outage = unavailableWaitMs(e, timing.now())
+          if (outage !== null) {
+            // The retry plugin re-sends it (never a POST); its re-send, and every
+            // other request, waits here for this window.
+            widen(outage, 'unavailable')
+            options.log?.info(`GitHub unavailable (${e.status}): waiting ${Math.ceil(outage / 1000)} s before any request`)
+            changed()
+            throw error
+          }
           const waitMs = limitWaitMs(e, timing.now(), timing.minLimitWaitMs)
           if (waitMs === null) throw error
-          blockedUntil = Math.max(blockedUntil, timing.now() + waitMs)
-          state.blockedUntil = new Date(blockedUntil).toISOString()
+          widen(waitMs, 'limit')
           if (attempt >= timing.maxLimitRetries || waitMs > timing.maxWaitMs) {
             changed()
             throw error
@@ -192,6 +239,21 @@ export function createOctokit(options: OctokitOptions): { octokit: GitHub; state
     })
     writeChain = run.catch(() => undefined)
     return run
+  }
+
+  const octokit = new BatonOctokit({
+    gate,
+    baseUrl: options.baseUrl.replace(/\/$/, ''),
+    auth: options.token,
+    userAgent: 'Baton',
+    // Retries for 5xx and the network only: 304 is a cache hit, 403/429 belong to the gate.
+    retry: { retries: timing.retries, retryAfterBaseValue: timing.retryBaseMs, doNotRetry: [304, 400, 401, 403, 404, 405, 409, 410, 422, 429, 451] },
+    log: {
+      debug: () => undefined,
+      info: () => undefined,
+      warn: (m: string) => options.log?.debug(`octokit: ${m}`),
+      error: (m: string) => options.log?.debug(`octokit: ${m}`)
+    }
   })
 
   return { octokit, state: () => ({ ...state, blockedUntil: blockedUntil > timing.now() ? new Date(blockedUntil).toISOString() : null }) }

@@ -1,9 +1,12 @@
 // One connection's Octokit (octokit.ts) against the forge over HTTP: rate-limit
-// windows (nothing is sent inside one), 5xx and dropped connections retried,
-// mutations spaced, rate state and the offline flag tracked.
+// windows (nothing is sent inside one), 5xx and dropped connections retried
+// through the same gate (a retry waits for an open window; a 5xx with
+// Retry-After opens one), mutations spaced, rate state and the offline flag
+// tracked.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { createOctokit, describeGitHubError, limitWaitMs } from '../../../src/main/github/octokit'
+import { createOctokit, describeGitHubError, limitWaitMs, retryAfterMs, unavailableWaitMs } from '../../../src/main/github/octokit'
 import { FAST, setup, TOKENS, type Env } from './helpers'
+import { breaches, windows } from './windows'
 
 let env: Env
 beforeAll(async () => {
@@ -119,6 +122,82 @@ describe('the retry plugin owns 5xx and the network', () => {
     const error = await octokit.rest.repos.get(repo).catch((e: unknown) => e)
     expect(describeGitHubError(error, 'reading owner/app').code).toBe('unavailable')
     expect(env.forge.requestLog()).toHaveLength(2)
+  })
+})
+
+describe('retries go through the gate like first tries', () => {
+  it('a 5xx answered while a window is open: its retry waits for the window', async () => {
+    const { octokit, state } = createOctokit({ baseUrl: env.forge.apiUrl, token: TOKENS.owner, timing: FAST })
+    // #1 is held at the forge, then answered 502; meanwhile #2's 429 opens a 1 s window.
+    env.forge.faults.inject({ kind: 'delay', delayMs: 300, count: 1, path: '/issues/1$' })
+    env.forge.faults.inject({ kind: 'error', status: 502, count: 1, path: '/issues/1$' })
+    env.forge.faults.inject({ kind: 'rate-limit', retryAfter: 1, count: 1, path: '/issues/2$' })
+    const held = octokit.rest.issues.get({ ...repo, issue_number: 1 })
+    await new Promise((r) => setTimeout(r, 50))
+    const limited = octokit.rest.issues.get({ ...repo, issue_number: 2 })
+    while (state().blockedUntil === null) await new Promise((r) => setTimeout(r, 5))
+    expect((await Promise.all([held, limited])).map((r) => r.status)).toEqual([200, 200])
+    const log = env.forge.requestLog()
+    expect(log.map((e) => e.status).sort()).toEqual([200, 200, 429, 502])
+    expect(windows(log)).toBe(1)
+    expect(breaches(log)).toEqual([])
+  })
+
+  it('a 5xx with Retry-After opens a window: its retry and every other request wait it out', async () => {
+    const { octokit } = createOctokit({ baseUrl: env.forge.apiUrl, token: TOKENS.owner, timing: FAST })
+    env.forge.faults.inject({ kind: 'error', status: 503, retryAfter: 1, count: 1, path: '/issues/1$' })
+    const first = octokit.rest.issues.get({ ...repo, issue_number: 1 })
+    while (env.forge.requestLog().length === 0) await new Promise((r) => setTimeout(r, 5))
+    await new Promise((r) => setTimeout(r, 20))
+    const others = [octokit.rest.repos.get(repo), octokit.rest.issues.createComment({ ...repo, issue_number: 2, body: 'after the outage' })]
+    expect((await Promise.all([first, ...others])).map((r) => r.status)).toEqual([200, 200, 201])
+    const log = env.forge.requestLog()
+    expect(log).toHaveLength(4)
+    expect(windows(log)).toBe(1)
+    expect(breaches(log)).toEqual([])
+  })
+
+  it('an outage window longer than maxWaitMs: later calls fail at once as unavailable, unsent', async () => {
+    const { octokit, state } = createOctokit({ baseUrl: env.forge.apiUrl, token: TOKENS.owner, timing: { ...FAST, retries: 0 } })
+    env.forge.faults.inject({ kind: 'error', status: 503, retryAfter: 600, count: 1 })
+    const first = await octokit.rest.repos.get(repo).catch((e: unknown) => e)
+    expect(describeGitHubError(first, 'reading owner/app').code).toBe('unavailable')
+    expect(Date.parse(state().blockedUntil!)).toBeGreaterThan(Date.now() + 590_000)
+    const again = await octokit.rest.issues.get({ ...repo, issue_number: 1 }).catch((e: unknown) => e)
+    expect(describeGitHubError(again, 'reading #1')).toMatchObject({ code: 'unavailable', message: expect.stringMatching(/asked Baton to wait until \d\d:\d\d UTC/) })
+    expect(env.forge.requestLog()).toHaveLength(1)
+  })
+
+  it('retry-after in seconds or as an HTTP date; a 5xx without one opens no window', () => {
+    const now = Date.parse('2026-01-01T00:00:00Z')
+    expect(retryAfterMs({ 'retry-after': '2' }, now)).toBe(2000)
+    expect(retryAfterMs({ 'retry-after': 'Thu, 01 Jan 2026 00:00:30 GMT' }, now)).toBe(30_000)
+    expect(retryAfterMs({ 'retry-after': 'soon' }, now)).toBeNull()
+    expect(retryAfterMs({ 'retry-after': '-1' }, now)).toBeNull()
+    expect(retryAfterMs({}, now)).toBeNull()
+    expect(unavailableWaitMs({ status: 503, response: { headers: { 'retry-after': '5' } } }, now)).toBe(5000)
+    expect(unavailableWaitMs({ status: 502, response: { headers: {} } }, now)).toBeNull()
+    expect(unavailableWaitMs({ status: 429, response: { headers: { 'retry-after': '5' } } }, now)).toBeNull()
+    // No answer at all (the network): no window, the retry plugin's back-off alone.
+    expect(unavailableWaitMs({ status: 500 }, now)).toBeNull()
+  })
+
+  it('a POST answered 5xx is still not re-sent (only the caller, who can look first, repeats it)', async () => {
+    const { octokit } = createOctokit({ baseUrl: env.forge.apiUrl, token: TOKENS.owner, timing: FAST })
+    env.forge.faults.inject({ kind: 'error', status: 502, count: 1, method: 'POST' })
+    const error = await octokit.rest.issues.createComment({ ...repo, issue_number: 2, body: 'once' }).catch((e: unknown) => e)
+    expect(describeGitHubError(error, 'commenting').code).toBe('unavailable')
+    expect(env.forge.requestLog().filter((e) => e.method === 'POST')).toHaveLength(1)
+  })
+
+  it('a PUT answered 5xx is re-sent through the write queue, writeGapMs after the last write', async () => {
+    const { octokit } = createOctokit({ baseUrl: env.forge.apiUrl, token: TOKENS.owner, timing: { ...FAST, writeGapMs: 200 } })
+    env.forge.faults.inject({ kind: 'error', status: 502, count: 1, method: 'PUT' })
+    const r = await octokit.rest.issues.setLabels({ ...repo, issue_number: 2, labels: ['bug'] })
+    expect(r.status).toBe(200)
+    const puts = env.forge.requestLog().filter((e) => e.method === 'PUT')
+    expect(puts.map((e) => e.status)).toEqual([502, 200])
+    expect(puts[1]!.time - puts[0]!.time).toBeGreaterThanOrEqual(190)
   })
 })
 
