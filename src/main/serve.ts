@@ -7,11 +7,12 @@ import { createReadStream, statSync } from 'node:fs'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { extname, join, normalize, resolve, sep } from 'node:path'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { ApiResult } from '../shared/api'
 import { AppError, type ErrorCode } from '../shared/errors'
 import type { Core } from './app'
+import { parseRequestTarget } from './request-target'
 
 export interface ServeOptions {
   port?: number
@@ -129,8 +130,8 @@ export async function startServer(core: Core, options: ServeOptions): Promise<Se
   const authorized = (req: IncomingMessage): boolean =>
     sameToken(bearerToken(req), token) || sameToken(cookieToken(req), token)
 
-  const serveStatic = (req: IncomingMessage, res: ServerResponse, pathname: string): void => {
-    let file = normalize(join(rendererDir, decodeURIComponent(pathname)))
+  const serveStatic = (req: IncomingMessage, res: ServerResponse, path: string): void => {
+    let file = normalize(join(rendererDir, path))
     if (file !== rendererDir && !file.startsWith(rendererDir + sep)) {
       sendJson(res, 404, { ok: false, error: { code: 'not_found', message: 'Not found' } })
       return
@@ -152,7 +153,14 @@ export async function startServer(core: Core, options: ServeOptions): Promise<Se
       res.end()
       return
     }
-    createReadStream(file).pipe(res)
+    // A file that vanishes or cannot be read after the stat must not be an
+    // unhandled 'error' (that stops the process): the answer is cut short instead.
+    createReadStream(file)
+      .on('error', (error) => {
+        core.log.warn(`Could not read ${file}`, error)
+        res.destroy()
+      })
+      .pipe(res)
   }
 
   const handleApi = async (req: IncomingMessage, res: ServerResponse, method: string): Promise<void> => {
@@ -184,11 +192,25 @@ export async function startServer(core: Core, options: ServeOptions): Promise<Se
       }
     }
     const result: ApiResult<unknown> = await core.call(method, input)
-    sendJson(res, result.ok ? 200 : STATUS[result.error.code], result)
+    sendJson(res, result.ok ? 200 : (STATUS[result.error.code] ?? 500), result)
   }
 
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1')
+  // Whatever a handler throws, this request gets a 500 and the server goes on.
+  const failed = (res: ServerResponse, error: unknown): void => {
+    core.log.error('The headless server failed on a request', error)
+    if (res.headersSent) res.destroy()
+    else {
+      res.removeHeader('Content-Length')
+      sendJson(res, 500, { ok: false, error: { code: 'internal', message: 'Internal error' } })
+    }
+  }
+
+  const handleRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    const url = parseRequestTarget(req.url)
+    if (!url.ok) {
+      sendJson(res, 400, { ok: false, error: { code: 'bad_request', message: url.message } })
+      return
+    }
     if (!allowedHost(req)) {
       sendJson(res, 421, { ok: false, error: { code: 'forbidden', message: 'Unexpected Host header.' } })
       return
@@ -202,9 +224,11 @@ export async function startServer(core: Core, options: ServeOptions): Promise<Se
       }
       // Trade the URL token for a cookie and drop it from the address bar.
       url.searchParams.delete('token')
+      const search = url.searchParams.toString()
       res.writeHead(302, {
         'Set-Cookie': `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`,
-        Location: url.pathname + (url.search || '')
+        // `//host` in a Location is another site: a path that starts so goes home instead.
+        Location: (url.pathname.startsWith('//') ? '/' : url.pathname) + (search ? `?${search}` : '')
       })
       res.end()
       return
@@ -224,32 +248,53 @@ export async function startServer(core: Core, options: ServeOptions): Promise<Se
         sendJson(res, 403, { ok: false, error: { code: 'forbidden', message: 'Cross-origin API calls are refused.' } })
         return
       }
-      handleApi(req, res, decodeURIComponent(url.pathname.slice('/api/'.length))).catch((error: unknown) => {
-        core.log.error('API transport failed', error)
-        if (!res.headersSent) sendJson(res, 500, { ok: false, error: { code: 'internal', message: 'Internal error' } })
-      })
+      handleApi(req, res, url.path.slice('/api/'.length)).catch((error: unknown) => failed(res, error))
       return
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       sendJson(res, 405, { ok: false, error: { code: 'bad_request', message: 'Method not allowed' } })
       return
     }
-    serveStatic(req, res, url.pathname)
+    serveStatic(req, res, url.path)
+  }
+
+  const server = createServer((req, res) => {
+    try {
+      handleRequest(req, res)
+    } catch (error) {
+      failed(res, error)
+    }
   })
 
+  const refuseUpgrade = (socket: Socket, status: string): void => {
+    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`)
+  }
+  // Without a listener Node drops a CONNECT without a word; say no instead.
+  server.on('connect', (_req, socket: Socket) => {
+    socket.on('error', () => socket.destroy())
+    refuseUpgrade(socket, '405 Method Not Allowed')
+  })
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 })
-  server.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1')
-    if (url.pathname !== '/events' || !allowedHost(req) || !allowedOrigin(req) || !authorized(req)) {
-      socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n')
-      return
+  server.on('upgrade', (req, socket: Socket, head) => {
+    // Node hands the socket over without an 'error' listener: a client's reset
+    // before ws takes the socket would otherwise be an uncaught exception.
+    socket.on('error', () => socket.destroy())
+    try {
+      const url = parseRequestTarget(req.url)
+      if (!url.ok) return refuseUpgrade(socket, '400 Bad Request')
+      if (url.pathname !== '/events' || !allowedHost(req) || !allowedOrigin(req) || !authorized(req)) {
+        return refuseUpgrade(socket, '401 Unauthorized')
+      }
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        sockets.add(ws)
+        ws.on('close', () => sockets.delete(ws))
+        ws.on('error', () => sockets.delete(ws))
+        ws.send(JSON.stringify({ type: 'hello' }))
+      })
+    } catch (error) {
+      core.log.error('The headless server failed on a WebSocket upgrade', error)
+      refuseUpgrade(socket, '500 Internal Server Error')
     }
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      sockets.add(ws)
-      ws.on('close', () => sockets.delete(ws))
-      ws.on('error', () => sockets.delete(ws))
-      ws.send(JSON.stringify({ type: 'hello' }))
-    })
   })
 
   const unsubscribe = core.events.subscribe((event) => {
