@@ -3,14 +3,14 @@
 // `git apply`, or file blocks), commits it on the task's branch in its
 // worktree as "Baton Engineer", and reports the branch; main pushes it and
 // opens the PR. Without a patch it asks a person (REQUEST), and after a failed
-// test or a review it asks again unless a new patch came with them.
-import { existsSync, lstatSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs'
-import { dirname, resolve, sep } from 'node:path'
+// test or a review it asks again unless a new patch came with them. When the
+// PR no longer merges (a `conflict` note), it updates the branch (update.ts).
 import { git, reply } from '../../src/main/agents/builtin-kit'
 import type { Provider, ProviderContext } from '../../src/main/agents/providers/types'
-import { findPatch, type FoundPatch } from './patch'
-
-const AUTHOR = { name: 'Baton Engineer', email: 'engineer@baton.invalid' }
+import { branchUpdateAsked } from '../../src/main/pipeline/branch-update'
+import { applyPatch, authorEnv } from './apply'
+import { findPatch } from './patch'
+import { updateBranch } from './update'
 
 /** The latest review or failed test report, when the issue came back to the Engineer. */
 export function pushback(notes: ProviderContext['trigger']['notes']): string | null {
@@ -18,47 +18,6 @@ export function pushback(notes: ProviderContext['trigger']['notes']): string | n
   if (!last) return null
   if (last.kind === 'review') return `a review asked for changes: ${last.body.split('\n')[0]}`
   return /\b(fail\w*|exited with code [1-9]|was stopped|error)\b/i.test(last.body) ? 'the tests failed' : null
-}
-
-/**
- * Whether `target` stays inside `root` once symbolic links are followed: a
- * tracked link to a folder outside would otherwise carry the write out (the
- * path text alone cannot tell). The target itself must not be a link either.
- */
-function insideReally(root: string, target: string): boolean {
-  const realRoot = realpathSync(root)
-  if (existsSync(target) && lstatSync(target).isSymbolicLink()) return false
-  let dir = dirname(target)
-  while (!existsSync(dir)) dir = dirname(dir)
-  const real = realpathSync(dir)
-  return real === realRoot || real.startsWith(realRoot + sep)
-}
-
-async function apply(cwd: string, patch: FoundPatch): Promise<string[]> {
-  const notes: string[] = []
-  for (const part of patch.parts) {
-    if (part.kind === 'diff') {
-      const check = await git(cwd, ['apply', '--check', '--whitespace=nowarn', '-'], { input: part.text, ok: [0, 1] })
-      if (check.code === 0) {
-        await git(cwd, ['apply', '--whitespace=nowarn', '-'], { input: part.text })
-        continue
-      }
-      const reverse = await git(cwd, ['apply', '--check', '--reverse', '--whitespace=nowarn', '-'], { input: part.text, ok: [0, 1] })
-      if (reverse.code === 0) {
-        notes.push('the diff is already applied')
-        continue
-      }
-      throw new Error(`the diff from ${patch.source} does not apply: ${check.stderr.trim().split('\n').slice(0, 4).join(' ')}`)
-    } else {
-      const target = resolve(cwd, part.path)
-      if (!target.startsWith(resolve(cwd) + sep) || part.path.split('/').includes('.git') || !insideReally(cwd, target)) {
-        throw new Error(`refusing to write ${part.path}: outside the worktree`)
-      }
-      mkdirSync(dirname(target), { recursive: true })
-      writeFileSync(target, part.content)
-    }
-  }
-  return notes
 }
 
 export const engineer: Provider = async (ctx) => {
@@ -74,6 +33,9 @@ export const engineer: Provider = async (ctx) => {
   }
   if (!ctx.trigger.workspace) return reply(ctx, { status: 'error', statusText: 'No worktree was prepared for this task' })
   const cwd = ctx.cwd
+  // The PR no longer merges (the default branch moved): bring the branch up to date, no more.
+  const update = branchUpdateAsked(notes)
+  if (update) return updateBranch(ctx, update)
   const back = pushback(notes)
   const patch = findPatch(issue, answer)
   if (!patch) {
@@ -88,7 +50,7 @@ export const engineer: Provider = async (ctx) => {
   ctx.progress(`applying ${patch.parts.length} part(s) from ${patch.source}`)
   let applyNotes: string[]
   try {
-    applyNotes = await apply(cwd, patch)
+    applyNotes = await applyPatch(cwd, patch)
   } catch (error) {
     return reply(ctx, { status: 'request', statusText: `The patch could not be applied: ${(error as Error).message}`, body: 'Please post a patch against the current default branch.' })
   }
@@ -113,13 +75,7 @@ export const engineer: Provider = async (ctx) => {
       body: `Nothing new to commit (${applyNotes.join('; ') || 'no changes'}); the branch is ready for testing.`
     })
   }
-  const env = {
-    ...ctx.env,
-    GIT_AUTHOR_NAME: AUTHOR.name,
-    GIT_AUTHOR_EMAIL: AUTHOR.email,
-    GIT_COMMITTER_NAME: AUTHOR.name,
-    GIT_COMMITTER_EMAIL: AUTHOR.email
-  }
+  const env = authorEnv(ctx)
   const message = `${issue.title} (#${issue.number})\n\nApplied the patch from ${patch.source}.`
   await git(cwd, ['commit', '--quiet', '--no-verify', '-F', '-'], { input: message, env })
   const sha = (await git(cwd, ['rev-parse', '--short', 'HEAD'])).stdout.trim()
