@@ -7,7 +7,7 @@
 // for the same path within 50 ms of the first, so every hint makes the owner
 // read the file and act on any task it has not seen, and a periodic scan hints
 // every file again to catch what the watcher missed.
-import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, writeSync } from 'node:fs'
+import { closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, writeSync, type Stats } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import { basename, dirname, join, resolve, sep } from 'node:path'
 import { watch, type FSWatcher } from 'chokidar'
@@ -53,42 +53,104 @@ export function ensureIpcDirs(ipcDir: string): void {
   mkdirSync(p.responses, { recursive: true })
 }
 
-export function readIfExists(file: string): string | null {
-  try {
-    return readFileSync(file, 'utf8')
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null
-    throw error
-  }
-}
+/**
+ * What is at a protocol path. A response or trigger path holds a regular file
+ * or nothing (DESIGN.md §5): anything else an agent may have planted there — a
+ * directory, a symlink (to a secret, or to a FIFO), a FIFO (opening it blocks
+ * until a writer comes), a socket — is `refused`, named, and never followed or
+ * read.
+ */
+export type IpcEntry =
+  | { kind: 'missing' }
+  | { kind: 'file'; text: string; size: number; signature: string }
+  | { kind: 'refused'; reason: string; signature: string }
+
+const KINDS: Array<[keyof Stats, string]> = [
+  ['isDirectory', 'a directory'],
+  ['isSymbolicLink', 'a symbolic link'],
+  ['isFIFO', 'a FIFO'],
+  ['isSocket', 'a socket'],
+  ['isBlockDevice', 'a block device'],
+  ['isCharacterDevice', 'a character device']
+]
+const kindOf = (stat: Stats) => KINDS.find(([is]) => (stat[is] as () => boolean).call(stat))?.[1] ?? 'something other than a file'
+// Not on Windows (0 there): a symlink is then caught by lstat alone.
+const READ_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0)
 
 /**
- * Reads at most `maxBytes` of a file (a misbehaving agent cannot make main
- * read gigabytes), with its full size and a signature (inode, size, mtime)
- * that changes with every rename into place; null when there is no file.
+ * Reads a protocol file without ever following a link or blocking: lstat,
+ * then open with O_NOFOLLOW | O_NONBLOCK, then fstat the opened fd (the path
+ * may have been swapped since the lstat). Reads at most `maxBytes` (the size
+ * is checked on the fd first: a file over the cap yields only its first
+ * `headBytes`, so a misbehaving agent cannot make main read gigabytes). The
+ * signature (inode, size, mtime) changes with every rename into place.
  */
-export function readHead(file: string, maxBytes: number): { text: string; size: number; signature: string } | null {
+export function readEntry(file: string, maxBytes: number, options: { headBytes?: number } = {}): IpcEntry {
+  let linkStat: Stats
+  try {
+    linkStat = lstatSync(file)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'missing' }
+    return { kind: 'refused', reason: `cannot be looked at (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, signature: `lstat:${(error as NodeJS.ErrnoException).code}` }
+  }
+  const refused = (stat: Stats): IpcEntry => ({ kind: 'refused', reason: `holds ${kindOf(stat)}, not a file`, signature: `${stat.ino}:${kindOf(stat)}:${stat.mtimeMs}` })
+  if (!linkStat.isFile()) return refused(linkStat)
   let fd: number
   try {
-    fd = openSync(file, 'r')
+    fd = openSync(file, READ_FLAGS)
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null
-    throw error
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') return { kind: 'missing' }
+    // Swapped between the lstat and the open: ELOOP is a symlink (O_NOFOLLOW), ENXIO a socket.
+    const reason = code === 'ELOOP' ? 'holds a symbolic link, not a file' : code === 'ENXIO' ? 'holds a socket, not a file' : `cannot be opened (${code ?? (error as Error).message})`
+    return { kind: 'refused', reason, signature: `open:${code}:${linkStat.ino}:${linkStat.mtimeMs}` }
   }
   try {
     const stat = fstatSync(fd, { bigint: true })
+    if (!stat.isFile()) return refused(fstatSync(fd))
     const size = Number(stat.size)
-    const buffer = Buffer.alloc(Math.min(size, maxBytes))
+    const buffer = Buffer.alloc(size > maxBytes ? Math.min(size, options.headBytes ?? maxBytes) : size)
     let read = 0
     while (read < buffer.length) {
       const n = readSync(fd, buffer, read, buffer.length - read, read)
       if (n === 0) break
       read += n
     }
-    return { text: buffer.subarray(0, read).toString('utf8'), size, signature: `${stat.ino}:${stat.size}:${stat.mtimeNs}` }
+    return { kind: 'file', text: buffer.subarray(0, read).toString('utf8'), size, signature: `${stat.ino}:${stat.size}:${stat.mtimeNs}` }
+  } catch (error) {
+    return { kind: 'refused', reason: `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, signature: `read:${linkStat.ino}:${linkStat.mtimeMs}` }
   } finally {
     closeSync(fd)
   }
+}
+
+/**
+ * Removes whatever is at a protocol path, so the next start is clean: a
+ * directory with what is in it, a symlink itself (never its target). Never
+ * throws: what cannot be removed is looked at again on the next scan.
+ */
+export function removeEntry(file: string): boolean {
+  try {
+    // rmSync works on lstat: it unlinks a symlink rather than following it.
+    rmSync(file, { recursive: true, force: true })
+    return true
+  } catch {
+    return false
+  }
+}
+
+function isDirectory(file: string): boolean {
+  try {
+    return lstatSync(file).isDirectory()
+  } catch {
+    return false
+  }
+}
+
+/** A protocol file's text; null when there is none, or when the path holds anything but a regular file. */
+export function readIfExists(file: string, maxBytes = 64 * 1024 * 1024): string | null {
+  const entry = readEntry(file, maxBytes)
+  return entry.kind === 'file' ? entry.text : null
 }
 
 const sleepSync = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
@@ -116,6 +178,12 @@ export function writeAtomic(file: string, text: string): number {
       break
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code
+      // A rename replaces a file, a symlink (not its target), a FIFO or a
+      // socket, but not a directory: one planted at a protocol path goes first.
+      if ((code === 'EISDIR' || code === 'ENOTEMPTY' || code === 'EEXIST') && attempt < 8 && isDirectory(file)) {
+        removeEntry(file)
+        continue
+      }
       if ((code !== 'EPERM' && code !== 'EBUSY' && code !== 'EACCES') || attempt >= 8) {
         rmSync(tmp, { force: true })
         throw new Error(`Could not rename ${tmp} to ${file} (attempt ${attempt}): ${(error as Error).message}`, { cause: error })
@@ -161,6 +229,8 @@ export function watchFolder(dir: string, suffix: string, onName: (name: string) 
   const watcher: FSWatcher = watch(dir, {
     ignoreInitial: true,
     depth: 0,
+    // A symlink planted at a protocol path is refused when read, never watched through.
+    followSymlinks: false,
     ignored: (path: string) => path !== dir && !matches(basename(path))
   })
   const hint = (path: string) => {

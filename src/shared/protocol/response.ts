@@ -15,13 +15,69 @@ export interface ParsedResponse {
   pr: number | null
   labels: string[]
   handoffs: Array<{ role: string; text: string }>
+  /** USAGE pairs, each checked (see LIMITS); a USAGE line with any bad number is kept raw in `unknown` instead. */
   usage: Record<string, number> | null
+  /** ATTEMPT, when it is a whole number in bounds (the header line also stays in `unknown`, as written). */
+  attempt: number | null
+  /** DURATION-MS (how long the agent worked), when in bounds; the line also stays in `unknown`. */
+  durationMs: number | null
   /** Header keys the grammar does not know, in order: kept and shown, never fatal. */
   unknown: Array<{ key: string; value: string }>
   body: string
   /** Why the response was turned into an error, when it was. */
   problems: string[]
   raw: string
+}
+
+/**
+ * Every number an agent writes is checked against these before main uses it
+ * (DESIGN.md §5: numbers are finite and bounded). An agent's `input_tokens=1e308`
+ * once made its whole answer unappliable: SQLite refused the usage row.
+ */
+export const LIMITS = {
+  /** Token counts: whole, non-negative, below this. */
+  tokens: 1e12,
+  /** cost_usd: finite, non-negative, below this. */
+  costUsd: 1e6,
+  /** Any other USAGE figure: finite, non-negative, below this. */
+  usageOther: 1e12,
+  /** ISSUE and PR numbers: whole, from 1 up to this (GitHub's are 32-bit). */
+  number: 2 ** 31 - 1,
+  /** ATTEMPT: whole, from 1 up to this. */
+  attempt: 1e6,
+  /** DURATION-MS: whole, non-negative, up to this (about 115 days). */
+  durationMs: 1e10
+} as const
+
+/** A plain decimal, optionally with an exponent: no sign, no hex, no `Infinity`, no blank. */
+const DECIMAL = /^(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/
+const USAGE_KEY = /^[a-z][a-z0-9_]{0,63}$/
+
+/** A whole number written as digits, from `min` to `max`; null otherwise. */
+function wholeNumber(value: string, min: number, max: number): number | null {
+  if (!/^\d{1,16}$/.test(value)) return null
+  const n = Number(value)
+  return Number.isSafeInteger(n) && n >= min && n <= max ? n : null
+}
+
+/** USAGE pairs, each checked; an error names the first bad pair. Words without `=` are ignored. */
+function parseUsage(value: string): { ok: true; usage: Record<string, number> } | { ok: false; reason: string } {
+  const usage: Record<string, number> = {}
+  for (const pair of value.split(/\s+/)) {
+    const at = pair.indexOf('=')
+    if (at < 0) continue
+    const key = pair.slice(0, at)
+    const text = pair.slice(at + 1)
+    if (!USAGE_KEY.test(key)) return { ok: false, reason: `"${key.slice(0, 40)}" is not a usage name` }
+    const n = DECIMAL.test(text) ? Number(text) : NaN
+    const tokens = /(^|_)tokens$/.test(key)
+    const cost = /^cost(_|$)/.test(key)
+    const max = tokens ? LIMITS.tokens : cost ? LIMITS.costUsd : LIMITS.usageOther
+    const fits = Number.isFinite(n) && n >= 0 && n < max && (!tokens || Number.isSafeInteger(n))
+    if (!fits) return { ok: false, reason: `${key}=${text.slice(0, 40)} is not ${tokens ? 'a whole number' : 'a number'} from 0 to below ${max}` }
+    usage[key] = n
+  }
+  return { ok: true, usage }
 }
 
 const HEADER = /^([A-Z][A-Z0-9-]*)(?:\s+@([a-z][a-z0-9-]*))?:\s?(.*)$/
@@ -40,6 +96,8 @@ export function parseResponse(raw: string): ParsedResponse {
     labels: [],
     handoffs: [],
     usage: null,
+    attempt: null,
+    durationMs: null,
     unknown: [],
     body: '',
     problems: [],
@@ -75,8 +133,8 @@ export function parseResponse(raw: string): ParsedResponse {
         statuses.push({ status: STATUS_KEYS[key] as ResponseStatus, text: value })
         break
       case 'ISSUE': {
-        const n = /^#?(\d+)$/.exec(value)
-        if (n) out.issue = Number(n[1])
+        const n = wholeNumber(value.replace(/^#/, ''), 1, LIMITS.number)
+        if (n !== null) out.issue = n
         else out.unknown.push({ key, value })
         break
       }
@@ -97,18 +155,33 @@ export function parseResponse(raw: string): ParsedResponse {
         else out.problems.push(`BRANCH is not a valid branch name: "${value}"`)
         break
       case 'PR': {
-        const n = /^#?(\d+)$/.exec(value)
-        if (n) out.pr = Number(n[1])
+        const n = wholeNumber(value.replace(/^#/, ''), 1, LIMITS.number)
+        if (n !== null) out.pr = n
         else out.unknown.push({ key, value })
         break
       }
       case 'USAGE': {
-        const usage: Record<string, number> = {}
-        for (const pair of value.split(/\s+/)) {
-          const [k, v] = pair.split('=')
-          if (k && v !== undefined && Number.isFinite(Number(v))) usage[k] = Number(v)
+        const usage = parseUsage(value)
+        if (usage.ok) out.usage = usage.usage
+        else {
+          // Kept raw and shown; the rest of the answer still applies.
+          out.unknown.push({ key, value })
+          out.problems.push(`USAGE kept as text: ${usage.reason}`)
         }
-        out.usage = usage
+        break
+      }
+      // Both stay in `unknown` as written (the runner and the dashboard read
+      // them there); the numbers are taken only when they are in bounds.
+      case 'ATTEMPT':
+      case 'DURATION-MS': {
+        const first = !out.unknown.some((u) => u.key === key) // the first one counts
+        out.unknown.push({ key, value })
+        if (!first) break
+        const attempt = key === 'ATTEMPT'
+        const n = attempt ? wholeNumber(value, 1, LIMITS.attempt) : wholeNumber(value, 0, LIMITS.durationMs)
+        if (n === null) out.problems.push(`${key} must be a whole number from ${attempt ? 1 : 0} to ${attempt ? LIMITS.attempt : LIMITS.durationMs}, got "${value.slice(0, 40)}"`)
+        else if (attempt) out.attempt = n
+        else out.durationMs = n
         break
       }
       case 'HANDOFF':
