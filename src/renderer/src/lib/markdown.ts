@@ -4,10 +4,9 @@
 // navigate the app away or reach back into it.
 import DOMPurify from 'dompurify'
 import { Marked } from 'marked'
+import { isSafeMarkdownHref } from '../../../shared/safe-url'
 
 const marked = new Marked({ gfm: true, breaks: false, async: false })
-
-const SAFE_URL = /^(https?:|mailto:|#)/i
 
 let hooked = false
 function installHooks(): void {
@@ -16,7 +15,7 @@ function installHooks(): void {
   DOMPurify.addHook('afterSanitizeAttributes', (node) => {
     if (node.tagName === 'A') {
       const href = node.getAttribute('href') ?? ''
-      if (!SAFE_URL.test(href.trim())) node.removeAttribute('href')
+      if (!isSafeMarkdownHref(href)) node.removeAttribute('href')
       else if (!href.startsWith('#')) {
         node.setAttribute('target', '_blank')
         node.setAttribute('rel', 'noopener noreferrer nofollow')
