@@ -337,6 +337,8 @@ export interface AuthStatus {
   host: string
   method: 'token' | 'device' | 'gh' | 'env' | 'sandbox' | null
   scopes: string[]
+  /** Why the signed-in token does not work (e.g. BATON_GITHUB_TOKEN rejected by GitHub), in words for the person; null when it does. */
+  problem: string | null
   /** How the token is stored, in words a person understands (and a warning when weak). */
   storage: string
   storageWarning: string | null

@@ -79,9 +79,16 @@ export class GitHubService implements GitHubLink {
   private readonly local = new LocalWrites()
   private device: { promise: Promise<string>; flow: DeviceFlow; apiUrl: string } | null = null
 
+  /** The login lookup for a token that came without one (BATON_GITHUB_TOKEN), shared while in flight and kept once done. */
+  private whoami: Promise<string | null> | null = null
+  /** Why the signed-in token is not usable, for Settings (a rejected BATON_GITHUB_TOKEN); null when fine. */
+  private problem: string | null = null
   constructor(private readonly o: GitHubServiceOptions) {
     const stored = o.tokens.get()
-    if (stored) this.use(stored)
+    if (stored) {
+      this.use(stored)
+      void this.ensureLogin()
+    }
   }
 
   private use(stored: StoredToken): void {
@@ -92,6 +99,56 @@ export class GitHubService implements GitHubLink {
   }
 
   private require(): GitHub {
+  /**
+   * The signed-in login. A token from BATON_GITHUB_TOKEN arrives without one:
+   * it is looked up once (`GET /user`) and kept, so Settings names the account
+   * and answers are signed by it, not "a maintainer". A rejected token becomes
+   * a message naming the variable (Settings shows it); a network failure is
+   * asked again at the next call (the sync loop calls this before each pass).
+   */
+  ensureLogin(): Promise<string | null> {
+    const stored = this.signedIn
+    const client = this.client
+    if (!stored || !client) return Promise.resolve(null)
+    if (stored.login) return Promise.resolve(stored.login)
+    if (this.whoami) return this.whoami
+    const host = hostOfApi(stored.apiUrl)
+    const lookup = (async (): Promise<string | null> => {
+      try {
+        const me = await client.octokit.rest.users.getAuthenticated()
+        // Signed out, or in with another token, meanwhile: that sign-in decides.
+        if (this.signedIn !== stored) return this.login()
+        const header = me.headers['x-oauth-scopes']
+        const scopes = scopesOf(header)
+        this.signedIn = { ...stored, login: me.data.login, scopes }
+        this.scopes = scopes
+        this.problem =
+          header !== undefined && !scopes.some((x) => x === 'repo' || x === 'public_repo')
+            ? `The token in BATON_GITHUB_TOKEN lacks the "repo" scope (it has: ${scopes.length ? scopes.join(', ') : 'none'}): Baton cannot move labels or open pull requests with it.`
+            : null
+        audit(this.o.db, { kind: 'auth.signin', message: `Signed in to ${host} as ${me.data.login} (${stored.method === 'env' ? 'BATON_GITHUB_TOKEN' : stored.method})` })
+        this.o.events.changed('app')
+        return me.data.login
+      } catch (error) {
+        if (this.signedIn !== stored) return this.login()
+        const e = describeGitHubError(error, `looking up the account of the token on ${host}`)
+        const source = stored.method === 'env' ? 'BATON_GITHUB_TOKEN' : 'The stored token'
+        if (e.code === 'unauthorized') {
+          this.problem = `${source} was rejected by ${host} (401 Bad credentials). ${stored.method === 'env' ? 'Set BATON_GITHUB_TOKEN to a valid token and restart Baton.' : 'Sign out and sign in again.'}`
+        } else {
+          // Offline, rate-limited, GitHub down: not the token's fault; ask again next time.
+          this.problem = `Could not look up the account of ${source === 'The stored token' ? 'the stored token' : source} on ${host}: ${e.message}`
+          this.whoami = null
+        }
+        this.o.log.warn(this.problem)
+        this.o.events.changed('app')
+        return null
+      }
+    })()
+    this.whoami = lookup
+    return lookup
+  }
+
     if (!this.client) throw new AppError('unauthorized', 'Sign in to GitHub first (Settings → Sign in).')
     return this.client.octokit
   }
@@ -108,6 +165,7 @@ export class GitHubService implements GitHubLink {
       method: this.signedIn?.method ?? null,
       scopes: this.scopes,
       storage: storage.storage,
+      problem: this.signedIn ? this.problem : null,
       storageWarning: storage.warning,
       rateLimit: rate && rate.limit !== null && rate.remaining !== null ? { limit: rate.limit, remaining: rate.remaining, resetAt: rate.resetAt ?? '' } : null,
       offline: rate?.offline ?? false
@@ -128,10 +186,7 @@ export class GitHubService implements GitHubLink {
     } catch (error) {
       throw describeGitHubError(error, 'checking the token')
     }
-    const scopes = String(header ?? '')
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean)
+    const scopes = scopesOf(header)
     // A classic token says its scopes (fine-grained ones do not); without a write scope it cannot move labels or open PRs.
     if (header !== undefined && !scopes.some((s) => s === 'repo' || s === 'public_repo')) {
       throw new AppError('forbidden', `The token lacks the "repo" scope (it has: ${scopes.length ? scopes.join(', ') : 'none'}). Create one with "repo" (or "public_repo" for public repositories only).`, { scopes })
@@ -140,6 +195,8 @@ export class GitHubService implements GitHubLink {
     this.o.tokens.set(stored)
     this.use(stored)
     audit(this.o.db, { kind: 'auth.signin', message: `Signed in to ${hostOfApi(apiUrl)} as ${login} (${method})` })
+    this.whoami = null
+    this.problem = null
     this.o.events.changed('app', 'repos')
     return this.status()
   }
@@ -209,6 +266,8 @@ export class GitHubService implements GitHubLink {
     this.client = null
     this.scopes = []
     audit(this.o.db, { kind: 'auth.signout', message: 'Signed out of GitHub' })
+    this.whoami = null
+    this.problem = null
     this.o.events.changed('app', 'repos')
     return this.status()
   }
@@ -226,9 +285,15 @@ export class GitHubService implements GitHubLink {
   async connect(remote: string): Promise<RepoSummary> {
     const octokit = this.require()
     const apiUrl = this.client?.apiUrl as string
+    await this.ensureLogin()
     const ref = parseRemote(remote, hostOfApi(apiUrl))
-    if (ref.host !== hostOfApi(apiUrl)) {
-      throw new AppError('bad_request', `${ref.host} is not the GitHub Baton is signed in to (${hostOfApi(apiUrl)}). Sign in there first.`)
+    const signedHost = hostOfApi(apiUrl)
+    if (ref.host !== signedHost) {
+      throw new AppError(
+        'bad_request',
+        `${ref.owner}/${ref.name} lives on ${ref.host}, but Baton is signed in to ${signedHost}. Sign in to ${ref.host} instead (headless: set BATON_GITHUB_API_URL to its API, ${apiUrlFor(ref.host)}, and BATON_GITHUB_TOKEN to a token from there), or connect a repository on ${signedHost}.`,
+        { repoHost: ref.host, signedInHost: signedHost }
+      )
     }
     let repo
     try {
@@ -367,6 +432,8 @@ export class GitHubService implements GitHubLink {
     this.timer = null
     const run = async () => {
       for (const { id } of this.o.db.prepare('SELECT id FROM repos ORDER BY id').all() as Array<{ id: number }>) {
+      // The login first: answers applied after this pass are signed by it, and its comments recognised.
+      await this.ensureLogin()
         if (this.stopped || !this.client) return
         await this.syncOne(id).catch((error: unknown) => this.o.log.debug(`sync: ${(error as Error).message}`))
       }
@@ -593,3 +660,11 @@ export class GitHubService implements GitHubLink {
 }
 
 export { apiUrlFor }
+/** `x-oauth-scopes` as a list (absent for fine-grained tokens: empty). */
+function scopesOf(header: unknown): string[] {
+  return String(header ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+}
+
