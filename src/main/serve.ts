@@ -303,7 +303,7 @@ export async function startServer(core: Core, options: ServeOptions): Promise<Se
   })
 
   await new Promise<void>((resolveListen, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) => {
+    const onListenError = (error: NodeJS.ErrnoException) => {
       if (error.code === 'EADDRINUSE') {
         reject(
           new AppError(
@@ -314,8 +314,15 @@ export async function startServer(core: Core, options: ServeOptions): Promise<Se
       } else if (error.code === 'EACCES') {
         reject(new AppError('forbidden', `Not allowed to listen on port ${options.port}. Use a port above 1024 (or --port 0).`))
       } else reject(error)
+    }
+    server.once('error', onListenError)
+    server.listen(options.port ?? 0, '127.0.0.1', () => {
+      // Once listening, a server error is logged: with no listener left it
+      // would be thrown and stop the process.
+      server.off('error', onListenError)
+      server.on('error', (error) => core.log.error('The headless server reported an error', error))
+      resolveListen()
     })
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolveListen())
   })
   const port = (server.address() as AddressInfo).port
   origin = `http://127.0.0.1:${port}`
