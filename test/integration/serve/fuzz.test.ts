@@ -175,6 +175,18 @@ function finalStatus(text: string): number {
   }
 }
 
+/** What is wrong with the answer to `c`, or null. */
+function judge(c: Case, signIn: SignIn, status: number, text: string, incomplete: boolean): string | null {
+  if (status < 100 || status > 599) {
+    return incomplete && status === 0 ? null : `no valid status (${JSON.stringify(text.slice(0, 80))})`
+  }
+  if (status === 500) return 'a handler threw (500)'
+  if (malformed(readTarget(c.target)) && status < 400) return `malformed path answered ${status}`
+  if (plainPageRequest(c, signIn) && status !== 200 && status !== 404) return `a plain signed-in page request answered ${status}`
+  if (text.includes('SQLite format 3')) return 'the database was served'
+  return null
+}
+
 async function inParallel<T>(items: T[], limit: number, run: (item: T) => Promise<void>): Promise<void> {
   let next = 0
   await Promise.all(
@@ -207,16 +219,7 @@ it(`answers ${ROUNDS * 4 * BATCH} random requests, signed in and not, and stays 
         const text = (await rawExchange(serve.port, bytes, { end: incomplete })).text
         const status = finalStatus(text)
         statuses.set(status, (statuses.get(status) ?? 0) + 1)
-        const problem =
-          (status < 100 || status > 599) && !(incomplete && status === 0)
-            ? `no valid status (${JSON.stringify(text.slice(0, 80))})`
-            : malformed(readTarget(c.target)) && status < 400
-              ? `malformed path answered ${status}`
-              : plainPageRequest(c, signIn) && status !== 200 && status !== 404
-                ? `a plain signed-in page request answered ${status}`
-                : text.includes('SQLite format 3')
-                  ? 'the database was served'
-                  : null
+        const problem = judge(c, signIn, status, text, incomplete)
         if (problem) failures.push(`${problem} [${signIn}] ${JSON.stringify(bytes.slice(0, 300))}`)
       })
       // The process is still there and still serves a normal call.
