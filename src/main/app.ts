@@ -257,7 +257,8 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   })
 
   const handlers: Handlers = {
-    ...storeHandlers(db, { pipeline: (repoId) => pipelines.forRepo(repoId), waits }, boardLog),
+    // One sign-in serves every repository: its login is Baton's own on all of them.
+    ...storeHandlers(db, { pipeline: (repoId) => pipelines.forRepo(repoId), waits, batonLogin: () => github.login() }, boardLog),
     ...configMethods,
     'app.status': () => status(),
     'app.switchMode': ({ sandbox: into }) => {

@@ -2,7 +2,7 @@
 import { recentEvents } from '../store/audit'
 import { board, boardChanges, type BoardContext } from '../store/board'
 import type { BoardLog } from '../store/board-log'
-import { issueDetail } from '../store/issue-detail'
+import { issueDetail, type IssueDetailContext } from '../store/issue-detail'
 import type { Db } from '../store/open'
 import { listDrafts, listInbox, listRepos, usageCsv, usageSummary } from '../store/queries'
 import type { Handlers } from './dispatch'
@@ -12,7 +12,7 @@ export type StoreHandlers = Pick<
   'events.recent' | 'repos.list' | 'inbox.list' | 'usage.summary' | 'usage.csv' | 'issues.board' | 'issues.boardChanges' | 'issues.detail' | 'drafts.list'
 >
 
-export function storeHandlers(db: Db, context: BoardContext, log: BoardLog): StoreHandlers {
+export function storeHandlers(db: Db, context: BoardContext & Pick<IssueDetailContext, 'batonLogin'>, log: BoardLog): StoreHandlers {
   return {
     'events.recent': ({ limit }) => recentEvents(db, limit),
     'repos.list': () => listRepos(db),

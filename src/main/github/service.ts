@@ -6,6 +6,7 @@ import { createOAuthDeviceAuth } from '@octokit/auth-oauth-device'
 import { request as octokitRequest } from '@octokit/request'
 import type { AuthStatus, DeviceFlow, Draft, MergeMethod, PrDetail, RepoSummary } from '../../shared/api'
 import { AppError } from '../../shared/errors'
+import { parseMarker, sameLogin, sameMarker } from '../../shared/marker'
 import type { EventHub } from '../events'
 import { registerSecret, type Logger } from '../log'
 import type { GitHubPort, RepoRef } from '../pipeline/ports'
@@ -566,9 +567,19 @@ export class GitHubService implements GitHubLink {
       comment: async (repo, issue, body, marker) => {
         const octokit = this.require()
         const row = this.repoRow(repo.id)
+        // Only Baton's own comment with this answer's marker stops the post:
+        // anyone can type a marker, and an outsider's comment carrying the
+        // next answer's must not silence Baton (GitHub's author says who wrote it).
+        const wanted = parseMarker(marker)
+        if (!wanted) throw new AppError('internal', `Not a Baton marker: ${marker.slice(0, 120)}`)
+        const login = this.login()
         try {
           const existing = await octokit.paginate(octokit.rest.issues.listComments, { owner: row.owner, repo: row.name, issue_number: issue, per_page: 100 })
-          const mine = existing.find((c) => (c.body ?? '').includes(marker))
+          const mine = existing.find((c) => {
+            if (!sameLogin(c.user?.login, login)) return false
+            const found = parseMarker(c.body ?? '')
+            return found !== null && sameMarker(found, wanted)
+          })
           const comment = mine ?? (await octokit.rest.issues.createComment({ owner: row.owner, repo: row.name, issue_number: issue, body })).data
           upsertComment(this.o.db, row.id, comment as unknown as Record<string, unknown>, issue)
         } catch (error) {

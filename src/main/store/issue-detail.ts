@@ -1,14 +1,21 @@
 import type { Activity, AuditEvent, IssueDetail, TaskAttempt, TaskInfo } from '../../shared/api'
 import { AppError } from '../../shared/errors'
+import { batonRole } from '../../shared/marker'
 import type { BoardContext } from './board'
 import { board } from './board'
 import type { Db } from './open'
 import { webBase } from './web-url'
 
-/** The hidden marker Baton puts in every comment it posts for a task. */
-const ROLE_MARK = /<!-- baton:role=([a-z0-9-]+)/
+export interface IssueDetailContext extends BoardContext {
+  /**
+   * Baton's own login for a repository (the signed-in login of its
+   * connection), or null when signed out: a comment speaks for a role only
+   * when that login wrote it.
+   */
+  batonLogin?: (repoId: number) => string | null
+}
 
-export function issueDetail(db: Db, repoId: number, number: number, context: BoardContext): IssueDetail {
+export function issueDetail(db: Db, repoId: number, number: number, context: IssueDetailContext): IssueDetail {
   const row = db
     .prepare(
       `SELECT i.*, r.owner, r.name, r.api_url FROM issues i JOIN repos r ON r.id = i.repo_id WHERE i.repo_id = ? AND i.number = ?`
@@ -20,6 +27,8 @@ export function issueDetail(db: Db, repoId: number, number: number, context: Boa
   const web = webBase(row.api_url, row.owner, row.name)
   const card = board(db, { repoId, number }, context)[0]
 
+  // Who said it comes from GitHub (the comment's author), not from its text.
+  const login = context.batonLogin?.(repoId) ?? null
   const comments = (
     db.prepare('SELECT id, author, body, created_at FROM comments WHERE repo_id = ? AND issue = ? ORDER BY created_at, id').all(repoId, number) as Array<{
       id: number
@@ -27,7 +36,7 @@ export function issueDetail(db: Db, repoId: number, number: number, context: Boa
       body: string
       created_at: string
     }>
-  ).map((c) => ({ id: c.id, author: c.author, body: c.body, createdAt: c.created_at, role: ROLE_MARK.exec(c.body)?.[1] ?? null }))
+  ).map((c) => ({ id: c.id, author: c.author, body: c.body, createdAt: c.created_at, role: batonRole(c, login) }))
 
   const tasks = (
     db.prepare('SELECT * FROM tasks WHERE repo_id = ? AND issue = ? ORDER BY created_at').all(repoId, number) as Array<{
