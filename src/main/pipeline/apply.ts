@@ -15,6 +15,7 @@ import { toInbox } from './inbox'
 import { branchFor } from './instructions'
 import type { AgentResult } from './ports'
 import { retryOrFail } from './retry'
+import { publishVerdict } from './verdict'
 
 export function handleResult(ctx: EngineContext, result: AgentResult, tries = 0): Promise<void> {
   // Until its answer is applied, the agent's response file is the only
@@ -105,6 +106,8 @@ async function apply(ctx: EngineContext, result: AgentResult): Promise<void> {
   }
   try {
     for (const effect of plan.effects) await applyEffect(ctx, effect, task, repo, result)
+    // The Tester's verdict on the PR's head commit (`baton/tester`) and its report on the PR.
+    await publishVerdict(ctx, task, repo, plan.effects, result)
   } catch (error) {
     // GitHub refused or was unreachable: the task stays running and the same
     // response is applied again later — every effect is safe to repeat.

@@ -17,6 +17,7 @@ import { handleResult } from './apply'
 import { EngineContext, type EngineOptions, type TaskTiming } from './engine-context'
 import { answer } from './person-answer'
 import { merge } from './person-merge'
+import { retryStage, type RetryOutcome } from './person-retry'
 import { requestChanges } from './person-review'
 import type { AgentResult } from './ports'
 import { reconcile } from './reconcile'
@@ -24,7 +25,7 @@ import { resume } from './resume'
 import { attemptLost } from './retry'
 import { runTick } from './tick'
 
-export type { EngineOptions, TaskTiming }
+export type { EngineOptions, RetryOutcome, TaskTiming }
 
 export class PipelineEngine {
   private readonly ctx: EngineContext
@@ -86,6 +87,11 @@ export class PipelineEngine {
 
   requestChanges(repoId: number, pr: number, body: string, comments: Array<{ path: string; line: number; body: string }>): Promise<void> {
     return requestChanges(this.ctx, repoId, pr, body, comments)
+  }
+
+  /** A person's Retry: the issue's stage gets one more failure budget and its failed task runs again (person-retry.ts). */
+  retry(repoId: number, issue: number, who: string | null = null): Promise<RetryOutcome> {
+    return retryStage(this.ctx, repoId, issue, who)
   }
 
   /** Waits until no work is in flight, including the work that work starts (tests, shutdown). */
