@@ -156,8 +156,9 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     pollMs: () => readSettings(db).pollIntervalSec * 1000,
     timing: options.githubTiming ?? (sandbox ? { writeGapMs: 0 } : undefined),
     onSynced: () => {
-      // GitHub is the truth: follow a person's changes, then schedule.
+      // GitHub is the truth: follow a person's changes, act on what people did there (answers, reviews, checks), then schedule.
       void runtime?.engine.reconcile().catch(() => undefined)
+      void runtime?.engine.fromGitHub().catch(() => undefined)
     },
     pipelines: {
       store: pipelines,

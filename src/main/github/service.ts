@@ -582,6 +582,7 @@ export class GitHubService implements GitHubLink {
           })
           const comment = mine ?? (await octokit.rest.issues.createComment({ owner: row.owner, repo: row.name, issue_number: issue, body })).data
           upsertComment(this.o.db, row.id, comment as unknown as Record<string, unknown>, issue)
+          return comment.html_url ?? null
         } catch (error) {
           throw describeGitHubError(error, `commenting on #${issue}`)
         }
@@ -657,9 +658,33 @@ export class GitHubService implements GitHubLink {
         const octokit = this.require()
         const row = this.repoRow(repo.id)
         try {
-          await octokit.rest.pulls.createReview({ owner: row.owner, repo: row.name, pull_number: pr, event, body, comments: comments.map((c) => ({ path: c.path, line: c.line, body: c.body })) })
+          // Baton's marker: the sync reads this review back and must not act on it a second time (the engine already did).
+          const marked = `${body}\n\n<!-- baton:review -->`
+          await octokit.rest.pulls.createReview({ owner: row.owner, repo: row.name, pull_number: pr, event, body: marked, comments: comments.map((c) => ({ path: c.path, line: c.line, body: c.body })) })
         } catch (error) {
           throw describeGitHubError(error, `reviewing #${pr}`)
+        }
+      },
+      setStatus: async (repo, sha, status) => {
+        const octokit = this.require()
+        const row = this.repoRow(repo.id)
+        try {
+          // Statuses are append-only on GitHub: post only when the latest of this context differs.
+          const combined = await octokit.rest.repos.getCombinedStatusForRef({ owner: row.owner, repo: row.name, ref: sha, per_page: 100 })
+          const latest = combined.data.statuses.find((s) => s.context === status.context)
+          if (latest && latest.state === status.state && (latest.description ?? null) === status.description && (latest.target_url ?? null) === status.targetUrl) return false
+          await octokit.rest.repos.createCommitStatus({
+            owner: row.owner,
+            repo: row.name,
+            sha,
+            state: status.state,
+            context: status.context,
+            description: status.description,
+            ...(status.targetUrl ? { target_url: status.targetUrl } : {})
+          })
+          return true
+        } catch (error) {
+          throw describeGitHubError(error, `publishing ${status.context} on ${sha.slice(0, 7)}`)
         }
       },
       syncNow: async (repo) => {

@@ -80,6 +80,9 @@ export const marker = (taskId: string, role: string): string => `<!-- baton:task
 /** Each role leaves a note later stages read in their triggers. */
 const NOTE_KIND: Record<string, string> = { pm: 'triage', architect: 'plan', tester: 'test-report', engineer: 'implementation', community: 'community', marketing: 'release-notes' }
 
+/** What a REQUEST's comment tells its reader. */
+export const ANSWER_HOW = "Answer here in a comment, or in Baton's inbox."
+
 export function signedComment(role: string, status: string, body: string, taskId: string): string {
   // An agent's text may carry a tool's terminal colours: noise on GitHub.
   const text = stripAnsi(body).trim() || stripAnsi(status)
@@ -96,7 +99,9 @@ export function planEffects(given: AgentAnswer, ctx: EffectContext): Plan {
   }
 
   if (answer.status === 'request') {
-    effects.push({ kind: 'comment', body: signedComment(ctx.role, answer.text, `${answer.text}\n\n${answer.body}`.trim(), ctx.taskId), marker: marker(ctx.taskId, ctx.role) })
+    // Both ways to answer: a trusted person's comment on the issue answers it too (github-signals.ts).
+    const ask = `${`${answer.text}\n\n${answer.body}`.trim()}\n\n_${ANSWER_HOW}_`
+    effects.push({ kind: 'comment', body: signedComment(ctx.role, answer.text, ask, ctx.taskId), marker: marker(ctx.taskId, ctx.role) })
     effects.push({ kind: 'request', question: answer.text })
     return { effects, refused, outcome: 'waiting' }
   }

@@ -45,8 +45,10 @@ export interface RepoRef {
 }
 
 export interface GitHubPort {
-  /** Posts once: a comment carrying `marker` already on the issue is not posted again. */
-  comment(repo: RepoRef, issue: number, body: string, marker: string): Promise<void>
+  /** Posts once: a comment carrying `marker` already on the issue is not posted again. Returns the comment's link (when GitHub gave one). */
+  comment(repo: RepoRef, issue: number, body: string, marker: string): Promise<string | null | void>
+  /** A commit status on `sha`, posted only when the latest of its context differs; whether it posted. */
+  setStatus?(repo: RepoRef, sha: string, status: { context: string; state: 'success' | 'failure' | 'pending' | 'error'; description: string; targetUrl: string | null }): Promise<boolean>
   /** Adds and removes labels in as few requests as possible; returns the labels after. */
   setLabels(repo: RepoRef, issue: number, add: string[], remove: string[]): Promise<string[]>
   /** Finds the branch's open PR before opening one; returns its number. */
