@@ -5,6 +5,7 @@ import type { Trigger } from '../../shared/protocol/trigger'
 import { lastAnswer } from '../store/inbox'
 import { handoffNotes, issueNotes } from '../store/notes'
 import { issueComments } from '../store/pipeline-issues'
+import { pullForIssue } from '../store/issue-pull'
 import type { TaskRow } from '../store/tasks'
 import { baseRole, type EngineContext, type IssueRow } from './engine-context'
 import { instructionsFor } from './instructions'
@@ -27,6 +28,8 @@ export function buildTrigger(ctx: EngineContext, task: TaskRow, repo: RepoRef, i
   const handoff = task.stage === 'handoff' ? handoffs.filter((h) => h.to === baseRole(task.role)).at(-1)?.text : undefined
   const limit = ctx.o.timeLimitSec?.(baseRole(task.role)) ?? 900
   return {
+  // Marketing writes its note from the issue and its pull request, not from comment bodies.
+  const pull = baseRole(task.role) === 'marketing' ? pullForIssue(db, task.repo_id, task.issue) : null
     v: 1,
     task: task.id,
     attempt: task.attempt,
@@ -50,5 +53,6 @@ export function buildTrigger(ctx: EngineContext, task: TaskRow, repo: RepoRef, i
     ...(answer ? { answer } : {}),
     ...(task.session_id ? { resumeSession: task.session_id } : {}),
     deadline: new Date(ctx.now().getTime() + limit * 1000).toISOString()
+    ...(pull ? { data: { pull } } : {}),
   }
 }

@@ -60,12 +60,14 @@ export const Trigger = z.object({
   /**
    * Extra facts for a role (optional, added compatibly): the repository's other
    * issues for the Community role's duplicate check; a configured test command
-   * (argument array, run without a shell) for the Tester.
+   * (argument array, run without a shell) for the Tester; the issue's pull
+   * request (the merged one first) for Marketing's note.
    */
   data: z
     .object({
       issues: z.array(z.object({ number: z.number().int(), title: z.string(), state: z.string().optional() })).optional(),
-      testCommand: z.array(z.string()).min(1).optional()
+      testCommand: z.array(z.string()).min(1).optional(),
+      pull: z.object({ number: z.number().int().positive(), title: z.string(), body: z.string(), merged: z.boolean() }).optional()
     })
     .optional()
 })

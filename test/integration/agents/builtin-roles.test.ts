@@ -135,8 +135,21 @@ describe('builtin roles through real runners', () => {
     expect(tester.parsed).toMatchObject({ status: 'done', labelUpdate: { from: 'needs-testing', to: 'needs-review' } })
     expect(tester.parsed.statusText).toMatch(/^Tests pass: npm test/)
 
-    const marketing = await run(trigger('marketing', 'done', { issue: { ...issue, labels: ['bug', 'done'] } }))
-    expect(marketing.parsed.body).toContain('### Fixed\n- divide by zero returns Infinity (#5)')
+    // Marketing composes from the issue and its PR, never from comment bodies
+    // (a pasted comment once put "## Implementation" and a reporter's thanks in the note).
+    const engineerNote = { role: 'engineer', kind: 'implementation', body: `## Implementation\n\n${engineer.parsed.body}` }
+    const prBody = `Closes #5\n\n## Summary\n\n${engineer.parsed.statusText}\n\n${engineer.parsed.body}\n\n---\nOpened by Baton's Engineer. A person reviews and merges.`
+    const marketing = await run(
+      trigger('marketing', 'done', {
+        issue: { ...issue, labels: ['bug', 'done'], comments: [{ author: 'ann', body: 'Tried it, producing nothing: Thanks a lot!', association: 'NONE', trusted: false }] },
+        notes: [{ role: 'pm', kind: 'triage', body: pm.parsed.body }, engineerNote],
+        data: { pull: { number: 6, title: 'divide by zero returns Infinity (#5)', body: prBody, merged: true } }
+      })
+    )
+    expect(marketing.parsed.body).toContain('### Fixed\n- divide by zero returns Infinity (#5, #6)\n')
+    expect(marketing.parsed.body).toContain(`A fix has landed in acme/calc: divide by zero returns Infinity (#5, #6). ${engineer.parsed.statusText}`)
+    expect(marketing.parsed.body).not.toMatch(/Implementation|Thanks|producing nothing|Steps to reproduce/)
+    expect(marketing.parsed.body.split('\n').filter((l) => l.startsWith('#'))).toEqual(['## Release note', '### Fixed', '## Announcement'])
   }, 60_000)
 
   it('community answers an outside author and points to a duplicate', async () => {

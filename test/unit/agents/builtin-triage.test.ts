@@ -1,7 +1,7 @@
 // PM, Community and Marketing builtin behaviours: rules, on real triggers.
 import { describe, expect, it } from 'vitest'
 import { community, likelyDuplicates } from '../../../agents/community/builtin'
-import { marketing } from '../../../agents/marketing/builtin'
+import { marketing, summaryLine, triageType } from '../../../agents/marketing/builtin'
 import { acceptanceCriteria, classify, pm } from '../../../agents/pm/builtin'
 import { builtin } from '../../../src/main/agents/providers/builtin'
 import { context, parse, trigger } from './builtin-helpers'
@@ -76,6 +76,44 @@ describe('Marketing (builtin)', () => {
     expect(r.status).toBe('done')
     expect(r.body).toContain('### Fixed\n- Divide by zero throws a RangeError (#12)')
     expect(r.body).toMatch(/## Announcement\nA fix has landed in acme\/calc/)
+  })
+
+  it('names the PR (number, a title of its own, the Engineer\'s summary line) and pastes no comment or note body', async () => {
+    const t = trigger({
+      issue: { number: 12, title: 'Show the history', body: 'It would be nice.\n\n## Implementation\nproducing nothing: Thanks', labels: ['done'] },
+      notes: [
+        { role: 'pm', kind: 'triage', body: '## Triage\n- **Type:** feature\n- **Priority:** normal' },
+        { role: 'engineer', kind: 'implementation', body: '## Implementation\n\nApplied the patch.' }
+      ],
+      data: { pull: { number: 14, title: 'History panel with undo', body: 'Closes #12\n\n## Summary\n\nAdded a history panel listing the last 20 results\n\n## Implementation\n\nApplied the patch.', merged: true } }
+    })
+    const r = parse(await marketing(context(t)))
+    expect(r.body).toBe(
+      [
+        '## Release note',
+        '### Added',
+        '- Show the history (#12, #14): History panel with undo',
+        '',
+        '## Announcement',
+        'New in acme/calc: show the history (#12, #14). Added a history panel listing the last 20 results.'
+      ].join('\n')
+    )
+  })
+
+  it("the type: the issue's type label, else the PM's triage note, else the title", () => {
+    const issue = { number: 1, title: 'Make it faster', body: '', labels: [] as string[], author: 'a', comments: [] }
+    expect(triageType({ ...issue, labels: ['docs'] }, [{ role: 'pm', kind: 'triage', body: '- **Type:** bug' }])).toBe('docs')
+    expect(triageType(issue, [{ role: 'pm-2', kind: 'triage', body: '## Triage\n- **Type:** chore' }])).toBe('chore')
+    expect(triageType(issue, [{ role: 'engineer', kind: 'triage', body: '- **Type:** bug' }])).toBe('feature')
+    expect(triageType({ ...issue, title: 'Crash on start' }, [])).toBe('bug')
+  })
+
+  it('the summary line: the first plain line under "## Summary", or none', () => {
+    expect(summaryLine('Closes #1\n\n## Summary\n\nFixed the mean\n\n## Implementation\nx')).toBe('Fixed the mean')
+    expect(summaryLine('## Summary\n\n## Implementation\n\nApplied the patch.')).toBeNull()
+    expect(summaryLine('no summary here')).toBeNull()
+    expect(summaryLine('## Summary\r\n\r\n- one   item\r\n')).toBe('one item')
+    expect(summaryLine(`## Summary\n${'x'.repeat(300)}`)?.length).toBe(200)
   })
 })
 
