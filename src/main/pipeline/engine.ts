@@ -15,6 +15,8 @@
 // person-*.ts), sharing one EngineContext (engine-context.ts).
 import { handleResult } from './apply'
 import { EngineContext, type EngineOptions, type TaskTiming } from './engine-context'
+import { conflictsOnGitHub } from './github-conflicts'
+import { fromGitHub } from './github-signals'
 import { answer } from './person-answer'
 import { merge } from './person-merge'
 import { retryStage, type RetryOutcome } from './person-retry'
@@ -74,7 +76,13 @@ export class PipelineEngine {
 
   /** After a sync: tasks whose issue a person moved or closed are cancelled. */
   reconcile(): Promise<void> {
-    return reconcile(this.ctx)
+    // Also: agent PRs that no longer merge go back to the Engineer (github-conflicts.ts).
+    return Promise.all([reconcile(this.ctx), conflictsOnGitHub(this.ctx)]).then(() => undefined)
+  }
+
+  /** After a sync: trusted comments answering the inbox, reviews and failing checks on agent PRs (github-signals.ts). */
+  fromGitHub(): Promise<void> {
+    return fromGitHub(this.ctx)
   }
 
   answer(requestId: number, text: string): Promise<void> {
