@@ -11,6 +11,7 @@ import { git, gitEnv, readBranches } from '../git'
 import { isoTime } from '../model'
 import { repoApiUrl, repoWebUrl } from '../shapes'
 import { repoAccess } from './access'
+import { protectionOf } from './checks'
 
 interface CommitInfo {
   sha: string
@@ -106,6 +107,8 @@ export function contentRoutes(router: Router): void {
     const c = await commitInfo(ctx.model.gitDir(repo), sha)
     const api = repoApiUrl(repo, ctx.model, ctx.urls)
     const web = repoWebUrl(repo, ctx.model, ctx.urls)
+    const rule = protectionOf(ctx.model, repo.id, name)
+    const required = rule ? (JSON.parse(rule.contexts) as string[]) : []
     return {
       status: 200,
       body: {
@@ -129,8 +132,11 @@ export function contentRoutes(router: Router): void {
           parents: c.parents.map((p) => ({ sha: p, url: `${api}/commits/${p}`, html_url: `${web}/commit/${p}` }))
         },
         _links: { self: `${api}/branches/${name}`, html: `${web}/tree/${name}` },
-        protected: false,
-        protection: { enabled: false, required_status_checks: { enforcement_level: 'off', contexts: [], checks: [] } },
+        // The branch's protection as GitHub summarises it here: whether there is a rule, and the checks it requires.
+        protected: rule !== undefined,
+        protection: rule
+          ? { enabled: true, required_status_checks: { enforcement_level: required.length ? 'non_admins' : 'off', contexts: required, checks: required.map((context) => ({ context, app_id: null })) } }
+          : { enabled: false, required_status_checks: { enforcement_level: 'off', contexts: [], checks: [] } },
         protection_url: `${api}/branches/${name}/protection`
       }
     }

@@ -95,6 +95,10 @@ describe('what blocks a merge', () => {
     const read = await admin.rest.repos.getBranchProtection({ ...o, branch: 'main' })
     conforms('GET', '/repos/{owner}/{repo}/branches/{branch}/protection', read)
     expect((await failure(alice.rest.repos.getBranchProtection({ ...o, branch: 'main' }))).status).toBe(403)
+    // A writer who may not read the rule still sees, on the branch, that it is protected and which checks it requires (as on GitHub).
+    const branch = await alice.rest.repos.getBranch({ ...o, branch: 'main' })
+    conforms('GET', '/repos/{owner}/{repo}/branches/{branch}', branch)
+    expect(branch.data).toMatchObject({ protected: true, protection: { enabled: true, required_status_checks: { contexts: ['ci/test'] } } })
 
     const { number, sha } = await openPull('protected')
     expect((await admin.rest.pulls.get({ ...o, pull_number: number })).data.mergeable_state).toBe('blocked')
