@@ -232,3 +232,31 @@ it(`answers ${ROUNDS * 4 * BATCH} random requests, signed in and not, and stays 
   expect(failures.slice(0, 10), `seed ${SEED}, ${failures.length} failures`).toEqual([])
   expect(serve.stderr()).not.toMatch(/Uncaught|TypeError|RangeError|URIError/)
 })
+
+it(`random frames on a signed-in WebSocket close that socket at worst (seed ${SEED})`, async () => {
+  const handshake = requestBytes(serve.port, '/events', {
+    headers: {
+      connection: 'Upgrade',
+      upgrade: 'websocket',
+      'sec-websocket-version': '13',
+      'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+      authorization: `Bearer ${TOKEN}`
+    }
+  })
+  // Random bytes, and frames that look real: masked or not, any opcode, lengths up to 2^63 claimed.
+  const frame = fc.oneof(
+    fc.uint8Array({ maxLength: 300 }),
+    fc.tuple(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }), fc.uint8Array({ maxLength: 200 })).map(([b0, b1, rest]) => Uint8Array.from([b0, b1, ...rest])),
+    fc.constant(Uint8Array.from([0x82, 0xff, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1, 2, 3, 4]))
+  )
+  for (let round = 0; round < 3; round++) {
+    const frames = fc.sample(fc.array(frame, { minLength: 1, maxLength: 4 }), { numRuns: 100, seed: SEED + 1000 + round })
+    const answers = await Promise.all(
+      frames.map((parts) => rawExchange(serve.port, Buffer.concat([Buffer.from(handshake), ...parts]), { end: true }))
+    )
+    for (const answer of answers) expect(answer.status).toBe(101)
+    expect(serve.child.exitCode, serve.stderr()).toBeNull()
+    const ok = await rawExchange(serve.port, requestBytes(serve.port, '/api/app.status', { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` }, body: '{}' }))
+    expect(ok.status, serve.stderr()).toBe(200)
+  }
+})
