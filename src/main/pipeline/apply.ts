@@ -3,13 +3,15 @@
 // SQLite, under the issue's lock. GitHub refusing or unreachable mid-way
 // leaves the task running and the same answer is applied again later.
 import { audit } from '../store/audit'
+import { resolveFailures } from '../store/inbox'
 import { countNotes, latestNote } from '../store/notes'
 import { countIssueEvents } from '../store/pipeline-issues'
-import { endAttempt, getTask, setSessionId, setTaskState } from '../store/tasks'
+import { countAnswer, endAttempt, finishAnswer, getTask, setTaskState } from '../store/tasks'
 import { recordUsage } from '../store/usage'
 import { applyEffect } from './apply-effect'
 import { stageOf } from './definition'
-import { planEffects } from './effects'
+import type { Pipeline } from './definition'
+import { planEffects, roleTitle, type AnswerPlace, type Effect } from './effects'
 import { baseRole, CODE_ROLES, type EngineContext } from './engine-context'
 import { toInbox } from './inbox'
 import { branchFor } from './instructions'
@@ -58,12 +60,17 @@ async function apply(ctx: EngineContext, result: AgentResult): Promise<void> {
     })
     return
   }
+  // This answer's place in the task: the same however often applying it is
+  // retried or replayed (the count moves only once it is applied).
+  const place: AnswerPlace = { attempt: task.attempt, answer: task.answers + 1 }
   if (result.usage) {
     recordUsage(db, {
       at: ctx.now().toISOString(),
       repoId: task.repo_id,
       issue: task.issue,
       taskId: task.id,
+      attempt: place.attempt,
+      answer: place.answer,
       agent: result.agent,
       provider: result.provider,
       model: result.model,
@@ -79,7 +86,10 @@ async function apply(ctx: EngineContext, result: AgentResult): Promise<void> {
   const settings = ctx.o.settings()
 
   if (result.answer.status === 'error') {
-    retryOrFail(ctx, task, result.answer.text)
+    db.transaction(() => {
+      countAnswer(db, task.id)
+      retryOrFail(ctx, task, result.answer.text)
+    })()
     return
   }
 
@@ -99,13 +109,19 @@ async function apply(ctx: EngineContext, result: AgentResult): Promise<void> {
     testPlan,
     approvalLabel: settings.trust.approvalLabel,
     taskBranch: (await ctx.o.workspace.taskBranch?.(repo, task.id).catch(() => null)) ?? branchFor(task.issue, issue.title),
-    defaultBranch: repo.defaultBranch
+    defaultBranch: repo.defaultBranch,
+    place
   })
   for (const reason of plan.refused) {
     audit(db, { kind: 'effect.refused', repoId: repo.id, issue: task.issue, taskId: task.id, subject: result.agent, message: reason })
   }
+  // An answer whose requested move (or branch) was refused did not do the
+  // stage's work: it spends the stage's failure budget like an ERROR, with
+  // backoff, instead of running the stage again at once; one inbox item asks a
+  // person only when the budget is spent.
+  const refusal = plan.effects.find((e): e is Extract<Effect, { kind: 'failure' }> => e.kind === 'failure')?.message ?? stalled(plan.effects, task.stage, task.role, pipeline, issue.number)
   try {
-    for (const effect of plan.effects) await applyEffect(ctx, effect, task, repo, result)
+    for (const effect of plan.effects) if (effect.kind !== 'failure') await applyEffect(ctx, effect, task, repo, result)
     // The Tester's verdict on the PR's head commit (`baton/tester`) and its report on the PR.
     await publishVerdict(ctx, task, repo, plan.effects, result)
   } catch (error) {
@@ -114,8 +130,21 @@ async function apply(ctx: EngineContext, result: AgentResult): Promise<void> {
     audit(db, { kind: 'effect.error', repoId: repo.id, issue: task.issue, taskId: task.id, message: `Applying ${result.agent}'s answer failed: ${(error as Error).message}` })
     throw error
   }
-  if (result.sessionId) setSessionId(db, task.id, result.sessionId)
-  setTaskState(db, task.id, plan.outcome === 'waiting' ? 'waiting' : 'applied', { result: result.answer.text })
+  if (refusal && plan.outcome === 'applied') {
+    db.transaction(() => {
+      endAttempt(db, task.id, task.attempt, 'refused', result.raw)
+      countAnswer(db, task.id)
+      retryOrFail(ctx, task, refusal)
+    })()
+    if (CODE_ROLES[baseRole(task.role)]) void ctx.track('release', ctx.o.workspace.release(repo, task.id).catch(() => undefined))
+    void ctx.tick()
+    return
+  }
+  finishAnswer(db, task.id, plan.outcome === 'waiting' ? 'waiting' : 'applied', { result: result.answer.text, sessionId: result.sessionId })
+  // A failure item of this stage that a later attempt got past needs no person any more.
+  if (plan.outcome === 'applied' && resolveFailures(db, task.repo_id, task.issue, task.stage, '(resolved: a later attempt succeeded)', ctx.now().toISOString()) > 0) {
+    audit(db, { kind: 'inbox.resolved', repoId: repo.id, issue: task.issue, taskId: task.id, message: `#${task.issue} (${task.stage}) recovered by itself` })
+  }
   const timing = ctx.timings.get(task.id)
   if (timing) timing.appliedAt = performance.now()
   // Off the issue's lock: the workspaces run git for a repository in call order, so
@@ -124,4 +153,17 @@ async function apply(ctx: EngineContext, result: AgentResult): Promise<void> {
   audit(db, { kind: `task.${plan.outcome}`, repoId: repo.id, issue: task.issue, taskId: task.id, subject: result.agent, message: `${result.agent}: ${result.answer.text}` })
   ctx.o.events.changed('tasks', 'issues', 'inbox', 'usage', 'events', 'agents')
   void ctx.tick()
+}
+
+/**
+ * A stage's owner that answered DONE but asked for no move (and no hand-off,
+ * no question) leaves the issue where it was: the scheduler would run the
+ * stage again at once, for ever. So that answer spends the budget too.
+ */
+function stalled(effects: readonly Effect[], stage: string, role: string, pipeline: Pipeline, issue: number): string | undefined {
+  const owned = pipeline.stages.find((s) => s.label === stage)
+  if (!owned || owned.owner !== baseRole(role)) return undefined
+  const moves = effects.some((e) => e.kind === 'labels' && e.add.some((l) => pipeline.stages.some((s) => s.label === l)))
+  if (moves || effects.some((e) => e.kind === 'handoff' || e.kind === 'request')) return undefined
+  return `${roleTitle(role)} finished #${issue} but did not move it on from ${stage}`
 }

@@ -4,8 +4,8 @@
 import { audit } from '../store/audit'
 import { getTask, setTaskState, startAttempt, type TaskRow } from '../store/tasks'
 import { baseRole, CODE_ROLES, issueKey, type EngineContext } from './engine-context'
-import { toInbox } from './inbox'
 import { branchFor } from './instructions'
+import { retryOrFail } from './retry'
 import { buildTrigger } from './trigger'
 
 export function startDispatch(ctx: EngineContext, task: TaskRow, agent: string): void {
@@ -39,8 +39,8 @@ async function dispatch(ctx: EngineContext, taskId: string, agent: string): Prom
     try {
       workspace = await ctx.effect(task.id, 'git', () => ctx.o.workspace.prepare(repo, { id: task.id, issue: task.issue, branch, mode }))
     } catch (error) {
-      setTaskState(db, task.id, 'failed', { result: `workspace: ${(error as Error).message}` })
-      toInbox(ctx, task, 'failure', `Could not prepare a workspace for #${task.issue}: ${(error as Error).message}`)
+      // A fetch that failed once may work next time: it spends the budget, with backoff.
+      retryOrFail(ctx, task, `workspace: ${(error as Error).message}`)
       return
     }
   }

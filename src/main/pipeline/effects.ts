@@ -45,6 +45,13 @@ export interface EffectContext {
   taskBranch: string
   /** The repository's default branch: never pushed. */
   defaultBranch: string
+  /** Which answer this is: the attempt, and its place among the task's answers (1 for the first). The comment's marker names both. */
+  place?: AnswerPlace
+}
+
+export interface AnswerPlace {
+  attempt: number
+  answer: number
 }
 
 export type Effect =
@@ -75,7 +82,14 @@ const ROLE_TITLE: Record<string, string> = {
 
 export const roleTitle = (role: string): string => ROLE_TITLE[role.replace(/-\d+$/, '')] ?? role
 
-export const marker = (taskId: string, role: string): string => `<!-- baton:task=${taskId} baton:role=${role} -->`
+/**
+ * The hidden marker of an answer's comment (DESIGN.md §7): it names the
+ * answer — task, attempt and its place in the task — so a retried or replayed
+ * apply finds its own comment and posts nothing, while the task's next answer
+ * (after a person answered its REQUEST) gets a marker of its own and is posted.
+ */
+export const marker = (taskId: string, role: string, place?: AnswerPlace): string =>
+  place ? `<!-- baton:task=${taskId} baton:attempt=${place.attempt} baton:answer=${place.answer} baton:role=${role} -->` : `<!-- baton:task=${taskId} baton:role=${role} -->`
 
 /** Each role leaves a note later stages read in their triggers. */
 const NOTE_KIND: Record<string, string> = { pm: 'triage', architect: 'plan', tester: 'test-report', engineer: 'implementation', community: 'community', marketing: 'release-notes' }
@@ -83,10 +97,10 @@ const NOTE_KIND: Record<string, string> = { pm: 'triage', architect: 'plan', tes
 /** What a REQUEST's comment tells its reader. */
 export const ANSWER_HOW = "Answer here in a comment, or in Baton's inbox."
 
-export function signedComment(role: string, status: string, body: string, taskId: string): string {
+export function signedComment(role: string, status: string, body: string, taskId: string, place?: AnswerPlace): string {
   // An agent's text may carry a tool's terminal colours: noise on GitHub.
   const text = stripAnsi(body).trim() || stripAnsi(status)
-  return `**${roleTitle(role)}** · via Baton\n\n${text}\n\n${marker(taskId, role)}`
+  return `**${roleTitle(role)}** · via Baton\n\n${text}\n\n${marker(taskId, role, place)}`
 }
 
 export function planEffects(given: AgentAnswer, ctx: EffectContext): Plan {
@@ -101,12 +115,12 @@ export function planEffects(given: AgentAnswer, ctx: EffectContext): Plan {
   if (answer.status === 'request') {
     // Both ways to answer: a trusted person's comment on the issue answers it too (github-signals.ts).
     const ask = `${`${answer.text}\n\n${answer.body}`.trim()}\n\n_${ANSWER_HOW}_`
-    effects.push({ kind: 'comment', body: signedComment(ctx.role, answer.text, ask, ctx.taskId), marker: marker(ctx.taskId, ctx.role) })
+    effects.push({ kind: 'comment', body: signedComment(ctx.role, answer.text, ask, ctx.taskId, ctx.place), marker: marker(ctx.taskId, ctx.role, ctx.place) })
     effects.push({ kind: 'request', question: answer.text })
     return { effects, refused, outcome: 'waiting' }
   }
 
-  effects.push({ kind: 'comment', body: signedComment(ctx.role, answer.text, answer.body, ctx.taskId), marker: marker(ctx.taskId, ctx.role) })
+  effects.push({ kind: 'comment', body: signedComment(ctx.role, answer.text, answer.body, ctx.taskId, ctx.place), marker: marker(ctx.taskId, ctx.role, ctx.place) })
   const noteKind = NOTE_KIND[ctx.role]
   if (noteKind && (answer.body.trim() || answer.text)) effects.push({ kind: 'note', noteKind, body: answer.body.trim() || answer.text })
 

@@ -22,6 +22,8 @@ export interface ScheduleInput {
   issues: readonly ScheduleIssue[]
   /** `repoId#number` of issues that have a queued, running or waiting task. */
   busy: ReadonlySet<string>
+  /** `repoId#number` of issues whose stage's failure budget is spent, with why: nothing starts for them until a person acts. */
+  held?: ReadonlyMap<string, string>
   /** `repoId#number:role` of side-lane work already done (Community, Marketing). */
   sideLaneDone: ReadonlySet<string>
   /** Closed issue numbers per repository (for dependencies). */
@@ -112,6 +114,11 @@ export function schedule(input: ScheduleInput): Schedule {
 
     const stage = stageOf(input.pipeline, issue.labels)
     if (!stage || !stage.owner) continue
+    const held = input.held?.get(id)
+    if (held) {
+      waiting.push({ repoId: issue.repoId, issue: issue.number, reason: held })
+      continue
+    }
     if (!issue.trusted) {
       waiting.push({ repoId: issue.repoId, issue: issue.number, reason: `waits for a maintainer to approve it (label "${input.approvalLabel ?? 'approved'}"): the author is not trusted` })
       continue

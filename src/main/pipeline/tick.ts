@@ -3,12 +3,14 @@
 // and dispatches tasks. It only reads SQLite, creates tasks and starts
 // dispatches; it never waits for git or GitHub.
 import { audit } from '../store/audit'
+import { repoBudgets } from '../store/budgets'
 import { issueRow, mergedIssues, openIssues, openIssuesSince, repoIds, repoRow, setIssueLabels } from '../store/pipeline-issues'
 import { createTask, dueTasks, taskIndex } from '../store/tasks'
 import type { Pipeline } from './definition'
 import { stageOf } from './definition'
 import { startDispatch } from './dispatch'
 import { baseRole, issueKey, type EngineContext } from './engine-context'
+import { budgetOf, spentMessage } from './retry'
 import { schedule, type ScheduleIssue } from './scheduler'
 
 export function runTick(ctx: EngineContext): void {
@@ -47,12 +49,14 @@ export function runTick(ctx: EngineContext): void {
       }
     })
     const finished = mergedIssues(db, repoId).map((number) => ({ repoId, number }))
+    const held = heldStages(ctx, repoId, pipeline)
     const index = taskIndex(db)
     const plan = schedule({
       pipeline,
       issues,
       busy: index.busy,
       sideLaneDone: index.sideLaneDone,
+      held,
       isClosed: (r, n) => issueRow(db, r, n)?.state === 'closed',
       idle,
       pausedRoles: ctx.o.pool.pausedRoles?.(),
@@ -71,6 +75,24 @@ export function runTick(ctx: EngineContext): void {
     }
   }
   ctx.o.events.changed('tasks', 'issues', 'agents')
+}
+
+/**
+ * Issues whose stage's failure budget is spent (retry.ts), still at that
+ * stage: the scheduler starts nothing for them, and says why, until a person
+ * acts. A budget of a stage the issue has left holds nothing (reconcile
+ * removes it).
+ */
+function heldStages(ctx: EngineContext, repoId: number, pipeline: Pipeline): Map<string, string> {
+  const held = new Map<string, string>()
+  const max = budgetOf(ctx)
+  for (const budget of repoBudgets(ctx.db, repoId)) {
+    if (budget.spent < max) continue
+    const issue = ctx.issue(repoId, budget.issue)
+    if (!issue || stageOf(pipeline, JSON.parse(issue.labels) as string[])?.label !== budget.stage) continue
+    held.set(issueKey(repoId, budget.issue), `${spentMessage(budget.spent, budget.last_error ?? 'no reason given')} — waits for a person (answer it in the inbox, Retry, or move the label)`)
+  }
+  return held
 }
 
 /**

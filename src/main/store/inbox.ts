@@ -50,3 +50,25 @@ export function closeTaskRequests(db: Db, taskId: string, note: string, at: stri
 export function lastAnswer(db: Db, taskId: string): string | undefined {
   return (db.prepare('SELECT answer FROM requests WHERE task_id = ? AND answer IS NOT NULL ORDER BY id DESC LIMIT 1').get(taskId) as { answer: string } | undefined)?.answer
 }
+
+/**
+ * Resolves by itself the issue's open failure items that no longer need a
+ * person — those of tasks for `stage` (every stage when null) — with `note` as
+ * their answer. Returns how many closed.
+ */
+export function resolveFailures(db: Db, repoId: number, issue: number, stage: string | null, note: string, at: string): number {
+  return db
+    .prepare(
+      `UPDATE requests SET answered_at = ?, answer = ?
+       WHERE kind = 'failure' AND answered_at IS NULL AND repo_id = ? AND issue = ?
+         AND (? IS NULL OR task_id IN (SELECT id FROM tasks WHERE repo_id = ? AND issue = ? AND stage = ?))`
+    )
+    .run(at, note, repoId, issue, stage, repoId, issue, stage).changes
+}
+
+/** Open failure items with their task's stage (null when the task is gone or there was none). */
+export function openFailures(db: Db): Array<RequestRow & { stage: string | null }> {
+  return db
+    .prepare("SELECT q.*, t.stage AS stage FROM requests q LEFT JOIN tasks t ON t.id = q.task_id WHERE q.kind = 'failure' AND q.answered_at IS NULL")
+    .all() as Array<RequestRow & { stage: string | null }>
+}

@@ -20,6 +20,8 @@ export interface TaskRow {
   heartbeat_at: string | null
   session_id: string | null
   result: string | null
+  /** Answers applied so far (migration 6): the next answer's place in the task, for its comment marker and usage key. */
+  answers: number
   created_at: string
   updated_at: string
 }
@@ -159,4 +161,27 @@ export function requeueUnhanded(db: Db, id: string, attempt: number, reason: str
 /** A person answered: a waiting task resumes (same session), a failed one starts its attempts again. */
 export function requeueAnswered(db: Db, id: string, at: string): void {
   db.prepare("UPDATE tasks SET state = 'queued', not_before = NULL, attempt = CASE WHEN state = 'failed' THEN 0 ELSE attempt END, updated_at = ? WHERE id = ?").run(at, id)
+}
+
+/**
+ * An answer was applied: the task's new state and the answer counted, in one
+ * transaction — so a replay of the same answer (crash, retry) still sees the
+ * old count and names the same marker and usage key.
+ */
+export function finishAnswer(db: Db, id: string, state: TaskState, fields: { result: string; sessionId?: string | null }): void {
+  db.transaction(() => {
+    db.prepare('UPDATE tasks SET answers = answers + 1 WHERE id = ?').run(id)
+    if (fields.sessionId) setSessionId(db, id, fields.sessionId)
+    setTaskState(db, id, state, { result: fields.result })
+  })()
+}
+
+/** The newest task of the issue for `stage`. */
+export function latestTaskForStage(db: Db, repoId: number, issue: number, stage: string): TaskRow | undefined {
+  return db.prepare('SELECT * FROM tasks WHERE repo_id = ? AND issue = ? AND stage = ? ORDER BY created_at DESC, rowid DESC LIMIT 1').get(repoId, issue, stage) as TaskRow | undefined
+}
+
+/** Counts an answer that ended in a failure (ERROR, every move refused): its successor gets the next place. */
+export function countAnswer(db: Db, id: string): void {
+  db.prepare('UPDATE tasks SET answers = answers + 1 WHERE id = ?').run(id)
 }
