@@ -5,7 +5,7 @@
 // coloured reaches the dashboard's progress lines and the GitHub comment
 // without them.
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -98,24 +98,10 @@ afterAll(async () => {
 
 describe('no escape codes in what Baton posts or shows', () => {
   it('the builtin Tester on a pytest repository whose test fails: a report without escape codes', async () => {
+    // The fixture is copied per run: pytest writes caches beside the tests.
     const repo = join(dir, 'pyproj')
+    cpSync(join(process.cwd(), 'test/fixtures/pytest-failing'), repo, { recursive: true })
     execFileSync('git', ['init', '--quiet', '-b', 'main', repo])
-    writeFileSync(join(repo, 'stats.py'), 'def mean(xs):\n    return sum(xs) / len(xs)\n')
-    writeFileSync(
-      join(repo, 'test_stats.py'),
-      [
-        'from stats import mean',
-        '',
-        'def test_mean():',
-        '    assert mean([1, 2, 3]) == 2',
-        '',
-        'def test_mean_of_nothing():',
-        // The test itself prints colours, as many tools under test do.
-        "    print('\\x1b[35mcomputing\\x1b[0m the mean of nothing')",
-        '    assert mean([]) == 0',
-        ''
-      ].join('\n')
-    )
     const r = await run(trigger('tester', 'needs-testing', { workspace: repo }))
     expect(r.parsed).toMatchObject({ status: 'done', labelUpdate: { from: 'needs-testing', to: 'ready-for-dev' } })
     expect(r.parsed.statusText).toMatch(/^Tests fail: python3 -m pytest -q exited with code 1/)
