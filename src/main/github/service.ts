@@ -79,11 +79,11 @@ export class GitHubService implements GitHubLink {
   /** Issues and PRs Baton changed itself, so a poll in flight does not undo them. */
   private readonly local = new LocalWrites()
   private device: { promise: Promise<string>; flow: DeviceFlow; apiUrl: string } | null = null
-
   /** The login lookup for a token that came without one (BATON_GITHUB_TOKEN), shared while in flight and kept once done. */
   private whoami: Promise<string | null> | null = null
   /** Why the signed-in token is not usable, for Settings (a rejected BATON_GITHUB_TOKEN); null when fine. */
   private problem: string | null = null
+
   constructor(private readonly o: GitHubServiceOptions) {
     const stored = o.tokens.get()
     if (stored) {
@@ -99,7 +99,6 @@ export class GitHubService implements GitHubLink {
     this.client = { ...createOctokit({ baseUrl: stored.apiUrl, token: stored.token, log: this.o.log, timing: this.o.timing, onState: () => this.o.events.changed('app') }), apiUrl: stored.apiUrl }
   }
 
-  private require(): GitHub {
   /**
    * The signed-in login. A token from BATON_GITHUB_TOKEN arrives without one:
    * it is looked up once (`GET /user`) and kept, so Settings names the account
@@ -150,6 +149,7 @@ export class GitHubService implements GitHubLink {
     return lookup
   }
 
+  private require(): GitHub {
     if (!this.client) throw new AppError('unauthorized', 'Sign in to GitHub first (Settings → Sign in).')
     return this.client.octokit
   }
@@ -165,8 +165,8 @@ export class GitHubService implements GitHubLink {
       host: hostOfApi(this.signedIn?.apiUrl ?? this.o.defaultApiUrl ?? 'https://api.github.com'),
       method: this.signedIn?.method ?? null,
       scopes: this.scopes,
-      storage: storage.storage,
       problem: this.signedIn ? this.problem : null,
+      storage: storage.storage,
       storageWarning: storage.warning,
       rateLimit: rate && rate.limit !== null && rate.remaining !== null ? { limit: rate.limit, remaining: rate.remaining, resetAt: rate.resetAt ?? '' } : null,
       offline: rate?.offline ?? false
@@ -195,9 +195,9 @@ export class GitHubService implements GitHubLink {
     const stored: StoredToken = { token, method, apiUrl, login, scopes }
     this.o.tokens.set(stored)
     this.use(stored)
-    audit(this.o.db, { kind: 'auth.signin', message: `Signed in to ${hostOfApi(apiUrl)} as ${login} (${method})` })
     this.whoami = null
     this.problem = null
+    audit(this.o.db, { kind: 'auth.signin', message: `Signed in to ${hostOfApi(apiUrl)} as ${login} (${method})` })
     this.o.events.changed('app', 'repos')
     return this.status()
   }
@@ -266,9 +266,9 @@ export class GitHubService implements GitHubLink {
     this.signedIn = null
     this.client = null
     this.scopes = []
-    audit(this.o.db, { kind: 'auth.signout', message: 'Signed out of GitHub' })
     this.whoami = null
     this.problem = null
+    audit(this.o.db, { kind: 'auth.signout', message: 'Signed out of GitHub' })
     this.o.events.changed('app', 'repos')
     return this.status()
   }
@@ -285,8 +285,8 @@ export class GitHubService implements GitHubLink {
 
   async connect(remote: string): Promise<RepoSummary> {
     const octokit = this.require()
-    const apiUrl = this.client?.apiUrl as string
     await this.ensureLogin()
+    const apiUrl = this.client?.apiUrl as string
     const ref = parseRemote(remote, hostOfApi(apiUrl))
     const signedHost = hostOfApi(apiUrl)
     if (ref.host !== signedHost) {
@@ -432,9 +432,9 @@ export class GitHubService implements GitHubLink {
     if (this.timer !== null) timers.clearTimeout(this.timer)
     this.timer = null
     const run = async () => {
-      for (const { id } of this.o.db.prepare('SELECT id FROM repos ORDER BY id').all() as Array<{ id: number }>) {
       // The login first: answers applied after this pass are signed by it, and its comments recognised.
       await this.ensureLogin()
+      for (const { id } of this.o.db.prepare('SELECT id FROM repos ORDER BY id').all() as Array<{ id: number }>) {
         if (this.stopped || !this.client) return
         await this.syncOne(id).catch((error: unknown) => this.o.log.debug(`sync: ${(error as Error).message}`))
       }
@@ -572,7 +572,8 @@ export class GitHubService implements GitHubLink {
         // next answer's must not silence Baton (GitHub's author says who wrote it).
         const wanted = parseMarker(marker)
         if (!wanted) throw new AppError('internal', `Not a Baton marker: ${marker.slice(0, 120)}`)
-        const login = this.login()
+        // A BATON_GITHUB_TOKEN's login may still be unknown right after start (an answer replayed before the first sync).
+        const login = await this.ensureLogin()
         try {
           const existing = await octokit.paginate(octokit.rest.issues.listComments, { owner: row.owner, repo: row.name, issue_number: issue, per_page: 100 })
           const mine = existing.find((c) => {
@@ -695,7 +696,6 @@ export class GitHubService implements GitHubLink {
   }
 }
 
-export { apiUrlFor }
 /** `x-oauth-scopes` as a list (absent for fine-grained tokens: empty). */
 function scopesOf(header: unknown): string[] {
   return String(header ?? '')
@@ -704,3 +704,4 @@ function scopesOf(header: unknown): string[] {
     .filter(Boolean)
 }
 
+export { apiUrlFor }
