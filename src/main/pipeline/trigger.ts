@@ -27,9 +27,9 @@ export function buildTrigger(ctx: EngineContext, task: TaskRow, repo: RepoRef, i
   const answer = lastAnswer(db, task.id)
   const handoff = task.stage === 'handoff' ? handoffs.filter((h) => h.to === baseRole(task.role)).at(-1)?.text : undefined
   const limit = ctx.o.timeLimitSec?.(baseRole(task.role)) ?? 900
-  return {
   // Marketing writes its note from the issue and its pull request, not from comment bodies.
   const pull = baseRole(task.role) === 'marketing' ? pullForIssue(db, task.repo_id, task.issue) : null
+  return {
     v: 1,
     task: task.id,
     attempt: task.attempt,
@@ -52,7 +52,7 @@ export function buildTrigger(ctx: EngineContext, task: TaskRow, repo: RepoRef, i
     notes,
     ...(answer ? { answer } : {}),
     ...(task.session_id ? { resumeSession: task.session_id } : {}),
-    deadline: new Date(ctx.now().getTime() + limit * 1000).toISOString()
     ...(pull ? { data: { pull } } : {}),
+    deadline: new Date(ctx.now().getTime() + limit * 1000).toISOString()
   }
 }
