@@ -74,13 +74,13 @@ export function acquireLock(dataDir: string, mode: LockInfo['mode']): InstanceLo
   const identity = processIdentity(process.pid)
   const info: LockInfo = { pid: process.pid, mode, startedAt: new Date().toISOString(), ...(identity ? { identity } : {}) }
   for (let tries = 0; tries < 3; tries++) {
-    let fd: number
+    let created: boolean
     try {
-      fd = openSync(file, 'wx', 0o600)
+      created = createWith(file, JSON.stringify(info))
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new AppError('unavailable', `Cannot create the lock file ${file}: ${(error as Error).message}`)
-      }
+      throw new AppError('unavailable', `Cannot create the lock file ${file}: ${(error as Error).message}`)
+    }
+    if (!created) {
       let text: string
       try {
         text = readFileSync(file, 'utf8')
@@ -102,11 +102,48 @@ export function acquireLock(dataDir: string, mode: LockInfo['mode']): InstanceLo
       takeOver(file, text)
       continue
     }
-    writeSync(fd, JSON.stringify(info))
-    closeSync(fd)
     return makeLock(file, info)
   }
   throw new AppError('conflict', `Could not take the lock on ${dataDir}: another Baton is starting there.`)
+}
+
+/**
+ * Creates `file` holding `content`, or returns false when it exists. The file
+ * never exists empty: it is written aside and hard-linked into place (link
+ * fails if the name is taken), so a starter reading it meanwhile cannot take a
+ * half-written lock for garbage and remove it. Where the file system has no
+ * hard links, an exclusive create and a write.
+ */
+function createWith(file: string, content: string): boolean {
+  const aside = `${file}.new-${process.pid}-${randomBytes(4).toString('hex')}`
+  writeFileSync(aside, content, { mode: 0o600, flag: 'wx' })
+  try {
+    linkSync(aside, file)
+    return true
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'EEXIST') return false
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw error
+  } finally {
+    try {
+      unlinkSync(aside)
+    } catch {
+      /* gone already */
+    }
+  }
+  let fd: number
+  try {
+    fd = openSync(file, 'wx', 0o600)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false
+    throw error
+  }
+  try {
+    writeSync(fd, content)
+  } finally {
+    closeSync(fd)
+  }
+  return true
 }
 
 /**
