@@ -355,6 +355,10 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       repoIdOfRequest(id)
       await engine().answer(id, answer)
       return { answered: true as const }
+    },
+    'tasks.retry': async ({ repoId, issue }) => {
+      const outcome = await engine().retry(repoId, issue)
+      return { retried: true as const, ...outcome }
     }
   }
 

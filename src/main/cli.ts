@@ -34,6 +34,8 @@ Usage:
   baton repo list [--json] [--data-dir DIR]
   baton issue create --repo <owner/name> --title T [--body TEXT | --body-file F] [--label L]… [--data-dir DIR]
   baton issues list [--json] [--data-dir DIR]
+  baton task retry <owner/name#number> [--data-dir DIR]
+      An issue whose stage failed its budget of attempts gets one more budget.
       These talk to the running Baton on the data folder, or run the core for the one call.
   baton forge [--port N] [--data-dir DIR] [--seed FILE]
       Run the local GitHub-compatible forge (the sandbox's and the tests' GitHub).
@@ -199,6 +201,30 @@ async function issue(argv: string[]): Promise<void> {
   }
 }
 
+/** `owner/name#12` → the repository and the number, or a usage error that shows the shape. */
+export function parseIssueRef(ref: string | undefined): { repo: string; number: number } {
+  const match = /^([A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+)#([1-9][0-9]{0,9})$/.exec(ref ?? '')
+  if (!match) throw new UsageError(`baton task retry: expected an issue as owner/name#number (e.g. acme/shop#12), got "${ref ?? ''}".`)
+  return { repo: match[1] as string, number: Number(match[2]) }
+}
+
+async function task(argv: string[]): Promise<void> {
+  const [sub, ...rest] = argv
+  if (sub !== 'retry') throw new UsageError(`baton task: unknown subcommand "${sub ?? ''}" (retry).`)
+  const { values, positionals } = (() => {
+    try {
+      return parseArgs({ args: rest, options: { ...common }, strict: true, allowPositionals: true })
+    } catch (error) {
+      throw new UsageError(`baton task retry: ${(error as Error).message}`)
+    }
+  })()
+  if (positionals.length > 1) throw new UsageError('baton task retry: give one issue, as owner/name#number.')
+  const ref = parseIssueRef(positionals[0])
+  const dataDir = dataDirOf(values)
+  const result = await callApi(dataDir, 'tasks.retry', { repoId: await findRepoId(dataDir, ref.repo), issue: ref.number })
+  console.log(`Retrying ${ref.repo}#${ref.number} (${result.stage}): one more budget of attempts${result.task ? ` for task ${result.task}` : ''}.`)
+}
+
 async function issues(argv: string[]): Promise<void> {
   const [sub, ...rest] = argv
   if (sub !== 'list') throw new UsageError(`baton issues: unknown subcommand "${sub ?? ''}" (list).`)
@@ -251,6 +277,9 @@ export async function main(argv: string[]): Promise<number> {
         return 0
       case 'issues':
         await issues(rest)
+        return 0
+      case 'task':
+        await task(rest)
         return 0
       case 'forge': {
         // The local GitHub stand-in, standalone (DESIGN.md §8).

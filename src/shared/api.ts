@@ -430,6 +430,15 @@ export const api = {
   },
 
   'inbox.answer': { input: z.object({ id: z.number().int(), answer: z.string().trim().min(1, 'an answer is needed').max(65_536) }).strict() },
+  /** A person's Retry on an issue whose stage spent its failure budget: one more budget for that stage. */
+  'tasks.retry': {
+    input: z
+      .object({
+        repoId: z.number({ error: () => 'repoId is a connected repository id' }).int(),
+        issue: z.number({ error: () => 'issue is an issue number' }).int().positive('issue is an issue number')
+      })
+      .strict()
+  },
   'agents.control': { input: z.object({ name: AgentNameSchema, action: z.enum(['pause', 'resume', 'restart']) }).strict() },
   'agents.output': { input: z.object({ name: AgentNameSchema, limit: z.number().int().min(1).max(2000).default(200) }).strict() },
 
@@ -506,6 +515,7 @@ export interface ApiOutputs {
   'prs.merge': { merged: true; sha: string }
   'prs.requestChanges': { sent: true }
   'inbox.answer': { answered: true }
+  'tasks.retry': { retried: true; stage: string; task: string | null }
   'agents.control': AgentSummary
   'agents.output': Array<{ at: string; line: string; task: string | null }>
   'auth.status': AuthStatus

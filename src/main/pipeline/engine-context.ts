@@ -85,8 +85,9 @@ export class EngineContext {
       () => this.inflight.delete(work),
       (error: unknown) => {
         this.inflight.delete(work)
-        // GitHub refusing a person's merge (branch protection, a failing check) is an answer, not a fault.
-        if (error instanceof AppError && error.code === 'conflict') this.o.log.warn(`pipeline: ${label} refused: ${error.message}`)
+        // GitHub refusing a person's merge (branch protection, a failing check), or a person's Retry of
+        // something that is not there, is an answer to the person, not a fault.
+        if (error instanceof AppError && (error.code === 'conflict' || error.code === 'not_found')) this.o.log.warn(`pipeline: ${label} refused: ${error.message}`)
         else this.o.log.error(`pipeline: ${label} failed`, error)
       }
     )

@@ -30,6 +30,7 @@ export function retryStage(ctx: EngineContext, repoId: number, number: number, w
     const failed = task?.state === 'failed' ? task : undefined
     if (!budget && !failed) throw new AppError('conflict', `#${number} (${stage}) has not failed: there is nothing to retry.`)
     const at = ctx.now().toISOString()
+    who ??= ctx.o.github.login()
     db.transaction(() => {
       resetBudget(db, repoId, number, stage)
       if (failed) requeueAnswered(db, failed.id, at)
