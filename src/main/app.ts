@@ -21,7 +21,7 @@ import { labelsFor } from './github/label-bootstrap'
 import { Pipelines } from './pipeline/loader'
 import { startRuntime, type Runtime, type RuntimeOptions } from './runtime'
 import { startSandbox, type Sandbox } from './sandbox'
-import { createTokenStore, type Cipher } from './secrets/token-store'
+import { apiUrlOf, createTokenStore, type Cipher } from './secrets/token-store'
 import { audit } from './store/audit'
 import { migrations } from './store/migrations/index'
 import { openDatabase, schemaVersion, type Db } from './store/open'
@@ -151,7 +151,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     tokens,
     log,
     events,
-    defaultApiUrl: sandbox?.forge.apiUrl ?? env.BATON_GITHUB_API_URL,
+    defaultApiUrl: sandbox?.forge.apiUrl ?? (env.BATON_GITHUB_API_URL ? apiUrlOf(env.BATON_GITHUB_API_URL) : undefined),
     clientId: env.BATON_GITHUB_CLIENT_ID,
     pollMs: () => readSettings(db).pollIntervalSec * 1000,
     timing: options.githubTiming ?? (sandbox ? { writeGapMs: 0 } : undefined),

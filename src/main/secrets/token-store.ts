@@ -1,6 +1,7 @@
 // Where GitHub's token lives (DESIGN.md §9): never in SQLite, never in a log,
 // never on a command line, never in an agent's environment.
-//   headless: BATON_GITHUB_TOKEN wins; else a 0600 file in <data>/secrets/ (0700)
+//   headless: BATON_GITHUB_TOKEN wins (on BATON_GITHUB_API_URL's GitHub, checked
+//             by apiUrlOf); else a 0600 file in <data>/secrets/ (0700)
 //   desktop:  the same file, encrypted with Electron's safeStorage (injected:
 //             the core never imports electron); refused when encryption is
 //             unavailable; a warning when Linux falls back to a fixed key.
@@ -35,6 +36,35 @@ export interface TokenStore {
   describe(): { storage: string; warning: string | null }
 }
 
+/**
+ * `BATON_GITHUB_API_URL` as Octokit's base URL: an http(s) URL, trailing
+ * slash dropped. A GitHub Enterprise Server's web address (no path) stands for
+ * its API at `/api/v3`, and github.com's for api.github.com, the two ways
+ * people write it; anything else is refused with a message naming the
+ * variable (the app does not start on a value it would only fail with later).
+ */
+export function apiUrlOf(value: string, name = 'BATON_GITHUB_API_URL'): string {
+  const refuse = (why: string, echo = true) =>
+    new AppError(
+      'bad_request',
+      `${name} ${why}: set it to the GitHub API's URL, like https://ghe.example.com/api/v3 for GitHub Enterprise Server or the local forge's${echo ? ` (got "${value.slice(0, 200)}")` : ''}.`
+    )
+  let url: URL
+  try {
+    url = new URL(value.trim())
+  } catch {
+    throw refuse('is not a URL')
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw refuse('must start with https:// (or http://)')
+  // A token in the URL would end up in logs and error messages.
+  if (url.username || url.password) throw refuse('must not hold a user name or password', false)
+  if (url.search || url.hash) throw refuse('must not hold a query or a fragment')
+  const path = url.pathname.replace(/\/+$/, '')
+  if (path === '' && (url.hostname === 'github.com' || url.hostname === 'www.github.com')) return 'https://api.github.com'
+  if (path === '' && url.hostname !== 'api.github.com') return `${url.origin}/api/v3`
+  return `${url.origin}${path}`
+}
+
 export function createTokenStore(options: { dataDir: string; env?: NodeJS.ProcessEnv; cipher?: Cipher; apiUrl?: string }): TokenStore {
   const dir = join(options.dataDir, 'secrets')
   const file = join(dir, options.cipher ? 'github.enc' : 'github.json')
@@ -66,7 +96,7 @@ export function createTokenStore(options: { dataDir: string; env?: NodeJS.Proces
       const fromEnv = env.BATON_GITHUB_TOKEN
       if (fromEnv) {
         registerSecret(fromEnv)
-        return { token: fromEnv, method: 'env', apiUrl: env.BATON_GITHUB_API_URL ?? options.apiUrl ?? 'https://api.github.com', login: null }
+        return { token: fromEnv, method: 'env', apiUrl: env.BATON_GITHUB_API_URL ? apiUrlOf(env.BATON_GITHUB_API_URL) : (options.apiUrl ?? 'https://api.github.com'), login: null }
       }
       const stored = read()
       if (stored) registerSecret(stored.token)

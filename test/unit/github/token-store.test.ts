@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { redact } from '../../../src/main/log'
-import { createTokenStore, type Cipher, type StoredToken } from '../../../src/main/secrets/token-store'
+import { apiUrlOf, createTokenStore, type Cipher, type StoredToken } from '../../../src/main/secrets/token-store'
 import { AppError } from '../../../src/shared/errors'
 
 const dirs: string[] = []
@@ -42,6 +42,33 @@ describe('file store (headless)', () => {
     expect(store.get()).toEqual({ token: 'ghp_fromTheEnv000001', method: 'env', apiUrl: 'http://127.0.0.1:1/api/v3', login: null })
     expect(store.describe().storage).toMatch(/BATON_GITHUB_TOKEN/)
     expect(redact('ghp_fromTheEnv000001')).toBe('***')
+  })
+
+  it('BATON_GITHUB_API_URL: the API URL as given, a GHES or github.com web address taken for its API, anything else refused naming the variable', () => {
+    expect(apiUrlOf('http://127.0.0.1:4747/api/v3/')).toBe('http://127.0.0.1:4747/api/v3')
+    expect(apiUrlOf('https://api.github.com')).toBe('https://api.github.com')
+    expect(apiUrlOf(' https://ghe.example.com ')).toBe('https://ghe.example.com/api/v3')
+    expect(apiUrlOf('https://github.com/')).toBe('https://api.github.com')
+    for (const [bad, why] of [
+      ['ghe.example.com', 'is not a URL'],
+      ['ftp://ghe.example.com/api/v3', 'must start with https://'],
+      ['https://x-access-token:ghp_secret123@ghe.example.com/api/v3', 'must not hold a user name or password'],
+      ['https://ghe.example.com/api/v3?x=1', 'must not hold a query']
+    ] as const) {
+      let error: unknown
+      try {
+        apiUrlOf(bad)
+      } catch (e) {
+        error = e
+      }
+      expect(error, bad).toBeInstanceOf(AppError)
+      expect((error as AppError).message).toMatch(new RegExp(`^BATON_GITHUB_API_URL ${why}`))
+      expect((error as AppError).message).toContain('https://ghe.example.com/api/v3')
+      expect((error as AppError).message).not.toContain('ghp_secret123')
+    }
+    const store = createTokenStore({ dataDir: tmp(), env: { BATON_GITHUB_TOKEN: 'ghp_fromTheEnv000002', BATON_GITHUB_API_URL: 'https://ghe.example.com' } })
+    expect(store.get()?.apiUrl).toBe('https://ghe.example.com/api/v3')
+    expect(() => createTokenStore({ dataDir: tmp(), env: { BATON_GITHUB_TOKEN: 'ghp_fromTheEnv000003', BATON_GITHUB_API_URL: 'nope' } }).get()).toThrow(/BATON_GITHUB_API_URL is not a URL/)
   })
 
   it('a damaged file reads as signed out', () => {
