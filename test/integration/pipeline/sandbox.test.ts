@@ -128,6 +128,19 @@ describe('the sandbox pipeline', () => {
     const fixed = (calcFiles['src/strings.js'] as string).replace('text[0].toUpperCase() + text.slice(1)', "text === '' ? '' : text[0].toUpperCase() + text.slice(1)")
     await call('inbox.answer', { id: ask.id, answer: `Here is the corrected file:\n\n\`\`\`src/strings.js\n${fixed}\`\`\`` })
     await until('#2 at needs-review', async () => (await card(2))?.stage === 'needs-review', 120_000)
+    // Both of that Engineer task's answers reached GitHub, each under its own marker:
+    // the REQUEST, and the implementation after the person's answer (DESIGN.md §7).
+    const gh = new Octokit({ baseUrl: core.sandbox()!.forge.apiUrl, auth: SANDBOX_TOKENS.maintainer })
+    const comments = (await gh.rest.issues.listComments({ owner: 'baton-sandbox', repo: 'calc', issue_number: 2, per_page: 100 })).data.map((c) => c.body ?? '')
+    const task = ask.task as string
+    const mine = comments.filter((b) => b.includes(`baton:task=${task} `) && !b.includes('baton:role=person'))
+    expect(mine.map((b) => /baton:answer=(\d+)/.exec(b)?.[1])).toEqual(['1', '2'])
+    expect(mine[0]).toMatch(/tests failed/i)
+    expect(mine[1]).toMatch(/^\*\*Engineer\*\* · via Baton/)
+    // And between them, the person's answer posted through Baton.
+    const answer = comments.findIndex((b) => b.includes(`baton:task=${task} baton:request=${ask.id} baton:role=person`))
+    expect(comments.indexOf(mine[0]!)).toBeLessThan(answer)
+    expect(answer).toBeLessThan(comments.indexOf(mine[1]!))
   })
 
   it('no comment was posted twice and each PR is one PR', async () => {

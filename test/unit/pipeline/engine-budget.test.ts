@@ -28,7 +28,7 @@ type Behaviour = 'error' | 'lost' | 'refused' | 'stalled' | 'done'
 const NEXT: Record<string, string> = { backlog: 'needs-architecture', 'needs-architecture': 'ready-for-dev', 'ready-for-dev': 'in-progress', 'in-progress': 'needs-testing', 'needs-testing': 'needs-review' }
 
 /** One repository, one issue at `stage`; an agent per role that behaves as `behave` says for each call. */
-function setup(stage: string, behave: (trigger: Trigger, call: number) => Behaviour, options: { comment?: () => Promise<void> } = {}) {
+function setup(stage: string, behave: (trigger: Trigger, call: number) => Behaviour, options: { comment?: () => Promise<void>; backoffMs?: (n: number) => number } = {}) {
   db = openDatabase(join(mkdtempSync(join(tmpdir(), 'baton-budget-')), 'baton.db'))
   const at = '2026-01-01T00:00:00.000Z'
   db.prepare("INSERT INTO repos (id, key, host, api_url, owner, name, default_branch, connected_at) VALUES (1, 'github.com/acme/shop', 'github.com', 'https://api.github.com', 'acme', 'shop', 'main', '2026-06-01T00:00:00.000Z')").run()
@@ -77,7 +77,8 @@ function setup(stage: string, behave: (trigger: Trigger, call: number) => Behavi
     pipeline: () => defaultPipeline,
     settings: () => DEFAULT_SETTINGS,
     waits: new Map(),
-    now: () => new Date(clock)
+    now: () => new Date(clock),
+    ...(options.backoffMs ? { backoffMs: options.backoffMs } : {})
   })
   const result = (trigger: Trigger, answer: AgentAnswer): AgentResult => ({
     agent: trigger.agent,
@@ -107,7 +108,7 @@ function setup(stage: string, behave: (trigger: Trigger, call: number) => Behavi
     }
   }
   /** Moves the clock `ms` in steps of `stepMs`, letting the engine tick (and the sync reconcile) at each. */
-  const run = async (ms: number, stepMs = 60_000) => {
+  const run = async (ms: number, stepMs = 300_000) => {
     for (let t = 0; t < ms; t += stepMs) {
       clock += stepMs
       await engine.reconcile()
@@ -120,12 +121,12 @@ function setup(stage: string, behave: (trigger: Trigger, call: number) => Behavi
   const openInbox = () => db!.prepare('SELECT kind, question FROM requests WHERE answered_at IS NULL').all() as Array<{ kind: string; question: string }>
   const tasks = () => db!.prepare('SELECT stage, state FROM tasks').all() as Array<{ stage: string; state: string }>
   const setLabels = (labels: string[]) => db!.prepare('UPDATE issues SET labels = ? WHERE repo_id = 1 AND number = 7').run(JSON.stringify(labels))
-  return { engine, calls, comments, run, openInbox, tasks, setLabels, db: db! }
+  return { engine, calls, comments, run, openInbox, tasks, setLabels, result, busy, db: db! }
 }
 
 const DAY = 24 * 3_600_000
 
-describe('the failure budget', () => {
+describe('the failure budget', { timeout: 30_000 }, () => {
   const WHAT = { error: 'in ERROR', lost: 'lost', refused: 'with its move refused', stalled: 'DONE with no move' }
   for (const kind of ['error', 'lost', 'refused', 'stalled'] as const) {
     it(`an agent whose every attempt ends ${WHAT[kind]} is called at most 3 times in a day, with backoff, and one inbox item asks a person`, async () => {
@@ -133,7 +134,7 @@ describe('the failure budget', () => {
       await t.run(DAY)
       const stageCalls = t.calls.filter((c) => c.trigger.stage === 'backlog')
       expect(stageCalls).toHaveLength(3)
-      // The backoff (10 s doubling) is waited between attempts: never two in the same minute-step.
+      // The backoff (10 s doubling) is waited between attempts: never two in the same step of the clock.
       const gaps = stageCalls.slice(1).map((c, i) => c.at - stageCalls[i]!.at)
       for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(10_000)
       // One task for the stage: no new task follows a spent one.
@@ -213,5 +214,71 @@ describe('the failure budget', () => {
     await u.run(DAY / 8)
     expect(u.openInbox()).toHaveLength(0)
     expect((u.db.prepare('SELECT answer FROM requests').get() as { answer: string }).answer).toMatch(/a later attempt succeeded/)
+  })
+})
+
+describe('each answer reaches GitHub once, and is paid for once', { timeout: 30_000 }, () => {
+  it('an apply GitHub fails twice is applied on the third try: one comment, one usage row', async () => {
+    let failures = 2
+    const t = setup('backlog', () => 'done', {
+      comment: () => (failures-- > 0 ? Promise.reject(new Error('502 Bad Gateway')) : Promise.resolve()),
+      backoffMs: () => 0
+    })
+    await t.run(60_000)
+    // The engine applies the same answer again after each failure (its retry timer, 0 ms here).
+    for (let i = 0; i < 200 && t.tasks()[0]?.state !== 'applied'; i++) {
+      await new Promise((r) => setTimeout(r, 10))
+      await t.engine.idle()
+    }
+    expect(failures).toBeLessThan(0)
+    expect(t.tasks()[0]).toEqual({ stage: 'backlog', state: 'applied' })
+    const usage = t.db.prepare("SELECT task_id, attempt, answer, cost_usd FROM usage WHERE task_id = (SELECT id FROM tasks WHERE stage = 'backlog')").all()
+    expect(usage).toHaveLength(1)
+    expect(usage[0]).toMatchObject({ attempt: 1, answer: 1, cost_usd: 0.5 })
+    expect(t.comments.filter((c) => c.startsWith('**PM**'))).toHaveLength(1)
+  })
+
+  it('the same answer replayed after applying it failed mid-way (as a restart replays its response) adds no usage and no second comment', async () => {
+    let down = true
+    // GitHub is down for the first apply; its own retry is an hour away (never, in this test).
+    const t = setup('backlog', () => 'done', { comment: () => (down ? Promise.reject(new Error('connect ECONNREFUSED')) : Promise.resolve()), backoffMs: () => 3_600_000 })
+    await t.engine.tick()
+    await t.engine.idle()
+    const trigger = t.calls[0]!.trigger
+    t.busy.delete(trigger.agent)
+    const answer = t.result(trigger, { status: 'done', text: 'triaged', move: { from: 'backlog', to: 'needs-architecture' }, branch: null, handoffs: [], labels: [], body: 'Bug.' })
+    await t.engine.handleResult(answer)
+    expect(t.tasks()[0]?.state).toBe('running')
+    down = false
+    await t.engine.handleResult(answer)
+    await t.engine.handleResult(answer)
+    expect(t.tasks()[0]).toEqual({ stage: 'backlog', state: 'applied' })
+    expect((t.db.prepare('SELECT COUNT(*) AS n FROM usage WHERE task_id = ?').get(trigger.task) as { n: number }).n).toBe(1)
+    expect(t.comments.filter((c) => c.startsWith('**PM**'))).toHaveLength(1)
+  })
+
+  it("a REQUEST, a person's answer, then DONE: two comments, each with its own marker naming attempt and place", async () => {
+    const t = setup('backlog', () => 'done')
+    const engine = t.engine
+    const trigger = () => t.calls.at(-1)!.trigger
+    await engine.tick()
+    await engine.idle()
+    // The first answer asks; the second (after the person's answer) finishes and moves on.
+    const first = trigger()
+    t.busy.delete(first.agent)
+    await engine.handleResult(t.result(first, { status: 'request', text: 'Which browser?', move: null, branch: null, handoffs: [], labels: [], body: '' }))
+    const request = t.db.prepare("SELECT id FROM requests WHERE kind = 'request'").get() as { id: number }
+    await engine.answer(request.id, 'Firefox')
+    await engine.tick()
+    await engine.idle()
+    const second = trigger()
+    expect(second.task).toBe(first.task)
+    t.busy.delete(second.agent)
+    await engine.handleResult(t.result(second, { status: 'done', text: 'triaged', move: { from: 'backlog', to: 'needs-architecture' }, branch: null, handoffs: [], labels: [], body: 'Bug, normal.' }))
+    const pm = t.comments.filter((c) => c.startsWith('**PM**'))
+    expect(pm).toHaveLength(2)
+    expect(pm[0]).toContain(`<!-- baton:task=${first.task} baton:attempt=${first.attempt} baton:answer=1 baton:role=pm -->`)
+    expect(pm[1]).toContain(`<!-- baton:task=${first.task} baton:attempt=${second.attempt} baton:answer=2 baton:role=pm -->`)
+    expect(t.comments.some((c) => c.includes(`baton:task=${first.task} baton:request=${request.id} baton:role=person`))).toBe(true)
   })
 })
