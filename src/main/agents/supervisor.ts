@@ -10,6 +10,7 @@ import { stripAnsi } from '../../shared/ansi'
 import { formatResponse, parseResponse, type ParsedResponse } from '../../shared/protocol/response'
 import type { SupervisorMessage, RunnerMessage } from '../../../agents/runner'
 import { agentEnvironment } from './agent-env'
+import { lineSplitter } from './output-lines'
 import type { Isolation } from './isolation'
 import { checkedName, ensureIpcDirs, ipcPaths, readEntry, readIfExists, removeEntry, watchFolder, writeAtomic, type FolderWatch } from './file-ipc'
 
@@ -248,15 +249,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     info.pid = child.pid ?? null
     info.lastHeartbeat = iso()
     if (info.state !== 'working' && info.state !== 'paused') info.state = 'idle'
-    const line = (chunk: Buffer) => {
-      // The dashboard shows these lines as text: terminal escapes stripped (src/shared/ansi.ts).
-      for (const raw of chunk.toString('utf8').split('\n')) {
-        const text = stripAnsi(raw)
-        if (text.trim()) this.emit('progress', { agent: info.name, task: info.task, line: text.slice(0, 2000), at: iso() })
-      }
+    // The dashboard shows these as text: whole lines, terminal escapes stripped (output-lines.ts).
+    for (const stream of [child.stdout, child.stderr]) {
+      const lines = lineSplitter((line) => this.emit('progress', { agent: info.name, task: info.task, line, at: iso() }))
+      stream?.on('data', (chunk: Buffer) => lines.push(chunk))
+      stream?.on('end', () => lines.end())
     }
-    child.stdout?.on('data', line)
-    child.stderr?.on('data', line)
     child.on('message', (message: RunnerMessage) => this.onMessage(instance, message))
     child.on('exit', (code, signal) => this.onExit(instance, child, code, signal))
     child.on('error', () => undefined) // surfaced through 'exit'

@@ -97,6 +97,33 @@ afterAll(async () => {
 })
 
 describe('no escape codes in what Baton posts or shows', () => {
+  it("a runner's own output split mid-sequence and mid-character reaches the dashboard as whole, clean lines", async () => {
+    // A stand-in runner process that writes one line in three pieces, apart in time, then idles.
+    const script = join(dir, 'chunky-runner.mjs')
+    writeFileSync(
+      script,
+      [
+        "const pieces = [Buffer.from('\\x1b[3'), Buffer.from('1mcaf\\xc3', 'latin1'), Buffer.from('\\xa9 ready\\x1b[0m\\n', 'latin1')]",
+        'let i = 0',
+        'const next = () => { if (i < pieces.length) { process.stdout.write(pieces[i++]); setTimeout(next, 60) } }',
+        'next()',
+        'setInterval(() => {}, 1000)'
+      ].join('\n')
+    )
+    const lines: string[] = []
+    const s = new Supervisor({ ipcDir: join(dir, 'ipc-chunky'), roles: [{ name: 'chunky', prompt: '', settings: { provider: 'builtin', timeLimitSec: 30, maxOutputBytes: 100_000, instances: 1 } }], runner: { execPath: process.execPath, args: [script] }, heartbeatMs: 500, stallMs: 30_000, killGraceMs: 200 })
+    s.on('progress', (p) => lines.push(p.line))
+    s.start()
+    try {
+      const until = Date.now() + 10_000
+      while (!lines.length && Date.now() < until) await new Promise((r) => setTimeout(r, 50))
+      await new Promise((r) => setTimeout(r, 200))
+      expect(lines).toEqual(['café ready'])
+    } finally {
+      await s.stop()
+    }
+  }, 30_000)
+
   it('the builtin Tester on a pytest repository whose test fails: a report without escape codes', async () => {
     // The fixture is copied per run: pytest writes caches beside the tests.
     const repo = join(dir, 'pyproj')
