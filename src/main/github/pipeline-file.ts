@@ -22,7 +22,9 @@ export async function refreshPipelineFile(
   repo: { id: number; owner: string; name: string; default_branch: string },
   pipelines: Pipelines,
   roles: readonly string[],
-  now: () => Date = () => new Date()
+  now: () => Date = () => new Date(),
+  /** The branch as GitHub answered it (not on a 304): its protection names the checks a merge requires. */
+  onBranch?: (branch: { protection?: { required_status_checks?: { contexts?: string[] } | null } }) => void
 ): Promise<PipelineFileResult> {
   const before = pipelines.fileState(repo.id)
   const base = { owner: repo.owner, repo: repo.name }
@@ -37,6 +39,7 @@ export async function refreshPipelineFile(
     })
     head = branch.data.commit.sha
     etag = (branch.headers.etag as string | undefined) ?? null
+    onBranch?.(branch.data as never)
   } catch (error) {
     // Unchanged since the last look: nothing to read.
     if (status(error) === 304 && before) return { changed: false, error: before.error, requests }

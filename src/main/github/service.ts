@@ -13,6 +13,7 @@ import type { GitHubPort, RepoRef } from '../pipeline/ports'
 import type { GitHubLink } from '../runtime'
 import type { TokenStore, StoredToken } from '../secrets/token-store'
 import { audit } from '../store/audit'
+import { setRequiredChecks } from '../store/github-signals'
 import type { Db } from '../store/open'
 import { listDrafts, listRepos } from '../store/queries'
 import { webBase } from '../store/web-url'
@@ -379,7 +380,10 @@ export class GitHubService implements GitHubLink {
     const hooks = this.o.pipelines
     if (!hooks) return
     try {
-      const result = await refreshPipelineFile(octokit, row, hooks.store, hooks.roles())
+      const result = await refreshPipelineFile(octokit, row, hooks.store, hooks.roles(), undefined, (branch) => {
+        // The checks branch protection requires: an issue waits for them before the person's review (github-signals.ts).
+        if (setRequiredChecks(this.o.db, row.id, branch.protection?.required_status_checks?.contexts ?? [])) this.o.onSynced?.(row.id, [])
+      })
       if (result.changed) {
         const { source } = hooks.store.resolve(row.id)
         audit(this.o.db, {

@@ -9,6 +9,7 @@ import { countIssueEvents } from '../store/pipeline-issues'
 import { countAnswer, endAttempt, finishAnswer, getTask, setTaskState } from '../store/tasks'
 import { recordUsage } from '../store/usage'
 import { applyEffect } from './apply-effect'
+import { holdForChecks } from './check-wait'
 import { stageOf } from './definition'
 import type { Pipeline } from './definition'
 import { planEffects, roleTitle, type AnswerPlace, type Effect } from './effects'
@@ -121,7 +122,8 @@ async function apply(ctx: EngineContext, result: AgentResult): Promise<void> {
   // person only when the budget is spent.
   const refusal = plan.effects.find((e): e is Extract<Effect, { kind: 'failure' }> => e.kind === 'failure')?.message ?? stalled(plan.effects, task.stage, task.role, pipeline, issue.number)
   try {
-    for (const effect of plan.effects) if (effect.kind !== 'failure') await applyEffect(ctx, effect, task, repo, result)
+    // A Tester's move to the person's review waits while the PR's checks are pending (check-wait.ts).
+    for (const effect of holdForChecks(ctx, task, plan.effects)) if (effect.kind !== 'failure') await applyEffect(ctx, effect, task, repo, result)
     // The Tester's verdict on the PR's head commit (`baton/tester`) and its report on the PR.
     await publishVerdict(ctx, task, repo, plan.effects, result)
   } catch (error) {

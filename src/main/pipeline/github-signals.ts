@@ -31,6 +31,7 @@ import { getRequest, openRequest } from '../store/inbox'
 import { addNote } from '../store/notes'
 import { countIssueEvents, repoIds, setIssueLabels } from '../store/pipeline-issues'
 import { getTask, requeueAnswered, tasksForIssue } from '../store/tasks'
+import { releaseHolds } from './check-wait'
 import { stageOf, type Pipeline } from './definition'
 import { issueKey, type EngineContext } from './engine-context'
 
@@ -56,7 +57,7 @@ const toSecond = (iso: string) => iso.replace(/\.\d+Z$/, 'Z')
 export function fromGitHub(ctx: EngineContext): Promise<void> {
   const work: Array<Promise<unknown>> = []
   for (const repoId of repoIds(ctx.db)) {
-    work.push(...answersOnGitHub(ctx, repoId), ...reviewsOnGitHub(ctx, repoId), ...checksOnGitHub(ctx, repoId))
+    work.push(...answersOnGitHub(ctx, repoId), ...reviewsOnGitHub(ctx, repoId), ...checksOnGitHub(ctx, repoId), ...releaseHolds(ctx, repoId))
   }
   return ctx.track('github-signals', Promise.all(work).then(() => undefined))
 }

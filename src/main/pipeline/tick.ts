@@ -7,6 +7,7 @@ import { repoBudgets } from '../store/budgets'
 import { issueRow, mergedIssues, openIssues, openIssuesSince, repoIds, repoRow, setIssueLabels } from '../store/pipeline-issues'
 import { createTask, dueTasks, taskIndex } from '../store/tasks'
 import type { Pipeline } from './definition'
+import { checkHolds } from './check-wait'
 import { stageOf } from './definition'
 import { startDispatch } from './dispatch'
 import { baseRole, issueKey, type EngineContext } from './engine-context'
@@ -49,7 +50,8 @@ export function runTick(ctx: EngineContext): void {
       }
     })
     const finished = mergedIssues(db, repoId).map((number) => ({ repoId, number }))
-    const held = heldStages(ctx, repoId, pipeline)
+    // Spent failure budgets, and moves to the person's review waiting for the PR's checks (check-wait.ts).
+    const held = new Map([...heldStages(ctx, repoId, pipeline), ...checkHolds(ctx, repoId)])
     const index = taskIndex(db)
     const plan = schedule({
       pipeline,

@@ -173,5 +173,7 @@ function toCard(row: Row, labels: string[], stage: string | null, owner: string 
 export function activityOfWait(why: string): Activity {
   if (why.startsWith('blocked by') || why.startsWith('waits for the open agent pull request')) return 'blocked'
   if (why.startsWith('waits for a free ')) return 'queued'
+  // The PR's checks, not a person (pipeline/check-wait.ts).
+  if (why.startsWith('waiting for checks')) return 'blocked'
   return 'waiting'
 }

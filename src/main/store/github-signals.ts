@@ -4,7 +4,8 @@
 // result once).
 import type { Db } from './open'
 
-export type SignalKind = 'review' | 'check'
+/** review, check: acted on once; hold: a move to the person's stage waiting for checks (check-wait.ts), key `issue|from|to`. */
+export type SignalKind = 'review' | 'check' | 'hold'
 
 export interface OpenRequestRow {
   id: number
@@ -141,4 +142,13 @@ export function signalHandled(db: Db, repoId: number, kind: SignalKind, key: str
 /** Records the signal as acted on; false when it already was (so two passes never act twice). */
 export function markSignal(db: Db, repoId: number, kind: SignalKind, key: string, issue: number | null, at: string): boolean {
   return db.prepare('INSERT OR IGNORE INTO signals (repo_id, kind, key, issue, handled_at) VALUES (?, ?, ?, ?, ?)').run(repoId, kind, key, issue, at).changes > 0
+}
+
+/** Moves held for checks, oldest first. */
+export function holds(db: Db, repoId: number): Array<{ key: string; issue: number }> {
+  return db.prepare("SELECT key, issue FROM signals WHERE repo_id = ? AND kind = 'hold' ORDER BY handled_at, key").all(repoId) as Array<{ key: string; issue: number }>
+}
+
+export function deleteHold(db: Db, repoId: number, key: string): void {
+  db.prepare("DELETE FROM signals WHERE repo_id = ? AND kind = 'hold' AND key = ?").run(repoId, key)
 }

@@ -15,10 +15,14 @@ import { parseResponse } from '../../../src/shared/protocol/response'
 import { toAgentResult } from '../../../src/main/agents/results'
 import { EventHub } from '../../../src/main/events'
 import type { GitHubService } from '../../../src/main/github/service'
+import { labelsFor } from '../../../src/main/github/label-bootstrap'
 import { defaultPipeline } from '../../../src/main/pipeline/definition'
+import { Pipelines } from '../../../src/main/pipeline/loader'
 import { ANSWER_HOW } from '../../../src/main/pipeline/effects'
 import { PipelineEngine } from '../../../src/main/pipeline/engine'
 import type { AgentPool, RepoRef } from '../../../src/main/pipeline/ports'
+import { board } from '../../../src/main/store/board'
+import { setChecksWait } from '../../../src/main/store/github-signals'
 import { readSettings, writeSettings } from '../../../src/main/store/settings'
 import { Workspaces } from '../../../src/main/workspace/workspaces'
 import { makeService, pushBranch, seed, setup, TOKENS, type Env } from './helpers'
@@ -32,6 +36,7 @@ let repo: RepoRef
 const base = { owner: 'owner', repo: 'app' }
 const triggers: Trigger[] = []
 const busy = new Set<string>()
+const waits = new Map<string, string>()
 const gh = (token: string) => new Octokit({ baseUrl: env.forge.apiUrl, auth: token })
 
 /** Agents are scripted: the test reads each trigger and writes the answer, which the real parser reads. */
@@ -57,7 +62,7 @@ async function until<T>(what: string, probe: () => T | undefined | false | Promi
   for (;;) {
     const value = await probe()
     if (value) return value
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(env.db.prepare('SELECT issue, state, stage, result FROM tasks').all())} ${JSON.stringify(triggers.map((t) => [t.issue.number, t.role]))} ${env.lines.slice(-8).join(' | ')}`)
     await new Promise((r) => setTimeout(r, 50))
   }
 }
@@ -88,7 +93,10 @@ beforeAll(async () => {
   const s = seed()
   s.users!.push({ login: 'stranger', token: STRANGER, scopes: ['repo'] })
   env = await setup({ seed: s })
+  const pipelines = new Pipelines({ db: env.db, roles: () => ['pm', 'architect', 'engineer', 'tester'], log: env.log })
   service = makeService(env, {
+    // As app.ts: the default branch is read each pass (its protection names the required checks).
+    pipelines: { store: pipelines, roles: () => ['pm', 'architect', 'engineer', 'tester'], labels: () => labelsFor(defaultPipeline.stages) },
     onSynced: () => {
       // As app.ts wires it (connect's first sync comes before the engine exists).
       void engine?.reconcile()
@@ -108,7 +116,7 @@ beforeAll(async () => {
     workspace: new Workspaces({ root: join(env.dir, 'workspaces'), cloneUrl: (r) => service.cloneUrl(r), token: () => service.token() }),
     pipeline: () => defaultPipeline,
     settings: () => readSettings(env.db),
-    waits: new Map(),
+    waits,
     backoffMs: () => 10
   })
 }, 60_000)
@@ -275,5 +283,63 @@ describe("the Tester's verdict on the commit", () => {
     const held = await owner.rest.pulls.merge({ ...base, pull_number: pr }).catch((e: { status: number; response: { data: { message: string } } }) => e)
     expect(held).toMatchObject({ status: 405, response: { data: { message: 'Required status check "baton/tester" is failing.' } } })
     expect(DEFAULT_SETTINGS.trust.associations).toContain('COLLABORATOR')
+  })
+})
+
+describe('waiting for checks before the review', () => {
+  it("holds the Tester's move to needs-review while a required check is pending (the card says so), and makes it once the check passes", async () => {
+    const owner = gh(TOKENS.owner)
+    await owner.rest.repos.updateBranchProtection({
+      ...base,
+      branch: 'main',
+      required_status_checks: { strict: false, contexts: ['baton/tester', 'ci/test'] },
+      enforce_admins: false,
+      required_pull_request_reviews: null,
+      restrictions: null
+    })
+    const { issue, sha } = await issueWithPull('Wait for CI', 'needs-testing', 'wait.txt')
+    await owner.rest.repos.createCommitStatus({ ...base, sha, state: 'pending', context: 'ci/test', description: 'running' })
+    await sync()
+    expect(env.db.prepare('SELECT required_checks FROM repos WHERE id = ?').get(repo.id)).toEqual({ required_checks: '["baton/tester","ci/test"]' })
+    const trigger = await triggerFor(issue, 'tester')
+    await answer(trigger, 'DONE: All tests passed\nLABEL-UPDATED: needs-testing --> needs-review\n\n2 passed')
+    // Held: still at needs-testing, the verdict published, no Tester sent again, the card names the check.
+    expect(labels(issue)).toEqual(['needs-testing'])
+    expect((await owner.rest.repos.getCombinedStatusForRef({ ...base, ref: sha })).data.statuses.find((s) => s.context === 'baton/tester')?.state).toBe('success')
+    await engine.tick()
+    await engine.idle()
+    expect(triggers.filter((t) => t.issue.number === issue)).toHaveLength(1)
+    expect(waits.get(`${repo.id}#${issue}`)).toBe('waiting for checks: ci/test')
+    const card = board(env.db, {}, { pipeline: () => defaultPipeline, waits }).find((c) => c.number === issue)
+    expect(card).toMatchObject({ stage: 'needs-testing', activity: 'blocked', reason: 'waiting for checks: ci/test' })
+
+    await owner.rest.repos.createCommitStatus({ ...base, sha, state: 'success', context: 'ci/test', description: 'green' })
+    await sync()
+    expect(labels(issue)).toEqual(['needs-review'])
+    expect(env.db.prepare("SELECT message FROM events WHERE repo_id = ? AND issue = ? AND kind = 'stage.move' ORDER BY id DESC LIMIT 1").get(repo.id, issue)).toEqual({ message: 'needs-testing → needs-review (checks passed)' })
+  })
+
+  it("'all' waits for every check on the head; a check that fails meanwhile sends the issue back instead", async () => {
+    setChecksWait(env.db, repo.id, 'all')
+    const owner = gh(TOKENS.owner)
+    const { issue, sha } = await issueWithPull('Wait for lint', 'needs-testing', 'lint.txt')
+    await owner.rest.checks.create({ ...base, name: 'lint', head_sha: sha, status: 'in_progress' })
+    await owner.rest.repos.createCommitStatus({ ...base, sha, state: 'success', context: 'ci/test' })
+    await sync()
+    const trigger = await triggerFor(issue, 'tester')
+    await answer(trigger, 'DONE: All tests passed\nLABEL-UPDATED: needs-testing --> needs-review\n\n2 passed')
+    expect(labels(issue)).toEqual(['needs-testing'])
+    await engine.tick()
+    await engine.idle()
+    expect(waits.get(`${repo.id}#${issue}`)).toBe('waiting for checks: lint')
+    const before = triggers.length
+    await owner.rest.checks.create({ ...base, name: 'lint', head_sha: sha, status: 'completed', conclusion: 'failure', output: { title: '3 lint errors', summary: 'no-unused-vars' } })
+    await sync()
+    expect(labels(issue)).toEqual(['ready-for-dev'])
+    const back = await triggerFor(issue, 'engineer', before)
+    expect(back.notes?.find((n) => n.kind === 'check')?.body).toContain('`lint` (check run): 3 lint errors')
+    expect(waits.has(`${repo.id}#${issue}`)).toBe(false)
+    await park(back)
+    setChecksWait(env.db, repo.id, 'required')
   })
 })
