@@ -10,7 +10,7 @@ import { label, repoApiUrl, repoWebUrl, repository, review, reviewComment, simpl
 import type { Urls } from '../shapes'
 import type { IssueRow, PullRow, RepoRow, ReviewCommentRow, ReviewRow } from '../store'
 import { repoAccess } from './access'
-import { mergeBlocker } from './checks'
+import { mergeBlocker, protectionOf } from './checks'
 
 /** Where a PR's branches point now: live refs while open, the recorded shas once closed. */
 async function liveShas(model: Model, repo: RepoRow, issue: IssueRow, pull: PullRow): Promise<{ head: string; base: string }> {
@@ -83,15 +83,27 @@ function simplePull(issue: IssueRow, pull: PullRow, shas: { head: string; base: 
   }
 }
 
+/**
+ * Branch protection that requires branches to be up to date (`strict`, with
+ * at least one required check: without one GitHub ignores it) holds a PR
+ * whose head does not contain the base's head: `mergeable_state: "behind"`.
+ */
+async function behindBase(model: Model, repo: RepoRow, baseRef: string, shas: { head: string; base: string }): Promise<boolean> {
+  const rule = protectionOf(model, repo.id, baseRef)
+  if (!rule || rule.strict !== 1 || (JSON.parse(rule.contexts) as string[]).length === 0) return false
+  return (await mergeBase(model.gitDir(repo), shas.base, shas.head)) !== shas.base
+}
+
 async function fullPull(issue: IssueRow, pull: PullRow, repo: RepoRow, model: Model, urls: Urls) {
   const shas = await liveShas(model, repo, issue, pull)
   const gitDir = model.gitDir(repo)
   const open = issue.state === 'open'
   const base = pull.merge_base_sha ?? (await mergeBase(gitDir, shas.base, shas.head)) ?? shas.base
-  const [files, commits, merge] = await Promise.all([
+  const [files, commits, merge, behind] = await Promise.all([
     diffFiles(gitDir, base, shas.head),
     countCommits(gitDir, base, shas.head),
-    open ? mergeTree(gitDir, shas.base, shas.head) : Promise.resolve(undefined)
+    open ? mergeTree(gitDir, shas.base, shas.head) : Promise.resolve(undefined),
+    open ? behindBase(model, repo, pull.base_ref, shas) : Promise.resolve(false)
   ])
   const reviewComments = (model.db.prepare('SELECT count(*) AS n FROM review_comments WHERE pull_id = ?').get(issue.id) as { n: number }).n
   return {
@@ -99,7 +111,7 @@ async function fullPull(issue: IssueRow, pull: PullRow, repo: RepoRow, model: Mo
     merged: pull.merged_at !== null,
     mergeable: merge ? merge.clean : null,
     rebaseable: merge ? merge.clean : null,
-    mergeable_state: merge ? (!merge.clean ? 'dirty' : mergeBlocker(model, repo, issue.id, pull.base_ref, shas.head) ? 'blocked' : 'clean') : 'unknown',
+    mergeable_state: merge ? (!merge.clean ? 'dirty' : behind ? 'behind' : mergeBlocker(model, repo, issue.id, pull.base_ref, shas.head) ? 'blocked' : 'clean') : 'unknown',
     merged_by: pull.merged_by_id === null ? null : simpleUser(model.account(pull.merged_by_id), urls),
     comments: model.commentCount(issue.id),
     review_comments: reviewComments,
@@ -450,6 +462,11 @@ async function merge(req: ApiRequest, ctx: ApiContext, repo: RepoRow) {
   if (!head || !base) throw new HttpError(422, 'Head branch was deleted or base branch is missing')
   const expected = optString(b, 'sha', 'PullRequest')
   if (expected && expected !== head) throw new HttpError(409, 'Head branch was modified. Review and try the merge again.')
+  if (await behindBase(model, repo, pull.base_ref, { head, base })) {
+    // As GitHub words it for a PR behind a base that requires up-to-date branches.
+    const n = (JSON.parse(protectionOf(model, repo.id, pull.base_ref)!.contexts) as string[]).length
+    throw new HttpError(405, `${n} of ${n} required status check${n === 1 ? ' is' : 's are'} expected.`)
+  }
   const blocked = mergeBlocker(model, repo, issue.id, pull.base_ref, head, method)
   if (blocked) throw new HttpError(405, blocked)
   const viewer = req.viewer!

@@ -12,6 +12,7 @@
 // grain, so they alone cannot tell such an answer from a newer one.
 import type { Db } from '../store/open'
 import { listAll, saveSyncState as saveState, syncState as state } from './conditional'
+import { fetchMergeability, storeMergeability } from './mergeability'
 import type { GitHub } from './octokit'
 import { fetchPrActivity, storePrActivity } from './pr-activity'
 
@@ -175,7 +176,10 @@ export async function syncRepository(db: Db, octokit: GitHub, repo: { id: number
   const labelsState = state(db, repo.id, 'labels')
   const labels = await listAll<Row>(octokit, 'GET /repos/{owner}/{repo}/labels', base, labelsState.etag, counter)
   // Reviews, review comments and checks of the open agent PRs (as this pass sees them), conditionally too.
-  const activity = await fetchPrActivity(db, octokit, repo, openAgentPulls(db, repo.id, pulls.notModified ? null : pulls.data), counter)
+  const agentPulls = openAgentPulls(db, repo.id, pulls.notModified ? null : pulls.data)
+  const activity = await fetchPrActivity(db, octokit, repo, agentPulls, counter)
+  // Whether each still merges (the list does not say): a conflict sends it back to the Engineer.
+  const mergeability = await fetchMergeability(db, octokit, repo, agentPulls, counter)
 
   // Everything fetched: now one transaction, no await inside.
   db.transaction(() => {
@@ -218,6 +222,7 @@ export async function syncRepository(db: Db, octokit: GitHub, repo: { id: number
       saveState(db, repo.id, 'labels', labels.etag, null)
     }
     for (const n of storePrActivity(db, repo.id, activity)) changed.add(n)
+    for (const n of storeMergeability(db, repo.id, mergeability)) changed.add(n)
     db.prepare('UPDATE repos SET last_sync_at = ?, sync_error = NULL WHERE id = ?').run(new Date(now()).toISOString(), repo.id)
   })()
   return { changed: [...changed].sort((a, b) => a - b), requests: counter.requests, notModified: counter.notModified }

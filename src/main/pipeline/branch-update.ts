@@ -16,9 +16,12 @@ export interface BranchUpdateNote {
 }
 
 /** The note's body: a line for people (and model providers), then the facts as `key: value` lines. */
-export function conflictNote(n: BranchUpdateNote & { branch: string }): string {
+export function conflictNote(n: BranchUpdateNote & { branch: string; behind?: boolean }): string {
+  const why = n.behind
+    ? `PR #${n.pr} is behind ${n.defaultBranch}, and branch protection requires it to be up to date.`
+    : `PR #${n.pr} no longer merges cleanly into ${n.defaultBranch}: the default branch moved.`
   return [
-    `PR #${n.pr} no longer merges cleanly into ${n.defaultBranch}: the default branch moved. Bring ${n.branch} up to date (merge ${n.defaultBranch} into it, or re-apply the change on it); name the conflicting files if a person must decide.`,
+    `${why} Bring ${n.branch} up to date (merge ${n.defaultBranch} into it, or re-apply the change on it); name the conflicting files if a person must decide.`,
     `pr: ${n.pr}`,
     `default: ${n.defaultBranch}`,
     `head: ${n.head}`,

@@ -1,8 +1,17 @@
 // Stage-specific instructions carried in each trigger. The role's own prompt
 // (agents/<role>/role.md) holds its guardrails; these say what this task is.
-export function instructionsFor(role: string, stage: string, context: { branch: string; answer?: string; handoff?: string }): string {
+export function instructionsFor(
+  role: string,
+  stage: string,
+  context: { branch: string; answer?: string; handoff?: string; update?: { pr: number; defaultBranch: string } }
+): string {
   const base = role.replace(/-\d+$/, '')
   if (context.handoff) return `Another role handed you work on this issue: ${context.handoff}\nAnswer with DONE (or REQUEST), and a comment for the issue.`
+  if (context.update && base === 'engineer' && stage !== 'ready-for-dev') {
+    const { pr, defaultBranch } = context.update
+    const text = `Update branch: PR #${pr} cannot merge until its branch is brought up to date with ${defaultBranch}, which moved (see the newest conflict note). In your workspace (branch ${context.branch}, with origin/${defaultBranch} freshly fetched), merge origin/${defaultBranch} into it, resolving conflicts so both sides' changes survive (or re-apply the issue's change on it), and commit; change nothing else. Answer BRANCH: ${context.branch} with LABEL-UPDATED: ${stage} --> needs-testing. If a conflict needs a person's decision, run git merge --abort and answer REQUEST naming the conflicting files.`
+    return context.answer ? `${text}\n\nA person answered your question: ${context.answer}` : text
+  }
   const byRole: Record<string, string> = {
     pm: 'Triage this issue: its type (bug, feature, docs, chore), its priority (priority:urgent, priority:normal, priority:low), acceptance criteria drawn from the body, and what information is missing. If it is too thin to act on, answer REQUEST with the questions. Otherwise ask for LABEL-UPDATED: backlog --> needs-architecture and LABELS: <type>, <priority>.',
     architect: 'Read the repository in your workspace. Name the affected files, the approach, the risks and a test plan (under a "## Test plan" heading). Then ask for LABEL-UPDATED: needs-architecture --> ready-for-dev.',

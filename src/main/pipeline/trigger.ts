@@ -7,6 +7,7 @@ import { handoffNotes, issueNotes } from '../store/notes'
 import { issueComments } from '../store/pipeline-issues'
 import { pullForIssue } from '../store/issue-pull'
 import type { TaskRow } from '../store/tasks'
+import { branchUpdateAsked } from './branch-update'
 import { baseRole, type EngineContext, type IssueRow } from './engine-context'
 import { instructionsFor } from './instructions'
 import type { RepoRef } from './ports'
@@ -47,7 +48,7 @@ export function buildTrigger(ctx: EngineContext, task: TaskRow, repo: RepoRef, i
     },
     workspace,
     branch,
-    instructions: instructionsFor(task.role, task.stage, { branch, answer, handoff }),
+    instructions: instructionsFor(task.role, task.stage, { branch, answer, handoff, update: branchUpdateAsked(notes) ?? undefined }),
     handoffs,
     notes,
     ...(answer ? { answer } : {}),
