@@ -6,7 +6,12 @@
 // an issue's labels kept in the order given. One test per defect found in
 // trials (issue #10).
 import { execFileSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Octokit } from '@octokit/rest'
+import Database from 'better-sqlite3'
+import { createForge } from '../../../src/forge'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { TOKENS, baseSeed, conforms, failure, startForge, type TestForge } from './helpers'
 import { loadSpec } from './openapi'
@@ -156,5 +161,37 @@ describe('the forge does what it answers 200 to', () => {
     const added = await gh.rest.issues.addLabels({ ...o, issue_number: n, labels: ['urgent', 'bug', 'abc'] })
     expect(names(added.data)).toEqual(['needs-testing', 'bug', 'alpha', 'urgent', 'abc'])
     expect(names((await gh.rest.issues.listLabelsOnIssue({ ...o, issue_number: n })).data)).toEqual(['needs-testing', 'bug', 'alpha', 'urgent', 'abc'])
+  })
+})
+
+describe('a data folder from an older forge', () => {
+  it('a version-2 database (protection without its settings) is brought forward: its rules read as before, and new PUTs keep every setting', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'forge-v2-'))
+    try {
+      const first = await createForge({ dataDir, seed: baseSeed() })
+      await first.close()
+      // What a version-2 forge left: a rule with the merge guard's columns only.
+      const db = new Database(join(dataDir, 'forge.sqlite'))
+      db.exec('ALTER TABLE branch_protection DROP COLUMN settings')
+      db.prepare("INSERT INTO branch_protection (repo_id, branch, contexts, strict, required_reviews) VALUES ((SELECT id FROM repos WHERE name = 'app'), ?, ?, 1, 1)").run('main', JSON.stringify(['ci/test']))
+      db.pragma('user_version = 2')
+      db.close()
+
+      const forge = await createForge({ dataDir })
+      try {
+        const gh = new Octokit({ baseUrl: forge.apiUrl, auth: TOKENS.owner, request: { retries: 0 } })
+        const o = { owner: 'owner', repo: 'app', branch: 'main' }
+        const old = await gh.rest.repos.getBranchProtection(o)
+        conforms('GET', '/repos/{owner}/{repo}/branches/{branch}/protection', old)
+        expect(old.data).toMatchObject({ required_status_checks: { strict: true, contexts: ['ci/test'] }, required_pull_request_reviews: { required_approving_review_count: 1 }, enforce_admins: { enabled: true } })
+        const put = await gh.rest.repos.updateBranchProtection({ ...o, required_status_checks: null, enforce_admins: false, required_pull_request_reviews: null, restrictions: null, lock_branch: true })
+        expect(put.data.lock_branch?.enabled).toBe(true)
+        expect(forge.db.pragma('user_version', { simple: true })).toBe(3)
+      } finally {
+        await forge.close()
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true })
+    }
   })
 })
