@@ -26,6 +26,7 @@ import { audit } from './store/audit'
 import { migrations } from './store/migrations/index'
 import { openDatabase, schemaVersion, type Db } from './store/open'
 import { listRepos } from './store/queries'
+import { setChecksWait } from './store/github-signals'
 import { readSettings, writeSettings } from './store/settings'
 import type { GateTiming } from './github/octokit'
 import { VERSION } from './version'
@@ -330,6 +331,13 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       if (db.prepare('UPDATE repos SET merge_method = ? WHERE id = ?').run(method, id).changes === 0) throw new AppError('not_found', `No connected repository ${id}.`)
       audit(db, { kind: 'repo.merge-method', repoId: id, message: `Merge method set to ${method}` })
       events.changed('repos')
+      return listRepos(db).find((r) => r.id === id) as RepoSummary
+    },
+    'repos.setChecksWait': ({ id, wait }) => {
+      if (!setChecksWait(db, id, wait) && !listRepos(db).some((r) => r.id === id)) throw new AppError('not_found', `No connected repository ${id}.`)
+      audit(db, { kind: 'repo.checks-wait', repoId: id, message: wait === 'all' ? 'Issues wait for every check before review' : "Issues wait for branch protection's required checks before review" })
+      events.changed('repos', 'issues')
+      void runtime?.engine.tick().catch(() => undefined)
       return listRepos(db).find((r) => r.id === id) as RepoSummary
     },
     'issues.create': async (input) => {

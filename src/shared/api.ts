@@ -116,6 +116,9 @@ export interface AppStatus {
   isolation: { kind: 'bubblewrap' | 'none'; detail: string }
 }
 
+export const ChecksWait = z.enum(['required', 'all'], { error: () => 'wait for "required" checks or "all"' })
+export type ChecksWait = z.infer<typeof ChecksWait>
+
 export interface RepoSummary {
   id: number
   /** Normalized identity: host/owner/name in lower case. */
@@ -131,6 +134,8 @@ export interface RepoSummary {
   openIssues: number
   /** How a person merges here (the method last chosen); null: the first the repository allows. */
   mergeMethod: MergeMethod | null
+  /** Which checks on an agent PR's head an issue waits for before the person's review: branch protection's required ones (default), or all. */
+  checksWait: ChecksWait
 }
 
 export interface AgentSummary {
@@ -181,7 +186,8 @@ export interface AuditEvent {
 }
 
 
-export type Activity = 'idle' | 'queued' | 'working' | 'waiting' | 'blocked' | 'failed' | 'done'
+/** `done`: its PR merged; `closed`: closed as not planned, or its agent PR closed without a merge (never shown as done). */
+export type Activity = 'idle' | 'queued' | 'working' | 'waiting' | 'blocked' | 'failed' | 'done' | 'closed'
 
 /** A card on the pipeline board. */
 export interface BoardIssue {
@@ -460,6 +466,7 @@ export const api = {
   'repos.disconnect': { input: z.object({ id: z.number().int() }).strict() },
   'repos.syncNow': { input: z.object({ id: z.number().int() }).strict() },
   'repos.setMergeMethod': { input: z.object({ id: z.number().int(), method: z.enum(['merge', 'squash', 'rebase']) }).strict() },
+  'repos.setChecksWait': { input: z.object({ id: z.number().int(), wait: ChecksWait }).strict() },
 
   'roles.list': { input: Empty },
   'roles.update': {
@@ -528,6 +535,7 @@ export interface ApiOutputs {
   'repos.disconnect': { disconnected: true }
   'repos.syncNow': RepoSummary
   'repos.setMergeMethod': RepoSummary
+  'repos.setChecksWait': RepoSummary
   'roles.list': RoleConfig[]
   'roles.update': RoleUpdateResult
   'pipeline.get': PipelineView

@@ -83,6 +83,17 @@ describe('PR review, GitHub side', () => {
     await t.octokit(TOKENS.owner).rest.repos.update({ ...o, allow_rebase_merge: true })
   })
 
+  it('sets per repository which checks an issue waits for before review: required (default) or all, checked and audited', async () => {
+    expect((await api('repos.list', {})).find((r) => r.id === 1)?.checksWait).toBe('required')
+    const bad = await core.call('repos.setChecksWait', { id: 1, wait: 'some' })
+    expect(bad.ok).toBe(false)
+    if (!bad.ok) expect(bad.error.message).toMatch(/required|all/)
+    expect((await core.call('repos.setChecksWait', { id: 99, wait: 'all' })).ok).toBe(false)
+    expect(await api('repos.setChecksWait', { id: 1, wait: 'all' })).toMatchObject({ id: 1, checksWait: 'all' })
+    expect(core.db.prepare("SELECT message FROM events WHERE kind = 'repo.checks-wait' ORDER BY id DESC LIMIT 1").get()).toEqual({ message: 'Issues wait for every check before review' })
+    expect(await api('repos.setChecksWait', { id: 1, wait: 'required' })).toMatchObject({ checksWait: 'required' })
+  })
+
   it('a merge held by branch protection or a failing required check says why, and goes through once they pass', async () => {
     const admin = t.octokit(TOKENS.owner)
     await admin.rest.repos.updateBranchProtection({
