@@ -177,6 +177,14 @@ function reviewsOnGitHub(ctx: EngineContext, repoId: number): Array<Promise<bool
     for (const review of pullReviews(db, repoId, pull.number)) {
       const key = String(review.id)
       if (signalHandled(db, repoId, 'review', key) || !trusted(ctx, review.author_association) || batonsOwn(ctx, review.author, review.body)) continue
+      if (review.state === 'APPROVED') {
+        // Nothing for an agent to do: the approval shows on the issue's activity (and in the PR review screen).
+        if (markSignal(db, repoId, 'review', key, pull.issue, ctx.now().toISOString())) {
+          audit(db, { kind: 'pr.approved', repoId, issue: pull.issue, subject: review.author, message: `PR #${pull.number} approved by @${review.author} on GitHub${review.html_url ? `: ${review.html_url}` : ''}`, data: { url: review.html_url } })
+          ctx.o.events.changed('issues', 'events')
+        }
+        continue
+      }
       const comments = reviewComments(db, repoId, review.id).filter((c) => trusted(ctx, c.author_association))
       // A lone review comment comes as a COMMENTED review of its own; one with no line comment is talk, not a change asked for.
       if (review.state !== 'CHANGES_REQUESTED' && !(review.state === 'COMMENTED' && comments.length > 0)) continue

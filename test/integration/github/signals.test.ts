@@ -197,6 +197,12 @@ describe('reviews on GitHub', () => {
     expect(note).toContain('`review.txt:3` This line can go')
     for (const c of lineComments) expect(note).toContain(c.html_url)
     expect(note).not.toContain('my style')
+    // An approval moves nothing; it shows on the issue's activity.
+    await gh(TOKENS.alice).rest.pulls.createReview({ ...base, pull_number: pr, event: 'APPROVE' })
+    await sync()
+    expect(env.db.prepare("SELECT message FROM events WHERE repo_id = ? AND issue = ? AND kind = 'pr.approved'").all(repo.id, issue)).toEqual([
+      { message: expect.stringMatching(new RegExp(`^PR #${pr} approved by @alice on GitHub: .+pullrequestreview-`)) }
+    ])
     // Acted on once: the next sync sends nothing back again.
     await sync()
     expect(env.db.prepare("SELECT COUNT(*) AS n FROM events WHERE repo_id = ? AND issue = ? AND kind = 'stage.loop'").get(repo.id, issue)).toEqual({ n: 1 })
