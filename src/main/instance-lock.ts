@@ -4,10 +4,12 @@
 // A PID is reused, so the lock also records what identifies the process
 // (process-identity.ts): a lock whose PID now belongs to someone else is stale.
 import { randomBytes } from 'node:crypto'
-import { closeSync, linkSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs'
+import { closeSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs'
 import { AppError } from '../shared/errors'
 import { paths } from './data-dir'
 import { processIdentity } from './process-identity'
+
+const TAKEOVER_STALE_MS = 10_000
 
 export interface LockInfo {
   pid: number
@@ -147,29 +149,33 @@ function createWith(file: string, content: string): boolean {
 }
 
 /**
- * Removes the stale lock `text` was read from, and only that one. A bare unlink
- * could remove the lock another starter created after we read the stale one:
- * two Batons would then both hold the folder. So the file is first moved aside
- * (one rename wins per file) and checked; a fresh lock moved by mistake is put
- * back, and the retry then finds its holder running.
+ * Removes the stale lock `text` was read from, and only that one. Two starters
+ * that both read the stale lock must not both remove "it": the second would
+ * remove the lock the first has created since, and both would run. So removal
+ * happens under a second, short-lived lock (`<lock>.takeover`): its holder
+ * reads the file again and removes it only if it still is the stale one. No
+ * one else removes, and creating needs the name free, so that read stays true
+ * until the removal. A starter that finds the takeover held leaves it to its
+ * holder; the retry then finds the new lock (or the name free). A takeover lock
+ * left by a process that died holding it (its window is a read and an unlink)
+ * is removed once it is older than TAKEOVER_STALE_MS.
  */
 function takeOver(file: string, text: string): void {
-  const aside = `${file}.stale-${process.pid}-${randomBytes(4).toString('hex')}`
-  try {
-    renameSync(file, aside)
-  } catch {
-    return // another starter moved it first; the retry decides
+  const mutex = `${file}.takeover`
+  if (!createWith(mutex, String(process.pid))) {
+    try {
+      if (Date.now() - statSync(mutex).mtimeMs > TAKEOVER_STALE_MS) unlinkSync(mutex)
+    } catch {
+      /* released meanwhile */
+    }
+    return
   }
   try {
-    if (readFileSync(aside, 'utf8') !== text) linkSync(aside, file)
+    if (readFileSync(file, 'utf8') === text) unlinkSync(file)
   } catch {
-    /* a third lock appeared meanwhile: the retry finds it */
+    /* gone already */
   } finally {
-    try {
-      unlinkSync(aside)
-    } catch {
-      /* already gone */
-    }
+    unlinkSync(mutex)
   }
 }
 

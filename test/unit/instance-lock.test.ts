@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -134,6 +134,37 @@ it('a lock left by a dead process is taken over', () => {
   expect(readLock(dir)?.pid).toBe(process.pid)
   lock.release()
   expect(existsSync(paths.lock(dir))).toBe(false)
+})
+
+describe('taking over a stale lock, when several start at once', () => {
+  const staleLock = (dir: string) => {
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString()
+    const text = JSON.stringify({ pid: Number(dead), mode: 'headless', startedAt: 'x' })
+    writeFileSync(paths.lock(dir), text)
+    return text
+  }
+
+  it('leaves a takeover in progress to whoever holds it, and removes nothing', () => {
+    const dir = tmp()
+    const text = staleLock(dir)
+    writeFileSync(`${paths.lock(dir)}.takeover`, '12345')
+    expect(() => acquireLock(dir, 'headless')).toThrow(/another Baton is starting there/)
+    expect(readFileSync(paths.lock(dir), 'utf8')).toBe(text)
+  })
+
+  it('removes a takeover lock left by a process that died holding it', () => {
+    const dir = tmp()
+    staleLock(dir)
+    const mutex = `${paths.lock(dir)}.takeover`
+    writeFileSync(mutex, '12345')
+    // Move time rather than wait: the takeover lock is 11 s old.
+    const old = new Date(Date.now() - 11_000)
+    utimesSync(mutex, old, old)
+    const lock = acquireLock(dir, 'headless')
+    expect(readLock(dir)?.pid).toBe(process.pid)
+    lock.release()
+    expect(readdirSync(dir)).toEqual([])
+  })
 })
 
 it('a garbage lock file does not block the start', () => {
