@@ -36,8 +36,13 @@ export function statusDescription(text: string): string {
   return line.length <= DESCRIPTION_MAX ? line : `${line.slice(0, DESCRIPTION_MAX - 1)}…`
 }
 
-/** The PR copy's marker: the issue comment's, with a field of its own, so each is found apart (and still parses as Baton's). */
-export const prCopyMarker = (marker: string): string => marker.replace(/\s*-->$/, ' baton:copy=pr -->')
+/**
+ * The PR copy's marker: the issue comment's with a field of its own in front
+ * (`<!-- baton:copy=pr baton:task=… -->`), so each is found apart, it still
+ * parses as Baton's, and nothing counting an answer's issue comments by their
+ * leading `baton:task=` takes the copy for a second post.
+ */
+export const prCopyMarker = (marker: string): string => marker.replace(/^<!--\s*/, '<!-- baton:copy=pr ')
 
 export async function publishVerdict(ctx: EngineContext, task: TaskRow, repo: RepoRef, effects: readonly Effect[], result: AgentResult): Promise<void> {
   if (baseRole(task.role) !== 'tester' || result.answer.status !== 'done' || !ctx.o.github.setStatus) return
