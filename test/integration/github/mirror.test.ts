@@ -200,12 +200,12 @@ describe('agent PRs: reviews, review comments and checks', () => {
       { kind: 'check-run', name: 'lint', state: 'pending', description: null, url: expect.stringContaining('/runs/') }
     ])
 
-    // Settled: every list, the reviews and both check lists answer 304, and none counts.
+    // Settled: every list, the reviews, both check lists and the PR itself (its mergeability) answer 304, and none counts.
     await sync()
     env.forge.clearLog()
     const idle = await sync()
     expect(idle.changed).toEqual([])
-    expect(idle.requests).toBe(8)
+    expect(idle.requests).toBe(9)
     expect(idle.notModified).toBe(idle.requests)
     expect(counted()).toBe(0)
 

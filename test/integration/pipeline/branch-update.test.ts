@@ -120,6 +120,13 @@ describe('an agent PR whose default branch moved', () => {
     await at('needs-review', 1)
     const pr = (await pullFor(1))!
     expect(await pull(pr.number)).toMatchObject({ mergeable: true, mergeable_state: 'clean' })
+    expect(core.db.prepare('SELECT mergeable, mergeable_state FROM pulls WHERE number = ?').get(pr.number)).toEqual({ mergeable: 1, mergeable_state: 'clean' })
+    // Asking whether it still merges costs an idle repository nothing: a 304, not counted.
+    await api('repos.syncNow', { id: 1 })
+    t.forge.clearLog()
+    await api('repos.syncNow', { id: 1 })
+    const asked = t.forge.requestLog().filter((e) => e.kind === 'api' && e.path.endsWith(`/pulls/${pr.number}`))
+    expect(asked.map((e) => [e.method, e.status, e.countedAgainstRateLimit])).toEqual([['GET', 304, false]])
   }, 120_000)
 
   it('behind a default branch that must be up to date (no conflict): the Engineer merges it in, the Tester passes it, the PR merges cleanly again', async () => {

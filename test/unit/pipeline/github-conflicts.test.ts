@@ -1,0 +1,75 @@
+// The pieces of "a PR that no longer merges goes back to the Engineer" that
+// need no forge: where the issue goes back to, which mirrored PRs qualify,
+// once per (head, base), and GitHub's lazily computed mergeability.
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { beforeEach, describe, expect, it } from 'vitest'
+import { storeMergeability } from '../../../src/main/github/mergeability'
+import { defaultPipeline, parsePipeline } from '../../../src/main/pipeline/definition'
+import { updateStage } from '../../../src/main/pipeline/github-conflicts'
+import { openDatabase, type Db } from '../../../src/main/store/open'
+import { conflictedPulls, conflictHandled, conflictKey, markConflictHandled } from '../../../src/main/store/pull-conflicts'
+
+describe('updateStage', () => {
+  it("sends an issue under test or review back to the Engineer's working stage, and leaves it with the Engineer or done", () => {
+    expect(updateStage(defaultPipeline, ['needs-review'])).toEqual({ from: 'needs-review', to: 'in-progress' })
+    expect(updateStage(defaultPipeline, ['bug', 'needs-testing'])).toEqual({ from: 'needs-testing', to: 'in-progress' })
+    expect(updateStage(defaultPipeline, ['in-progress'])).toBeNull()
+    expect(updateStage(defaultPipeline, ['ready-for-dev'])).toBeNull()
+    expect(updateStage(defaultPipeline, ['done'])).toBeNull()
+    expect(updateStage(defaultPipeline, ['bug'])).toBeNull()
+  })
+
+  it("follows a repository's own pipeline: the last Engineer stage before the issue's", () => {
+    const own = parsePipeline(`stages:
+  - { label: todo, owner: pm, next: [build] }
+  - { label: build, owner: engineer, next: [qa] }
+  - { label: qa, owner: tester, next: [ship, build] }
+  - { label: ship }
+`)
+    expect(updateStage(own, ['qa'])).toEqual({ from: 'qa', to: 'build' })
+    expect(updateStage(own, ['todo'])).toBeNull()
+  })
+})
+
+describe('mergeability in the mirror', () => {
+  let db: Db
+  beforeEach(() => {
+    db = openDatabase(join(mkdtempSync(join(tmpdir(), 'baton-merge-')), 'baton.db'))
+    db.prepare("INSERT INTO repos (id, key, host, api_url, owner, name, default_branch, connected_at) VALUES (1, 'h/o/a', 'h', 'http://h/api/v3', 'o', 'a', 'main', 'now')").run()
+    const pull = db.prepare("INSERT INTO pulls (repo_id, number, issue, title, state, head, base, head_sha, author, created_at, updated_at) VALUES (1, ?, ?, 'PR', 'open', ?, 'main', ?, 'baton', 'now', 'now')")
+    pull.run(5, 4, 'baton/4-fix', 'h5')
+    pull.run(6, null, 'baton/x-no-issue', 'h6')
+    pull.run(7, 3, 'feature/people', 'h7')
+  })
+  const answer = (number: number, mergeable: boolean | null, state: string, base = 'b1') => ({ number, data: { mergeable, mergeable_state: state, base: { sha: base } }, etag: `"e${number}"`, notModified: false })
+  const etag = (pr: number) => (db.prepare("SELECT etag FROM sync_state WHERE repo_id = 1 AND key = ?").get(`pull:${pr}`) as { etag: string | null } | undefined)?.etag
+
+  it("while GitHub still computes it (mergeable null) keeps no ETag, so the next pass asks afresh; a 304 changes nothing", () => {
+    expect(storeMergeability(db, 1, [answer(5, null, 'unknown')])).toEqual([5, 4])
+    expect(etag(5)).toBeNull()
+    expect(storeMergeability(db, 1, [answer(5, false, 'dirty')])).toEqual([5, 4])
+    expect(etag(5)).toBe('"e5"')
+    expect(storeMergeability(db, 1, [{ number: 5, data: null, etag: '"e5"', notModified: true }])).toEqual([])
+    expect(storeMergeability(db, 1, [answer(5, false, 'dirty')])).toEqual([])
+  })
+
+  it("only an open agent PR that closes an issue and conflicts, or is behind, is one to update — once per (head, base)", () => {
+    storeMergeability(db, 1, [answer(5, false, 'dirty'), answer(6, false, 'dirty'), answer(7, false, 'dirty')])
+    const [only, ...rest] = conflictedPulls(db, 1)
+    expect(rest).toEqual([])
+    expect(only).toEqual({ number: 5, issue: 4, head: 'baton/4-fix', headSha: 'h5', baseSha: 'b1', state: 'dirty' })
+    markConflictHandled(db, 1, conflictKey(only!), 4, 'now')
+    expect(conflictHandled(db, 1, conflictKey(only!))).toBe(true)
+    // The default branch moved again: a new pair, asked again.
+    storeMergeability(db, 1, [answer(5, false, 'dirty', 'b2')])
+    expect(conflictHandled(db, 1, conflictKey(conflictedPulls(db, 1)[0]!))).toBe(false)
+    storeMergeability(db, 1, [answer(5, true, 'behind', 'b3')])
+    expect(conflictedPulls(db, 1).map((p) => p.state)).toEqual(['behind'])
+    for (const state of ['clean', 'blocked', 'unstable', 'unknown']) {
+      storeMergeability(db, 1, [answer(5, state === 'unknown' ? null : true, state, 'b4')])
+      expect(conflictedPulls(db, 1)).toEqual([])
+    }
+  })
+})
