@@ -40,7 +40,9 @@ function alive(pid: number): boolean {
 function parse(text: string): LockInfo | null {
   try {
     const value = JSON.parse(text) as LockInfo
-    return typeof value.pid === 'number' && (value.identity === undefined || typeof value.identity === 'string') ? value : null
+    // A pid of 0 or below would make kill(pid, 0) ask about a whole process group.
+    const pidOk = Number.isSafeInteger(value.pid) && value.pid > 0
+    return pidOk && (value.identity === undefined || typeof value.identity === 'string') ? value : null
   } catch {
     return null
   }

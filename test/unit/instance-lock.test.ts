@@ -169,6 +169,9 @@ describe('taking over a stale lock, when several start at once', () => {
 
 it('a garbage lock file does not block the start', () => {
   const dir = tmp()
-  writeFileSync(paths.lock(dir), 'not json')
-  acquireLock(dir, 'desktop').release()
+  for (const garbage of ['not json', '', '{"pid":0,"mode":"headless"}', '{"pid":-1,"mode":"headless"}', '{"pid":"1"}', '{"pid":1,"identity":7}']) {
+    writeFileSync(paths.lock(dir), garbage)
+    expect(readLock(dir), garbage).toBeNull()
+    acquireLock(dir, 'desktop').release()
+  }
 })
