@@ -104,6 +104,8 @@ const iso = () => new Date().toISOString()
 const TRIGGER_CAP = 16 * 1024 * 1024
 /** Room for the header lines the runner adds to a provider's capped output. */
 const RESPONSE_SLACK = 16 * 1024
+/** Of a response over the cap, only this much is read (its header names the task). */
+const RESPONSE_HEAD = 4096
 
 export class Supervisor extends EventEmitter<SupervisorEvents> {
   private readonly instances = new Map<string, Instance>()
@@ -180,12 +182,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     } catch {
       return null
     }
-    // Not a regular file (read and refused by the first scan): no answer, so the trigger is pending.
-    const response = readIfExists(this.paths.response(agent))
-    if (response) {
-      const parsed = parseResponse(response)
-      if (parsed.task === trigger.task && parsed.attempt === trigger.attempt) return null
-    }
+    // Not a regular file (refused by the first scan): no answer, so the trigger is pending.
+    const answered = this.answered(agent)
+    if (answered?.task === trigger.task && answered.attempt === trigger.attempt) return null
     return trigger
   }
 
@@ -202,13 +201,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     } catch {
       return false
     }
-    const response = readIfExists(this.paths.response(name))
-    if (response) {
-      const parsed = parseResponse(response)
-      if (parsed.task === task && parsed.attempt === attempt) return true
-    }
+    const answered = this.answered(name)
+    if (answered?.task === task && answered.attempt === attempt) return true
     if (!this.instances.has(name)) return false
-    const raw = readIfExists(this.paths.trigger(name))
+    const raw = readIfExists(this.paths.trigger(name), TRIGGER_CAP)
     if (!raw) return false
     try {
       const trigger = JSON.parse(raw) as Partial<Trigger>
@@ -216,6 +212,19 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     } catch {
       return false
     }
+  }
+
+  /** The task and attempt the agent's response file names, read as readResponse reads it (a file, within the cap). */
+  private answered(agent: string): { task: string | null; attempt: number | null } | null {
+    const file = readEntry(this.paths.response(agent), this.responseCap(agent), { headBytes: RESPONSE_HEAD })
+    if (file.kind !== 'file') return null
+    const parsed = parseResponse(file.text)
+    return { task: parsed.task, attempt: parsed.attempt }
+  }
+
+  /** The runner caps what it writes; main still reads no more than the cap (plus room for the header lines the runner adds). */
+  private responseCap(agent: string): number {
+    return (this.instances.get(agent)?.spec.settings.maxOutputBytes ?? 1024 * 1024) + RESPONSE_SLACK
   }
 
   private markWorking(instance: Instance, trigger: Trigger): void {
@@ -319,11 +328,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   private readResponse(agent: string): void {
     const instance = this.instances.get(agent)
-    // The runner caps what it writes; main still reads no more than the cap
-    // (plus room for the header lines the runner adds), whatever is there.
-    const cap = (instance?.spec.settings.maxOutputBytes ?? 1024 * 1024) + RESPONSE_SLACK
+    const cap = this.responseCap(agent)
     const path = this.paths.response(agent)
-    const file = readEntry(path, cap, { headBytes: 4096 })
+    const file = readEntry(path, cap, { headBytes: RESPONSE_HEAD })
     if (file.kind === 'missing') return
     // The periodic scan hints every file again: skip one already read.
     if (this.signatures.get(agent) === file.signature) return

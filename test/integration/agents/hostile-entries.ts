@@ -134,6 +134,16 @@ export class Host {
       .join('\n')
   }
 
+  /**
+   * Main's start: booting tsx and the modules may take long on a loaded
+   * machine, but the start itself (reading what the folders hold) is quick —
+   * where a blocking open would hang it.
+   */
+  async started(): Promise<void> {
+    await this.waitFor('its modules loaded', (l) => l.event === 'booted', 45_000)
+    await this.waitFor('its start (past reading the ipc folders)', (l) => l.event === 'started', 5000)
+  }
+
   /** Main still answers at once: it is not blocked on anything. */
   async ping(): Promise<void> {
     const from = this.lines.length
@@ -192,11 +202,11 @@ export const everything = (h: Host) => JSON.stringify(h.lines)
 export async function startedHost(ipcDir: string, hosts: Host[]): Promise<Host> {
   const h = new Host(ipcDir)
   hosts.push(h)
-  await h.waitFor('its start', (l) => l.event === 'started')
+  await h.started()
   await h.idle()
   const warm = trigger('echo')
   h.send({ cmd: 'dispatch', trigger: warm })
-  await h.waitFor('the warm-up answer', answerTo(warm.task))
+  await h.waitFor('the warm-up answer', answerTo(warm.task), 45_000) // the runner boots first
   return h
 }
 

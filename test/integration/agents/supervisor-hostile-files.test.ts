@@ -50,7 +50,7 @@ describe('the response folder holds only files', () => {
       await h.waitFor('the stale late answer', (l) => l.event === 'stale' && l.data.task === t.task)
       expect(h.lines.filter(answerTo(t.task))).toHaveLength(1)
       expect(h.exit).toBeNull()
-    })
+    }, 120_000)
   }
 
   it('a directory at the trigger path while main runs: the next dispatch replaces it (a rename cannot replace a directory)', async () => {
@@ -61,5 +61,5 @@ describe('the response folder holds only files', () => {
     h.send({ cmd: 'dispatch', trigger: t })
     expect((await h.waitFor(`an answer for ${t.task}`, answerTo(t.task))).data.parsed.status).toBe('done')
     expect(entryAt(ipcPaths(ipcDir).trigger('pm'))).toBe('file')
-  })
+  }, 120_000)
 })

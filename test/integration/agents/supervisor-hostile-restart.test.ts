@@ -29,14 +29,14 @@ describe('a clean start whatever an earlier run left', () => {
 
       const second = new Host(ipcDir)
       hosts.push(second)
-      await second.waitFor('its start', (l) => l.event === 'started')
+      await second.started()
       const answer = await second.waitFor(`an answer for ${t.task}`, answerTo(t.task))
       expect(answer.data.parsed).toMatchObject({ status: 'error', statusText: expect.stringMatching(REASON[kind]) })
       await second.ping()
       expect(outsideIntact(p)).toBe(true)
       if (p.secret) expect(everything(second)).not.toContain(p.secret)
       // The runner ran the pending trigger again meanwhile: its answer is stale now.
-      await second.waitFor('the runner’s own late answer', (l) => l.event === 'stale' && l.data.task === t.task)
+      await second.waitFor('the runner’s own late answer', (l) => l.event === 'stale' && l.data.task === t.task, 45_000)
       await second.stop()
       expect(['missing', 'file']).toContain(entryAt(path))
 
@@ -46,7 +46,7 @@ describe('a clean start whatever an earlier run left', () => {
       const next = trigger('echo')
       third.send({ cmd: 'dispatch', trigger: next })
       expect((await third.waitFor(`an answer for ${next.task}`, answerTo(next.task))).data.parsed.status).toBe('done')
-    })
+    }, 150_000) // three starts of main, each booting tsx and a runner
   }
 
   it('the trigger folder too: whatever is planted at a trigger path is removed at start, unread, and dispatching there works', async () => {
@@ -69,6 +69,6 @@ describe('a clean start whatever an earlier run left', () => {
       await h.stop()
       hosts.splice(hosts.indexOf(h), 1)
     }
-  }, 120_000)
+  }, 240_000) // five starts
 
 })
