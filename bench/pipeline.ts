@@ -96,9 +96,10 @@ export async function benchPipeline(count = Number(process.env.BATON_BENCH_ISSUE
     const writes = api.filter((e) => e.method !== 'GET' && e.method !== 'HEAD')
     const counted = api.filter((e) => e.countedAgainstRateLimit)
     // Fewest a carried issue needs: one signed comment and one label move per task (PM,
-    // Architect, the Engineer's claim and its work, Tester), one PR — plus the entry label for an issue that
-    // arrives without one (these are seeded at backlog, so they need none).
-    const fewestWrites = 11
+    // Architect, the Engineer's claim and its work, Tester), one PR, and the Tester's verdict on
+    // the PR (its report as a PR comment, the baton/tester status on the head) — plus the entry
+    // label for an issue that arrives without one (these are seeded at backlog, so they need none).
+    const fewestWrites = 13
     return {
       issues: count,
       'wall time to needs-review, all (s)': Math.round(wallMs / 100) / 10,

@@ -8,6 +8,7 @@
 // hour is simulated: the loop's timers are driven by hand and one clock (the
 // forge's and the gate's) jumps from poll to poll, so the hour takes as long
 // as its polls do, not an hour.
+import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -23,6 +24,21 @@ import { openDatabase } from '../src/main/store/open'
 import { DEFAULT_SETTINGS } from '../src/shared/api'
 
 const TOKEN = 'ghp_benchSyncToken0001'
+const REVIEWER = 'ghp_benchSyncReviewer2'
+/** Open agent PRs in the idle repository: each one's reviews and head checks are polled too (conditionally). */
+const AGENT_PULLS = 3
+
+/** A branch with one commit on the forge's bare repository (plumbing: no clone). */
+function pushBranch(gitDir: string, branch: string, file: string): void {
+  const git = (args: string[], input?: string) =>
+    execFileSync('git', ['--git-dir', gitDir, ...args], { input, env: { ...process.env, GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@b', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@b' } })
+      .toString()
+      .trim()
+  const base = git(['rev-parse', 'refs/heads/main'])
+  const blob = git(['hash-object', '-w', '--stdin'], 'one\ntwo\n')
+  const tree = git(['mktree'], `${git(['ls-tree', base])}\n100644 blob ${blob}\t${file}\n`)
+  git(['update-ref', `refs/heads/${branch}`, git(['commit-tree', tree, '-p', base, '-m', `Add ${file}`])])
+}
 
 /** Timers the bench fires by hand: the loop arms one; `fire()` jumps the clock to it and runs it. */
 function manualTimers(clock: { now: number }): Timers & { fire(): boolean } {
@@ -59,8 +75,13 @@ export async function benchSync(count = Number(process.env.BATON_BENCH_SYNC_ISSU
     comments: i % 5 === 0 ? [{ author: 'bench', body: `A comment on ${i + 1}` }] : []
   }))
   const seed: ForgeSeed = {
-    users: [{ login: 'bench', token: TOKEN, scopes: ['repo'] }],
-    repositories: [{ owner: 'bench', name: 'big', files: { 'README.md': '# big\n' }, labels: [{ name: 'bug', color: 'd73a4a', description: null }] }]
+    users: [
+      { login: 'bench', token: TOKEN, scopes: ['repo'] },
+      { login: 'reviewer', token: REVIEWER, scopes: ['repo'] }
+    ],
+    repositories: [
+      { owner: 'bench', name: 'big', files: { 'README.md': '# big\n' }, labels: [{ name: 'bug', color: 'd73a4a', description: null }], collaborators: { reviewer: 'write' } }
+    ]
   } as ForgeSeed
   const forge = await createForge({ dataDir: join(root, 'forge'), seed, now: () => clock.now })
   // One issue a minute, as a repository grows, not 1,000 in the same second:
@@ -69,6 +90,15 @@ export async function benchSync(count = Number(process.env.BATON_BENCH_SYNC_ISSU
   for (const issue of issues) {
     clock.now += 60_000
     forge.createIssue({ owner: 'bench', repo: 'big', ...issue })
+  }
+  // Open agent PRs, each reviewed with a line comment and with a CI status on its head.
+  const writer = createOctokit({ baseUrl: forge.apiUrl, token: TOKEN, timing: { writeGapMs: 0, now: () => clock.now } }).octokit
+  const reviewer = createOctokit({ baseUrl: forge.apiUrl, token: REVIEWER, timing: { writeGapMs: 0, now: () => clock.now } }).octokit
+  for (let i = 1; i <= AGENT_PULLS; i++) {
+    pushBranch(forge.gitDir('bench', 'big'), `baton/${i}-issue-${i}`, `change-${i}.txt`)
+    const pr = (await writer.rest.pulls.create({ owner: 'bench', repo: 'big', head: `baton/${i}-issue-${i}`, base: 'main', title: `Issue ${i}`, body: `Closes #${i}` })).data
+    await reviewer.rest.pulls.createReview({ owner: 'bench', repo: 'big', pull_number: pr.number, event: 'COMMENT', body: 'A look', comments: [{ path: `change-${i}.txt`, line: 1, body: 'Fine' }] })
+    await writer.rest.repos.createCommitStatus({ owner: 'bench', repo: 'big', sha: pr.head.sha, state: 'success', context: 'ci/test' })
   }
   const db = openDatabase(join(root, 'baton.sqlite'))
   const intervalMs = DEFAULT_SETTINGS.pollIntervalSec * 1000
@@ -108,7 +138,7 @@ export async function benchSync(count = Number(process.env.BATON_BENCH_SYNC_ISSU
     const synced = await github.syncNow(repo.id)
     const coldMs = performance.now() - t0
     const coldLog = forge.requestLog()
-    const mirrored = (db.prepare('SELECT COUNT(*) AS n FROM issues WHERE repo_id = ?').get(repo.id) as { n: number }).n
+    const mirrored = (db.prepare('SELECT COUNT(*) AS n FROM issues WHERE repo_id = ? AND is_pull = 0').get(repo.id) as { n: number }).n
     if (synced.syncError) throw new Error(`the cold sync failed: ${synced.syncError}`)
     if (mirrored !== count) throw new Error(`the cold sync mirrored ${mirrored} of ${count} issues`)
 
@@ -133,6 +163,7 @@ export async function benchSync(count = Number(process.env.BATON_BENCH_SYNC_ISSU
 
     return {
       'issues (comments) synced cold': `${count} (${comments})`,
+      'open agent PRs (reviews, review comments, head checks read each poll)': AGENT_PULLS,
       'cold sync: requests': coldLog.length,
       'cold sync: requests counted against the rate limit': coldLog.filter((e) => e.countedAgainstRateLimit).length,
       'cold sync: wall time (ms)': Math.round(coldMs),
