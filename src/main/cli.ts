@@ -66,6 +66,8 @@ function port(value: string | undefined): number {
 async function serve(argv: string[]): Promise<void> {
   const flags = parse('serve', argv, { port: { type: 'string' }, sandbox: { type: 'boolean' } })
   if (flags.help) return void console.log(USAGE)
+  // A bad flag is named before the data folder is touched.
+  const listenPort = port(flags.port as string | undefined)
   const log = createLogger()
   // Before anything starts a child: the secrets leave process.env (secrets/env-secrets.ts).
   const env = takeEnvSecrets()
@@ -79,7 +81,7 @@ async function serve(argv: string[]): Promise<void> {
   let server
   try {
     server = await startServer(core, {
-      port: port(flags.port as string | undefined),
+      port: listenPort,
       token: env.BATON_TOKEN || undefined,
       rendererDir: join(here, '..', 'renderer')
     })
