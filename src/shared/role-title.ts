@@ -6,7 +6,10 @@ const ROLE_TITLE: Record<string, string> = {
   engineer: 'Engineer',
   tester: 'Tester',
   marketing: 'Marketing',
-  community: 'Community'
+  community: 'Community',
+  // Not agents: a person's answer Baton posted for them, and Baton's own notes (a branch update).
+  person: 'Person',
+  baton: 'Baton'
 }
 
 export const roleTitle = (role: string): string => ROLE_TITLE[role.replace(/-\d+$/, '')] ?? role
