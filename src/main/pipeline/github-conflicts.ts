@@ -82,7 +82,7 @@ async function sendBack(ctx: EngineContext, repoId: number, pr: number): Promise
 
 /** Baton's marker (shared/marker.ts), naming this send-back: one comment per (PR, head, base). */
 const marker = (pull: ConflictedPull) =>
-  `<!-- baton:task=update-branch baton:pr=${pull.number} baton:head=${pull.headSha.slice(0, 12)} baton:base=${pull.baseSha.slice(0, 12)} baton:role=baton -->`
+  `<!-- baton:task=update-${pull.number}-${pull.headSha.slice(0, 12)}-${pull.baseSha.slice(0, 12)} baton:role=baton -->`
 
 /** Why the PR needs its branch updated, in a sentence (after "PR #n "). */
 export function whyUpdate(pull: Pick<ConflictedPull, 'state' | 'baseSha' | 'head'>, defaultBranch: string): string {

@@ -183,6 +183,9 @@ describe('an agent PR whose default branch moved', () => {
     // Each (head, base) sent the issue back once.
     const sentBack = core.db.prepare("SELECT COUNT(*) AS n FROM events WHERE kind = 'pr.conflict' AND issue = 1").get() as { n: number }
     expect(sentBack.n).toBe(2)
+    const said = await comments(1)
+    expect(said.filter((c) => c.includes(`PR #${pr.number} no longer merges cleanly`))).toHaveLength(1)
+    expect(said.filter((c) => c.includes(`PR #${pr.number} is behind`))).toHaveLength(1)
   }, 180_000)
 
   it('an issue that waited for the other PR is prepared from the default branch as it is when its turn comes', async () => {
