@@ -34,7 +34,8 @@ export const engineer: Provider = async (ctx) => {
   if (!ctx.trigger.workspace) return reply(ctx, { status: 'error', statusText: 'No worktree was prepared for this task' })
   const cwd = ctx.cwd
   // The PR no longer merges (the default branch moved): bring the branch up to date, no more.
-  const update = branchUpdateAsked(notes)
+  // (Not for a hand-off: another role asked for something else, and the issue stays where it is.)
+  const update = stage === 'handoff' ? null : branchUpdateAsked(notes)
   if (update) return updateBranch(ctx, update)
   const back = pushback(notes)
   const patch = findPatch(issue, answer)

@@ -121,6 +121,14 @@ describe('Engineer (builtin): a branch update', () => {
     expect(git(dir, 'rev-parse', 'HEAD')).toBe(head)
   })
 
+  it('a hand-off to the Engineer is answered as asked, not with a branch update', async () => {
+    const { dir, head } = moved({ 'README.md': 'x\n' })
+    const r = parse(await run(dir, { stage: 'handoff' }))
+    expect(r.statusText).not.toMatch(/Merged|contains main/)
+    expect(r.labelUpdate ?? null).toBeNull()
+    expect(git(dir, 'rev-parse', 'HEAD')).toBe(head)
+  })
+
   it('a later review or test report is what the Engineer answers, not the older conflict', () => {
     expect(branchUpdateAsked([note])).toEqual({ pr: 12, defaultBranch: 'main', head: 'h', base: 'b' })
     expect(branchUpdateAsked([note, { kind: 'test-report', body: 'failed' }])).toBeNull()
