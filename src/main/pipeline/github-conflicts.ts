@@ -37,8 +37,11 @@ export function updateStage(pipeline: Pipeline, labels: readonly string[]): { fr
 export function conflictsOnGitHub(ctx: EngineContext): Promise<void> {
   const work: Array<Promise<void>> = []
   for (const repoId of repoIds(ctx.db)) {
+    const pipeline = ctx.o.pipeline(repoId)
     for (const pull of conflictedPulls(ctx.db, repoId)) {
       if (conflictHandled(ctx.db, repoId, conflictKey(pull))) continue
+      const issue = ctx.issue(repoId, pull.issue)
+      if (issue?.state === 'open' && !updateStage(pipeline, JSON.parse(issue.labels) as string[])) continue
       work.push(ctx.keyed(issueKey(repoId, pull.issue), 'update-branch', () => sendBack(ctx, repoId, pull.number)))
     }
   }
@@ -57,8 +60,9 @@ async function sendBack(ctx: EngineContext, repoId: number, pr: number): Promise
   const pipeline = ctx.o.pipeline(repoId)
   const labels = JSON.parse(issue.labels) as string[]
   const move = updateStage(pipeline, labels)
-  // With the Engineer already (or nowhere in the pipeline): its next push answers the conflict, or a person will.
-  if (!move) return markConflictHandled(db, repoId, key, pull.issue, at)
+  // With the Engineer already (or at no stage): left for now, and asked again once the
+  // issue moves on with the same head and base (a push in between makes a new pair).
+  if (!move) return
   const repo = ctx.repo(repoId)
   await ctx.o.github.comment(repo, pull.issue, comment(pull, repo.defaultBranch, move), marker(pull))
   addNoteOnce(db, {

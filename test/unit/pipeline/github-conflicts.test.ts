@@ -5,9 +5,14 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { beforeEach, describe, expect, it } from 'vitest'
+import { DEFAULT_SETTINGS } from '../../../src/shared/api'
+import { EventHub } from '../../../src/main/events'
 import { storeMergeability } from '../../../src/main/github/mergeability'
+import { createLogger } from '../../../src/main/log'
 import { defaultPipeline, parsePipeline } from '../../../src/main/pipeline/definition'
+import { PipelineEngine } from '../../../src/main/pipeline/engine'
 import { updateStage } from '../../../src/main/pipeline/github-conflicts'
+import type { GitHubPort } from '../../../src/main/pipeline/ports'
 import { openDatabase, type Db } from '../../../src/main/store/open'
 import { conflictedPulls, conflictHandled, conflictKey, markConflictHandled } from '../../../src/main/store/pull-conflicts'
 
@@ -71,5 +76,64 @@ describe('mergeability in the mirror', () => {
       storeMergeability(db, 1, [answer(5, state === 'unknown' ? null : true, state, 'b4')])
       expect(conflictedPulls(db, 1)).toEqual([])
     }
+  })
+})
+
+describe('a conflicted agent PR, through the engine', () => {
+  it("waits while the issue is with the Engineer, then sends it back once: a comment, a conflict note, the label move", async () => {
+    const db = openDatabase(join(mkdtempSync(join(tmpdir(), 'baton-conflict-')), 'baton.db'))
+    db.prepare("INSERT INTO repos (id, key, host, api_url, owner, name, default_branch, connected_at) VALUES (1, 'h/o/a', 'h', 'http://h/api/v3', 'o', 'a', 'main', 'now')").run()
+    db.prepare("INSERT INTO issues (repo_id, number, title, body, state, author, author_association, labels, created_at, updated_at) VALUES (1, 4, 'Fix', 'Body.', 'open', 'm', 'MEMBER', '[\"in-progress\"]', 'now', 'now')").run()
+    db.prepare("INSERT INTO pulls (repo_id, number, issue, title, state, head, base, head_sha, author, created_at, updated_at) VALUES (1, 5, 4, 'PR', 'open', 'baton/4-fix', 'main', 'h5', 'baton', 'now', 'now')").run()
+    storeMergeability(db, 1, [{ number: 5, data: { mergeable: false, mergeable_state: 'dirty', base: { sha: 'b1' } }, etag: null, notModified: false }])
+    const said: string[] = []
+    const moves: string[] = []
+    const github: GitHubPort = {
+      comment: async (_r, _i, body, marker) => {
+        if (!said.some((b) => b.includes(marker))) said.push(body)
+        return null
+      },
+      setLabels: async (_r, _i, add, remove) => {
+        moves.push(`${remove.join(',')} → ${add.join(',')}`)
+        return add
+      },
+      ensurePullRequest: () => Promise.resolve(5),
+      merge: () => Promise.resolve({ sha: 'x' }),
+      review: () => Promise.resolve(),
+      syncNow: () => Promise.resolve(),
+      login: () => 'baton'
+    }
+    const engine = new PipelineEngine({
+      db,
+      events: new EventHub(),
+      log: createLogger({ level: 'error', write: () => undefined }),
+      // No agent is free: this test watches the send-back alone.
+      pool: { idle: () => new Map(), roles: () => ['engineer', 'tester'], dispatch: () => undefined, cancel: () => undefined },
+      github,
+      workspace: { prepare: () => Promise.resolve('/tmp/w'), push: () => Promise.resolve(), release: () => Promise.resolve(), removeIssue: () => Promise.resolve() },
+      pipeline: () => defaultPipeline,
+      settings: () => DEFAULT_SETTINGS,
+      waits: new Map()
+    })
+    await engine.reconcile()
+    await engine.idle()
+    expect([said, moves]).toEqual([[], []])
+    expect(conflictHandled(db, 1, '5:h5:b1')).toBe(false)
+
+    // Its engineer pushed nothing new and moved it on: the same pair, sent back now.
+    db.prepare("UPDATE issues SET labels = '[\"needs-testing\"]' WHERE number = 4").run()
+    await engine.reconcile()
+    await engine.idle()
+    await engine.reconcile()
+    await engine.idle()
+    expect(moves).toEqual(['needs-testing → in-progress'])
+    expect(said).toHaveLength(1)
+    expect(said[0]).toMatch(/^\*\*Baton\*\* · PR #5 no longer merges cleanly: `main` moved \(now `b1`\)/)
+    expect(said[0]).toContain('<!-- baton:task=update-5-h5-b1 baton:role=baton -->')
+    const notes = db.prepare("SELECT kind, body FROM notes WHERE issue = 4").all() as Array<{ kind: string; body: string }>
+    expect(notes.map((n) => n.kind)).toEqual(['conflict'])
+    expect(notes[0]!.body).toContain('pr: 5\ndefault: main\nhead: h5\nbase: b1')
+    expect(conflictHandled(db, 1, '5:h5:b1')).toBe(true)
+    db.close()
   })
 })
