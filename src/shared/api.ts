@@ -187,7 +187,8 @@ export interface AuditEvent {
 
 
 /** `done`: its PR merged; `closed`: closed as not planned, or its agent PR closed without a merge (never shown as done). */
-export type Activity = 'idle' | 'queued' | 'working' | 'waiting' | 'blocked' | 'failed' | 'done' | 'closed'
+/** `done`: its PR merged; `closed`: closed as not planned, or its agent PR closed without a merge (never shown as done). */
+export type Activity = 'idle' | 'queued' | 'working' | 'waiting' | 'blocked' | 'failed' | 'done' | 'closed' | 'closed'
 
 /** A card on the pipeline board. */
 export interface BoardIssue {

@@ -53,7 +53,9 @@ export function upsertIssue(db: Db, repoId: number, issue: Row): boolean {
     isPull: issue.pull_request ? 1 : 0,
     created: String(issue.created_at),
     updated: String(issue.updated_at),
-    closed: (issue.closed_at as string | null) ?? null
+    closed: (issue.closed_at as string | null) ?? null,
+    // completed | not_planned | reopened: closed as not planned is `closed` in Baton, never done.
+    reason: typeof issue.state_reason === 'string' ? issue.state_reason : null
   }
   const before = db.prepare('SELECT title, body, state, labels, updated_at FROM issues WHERE repo_id = ? AND number = ?').get(repoId, issue.number) as
     | { title: string; body: string; state: string; labels: string; updated_at: string }
@@ -62,12 +64,12 @@ export function upsertIssue(db: Db, repoId: number, issue: Row): boolean {
   // An answer older than what Baton wrote itself meanwhile (a poll in flight during a label change) is stale.
   if (before && values.updated < before.updated_at) return false
   db.prepare(
-    `INSERT INTO issues (repo_id, number, title, body, state, author, author_association, labels, is_pull, created_at, updated_at, closed_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    `INSERT INTO issues (repo_id, number, title, body, state, author, author_association, labels, is_pull, created_at, updated_at, closed_at, state_reason)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT(repo_id, number) DO UPDATE SET title = excluded.title, body = excluded.body, state = excluded.state,
        author_association = excluded.author_association, labels = excluded.labels, is_pull = excluded.is_pull,
-       updated_at = excluded.updated_at, closed_at = excluded.closed_at`
-  ).run(repoId, issue.number, values.title, values.body, values.state, values.author, values.assoc, values.labels, values.isPull, values.created, values.updated, values.closed)
+       updated_at = excluded.updated_at, closed_at = excluded.closed_at, state_reason = excluded.state_reason`
+  ).run(repoId, issue.number, values.title, values.body, values.state, values.author, values.assoc, values.labels, values.isPull, values.created, values.updated, values.closed, values.reason)
   return true
 }
 

@@ -7,6 +7,7 @@ import { repoBudgets, resetBudget } from '../store/budgets'
 import { closeTaskRequests, openFailures, resolveFailures } from '../store/inbox'
 import { repoIds } from '../store/pipeline-issues'
 import { activeTasks, activeTasksForIssue, setTaskState, type TaskRow } from '../store/tasks'
+import { settleClosed } from './closed'
 import { stageOf } from './definition'
 import { baseRole, CODE_ROLES, issueKey, type EngineContext } from './engine-context'
 
@@ -67,11 +68,15 @@ function settleFailures(ctx: EngineContext): void {
 
 export function reconcile(ctx: EngineContext): Promise<void> {
   settleFailures(ctx)
-  const stale = new Map(activeTasks(ctx.db).filter((t) => staleBecause(ctx, t)).map((t) => [issueKey(t.repo_id, t.issue), t]))
-  const work = [...stale].map(([key, t]) => ctx.keyed(key, 'reconcile', () => cancelStale(ctx, t.repo_id, t.issue)))
+  // Closed (not planned, or its PR closed unmerged) or reopened first: its stage label changes, then its tasks follow.
+  const settled = settleClosed(ctx).catch((error: unknown) => ctx.o.log.warn(`pipeline: closing or reopening an issue failed: ${(error as Error).message}`))
+  const cancelled = settled.then(() => {
+    const stale = new Map(activeTasks(ctx.db).filter((t) => staleBecause(ctx, t)).map((t) => [issueKey(t.repo_id, t.issue), t]))
+    return Promise.all([...stale].map(([key, t]) => ctx.keyed(key, 'reconcile', () => cancelStale(ctx, t.repo_id, t.issue))))
+  })
   return ctx.track(
     'reconcile',
-    Promise.all(work).then(() => {
+    cancelled.then(() => {
       ctx.o.events.changed('tasks', 'issues', 'inbox', 'agents')
       void ctx.tick()
     })

@@ -19,6 +19,8 @@ interface Row {
   state: string
   updated_at: string
   closed_at: string | null
+  state_reason: string | null
+  closed_stage: string | null
   task_state: string | null
   task_agent: string | null
   task_updated: string | null
@@ -47,7 +49,7 @@ export function board(db: Db, filter: ApiParsedInput<'issues.board'> & { number?
   const few = Boolean(filter.keys || filter.number !== undefined)
   const rows = db
     .prepare(
-      `SELECT i.repo_id, r.owner, r.name, r.api_url, i.number, i.title, i.labels, i.author, i.state, i.updated_at, i.closed_at,
+      `SELECT i.repo_id, r.owner, r.name, r.api_url, i.number, i.title, i.labels, i.author, i.state, i.updated_at, i.closed_at, i.state_reason, i.closed_stage,
               t.state AS task_state, t.agent AS task_agent, t.updated_at AS task_updated, t.result AS task_result, t.not_before AS task_not_before,
               ${few ? '(SELECT p.number FROM pulls p WHERE p.repo_id = i.repo_id AND p.issue = i.number ORDER BY p.number DESC LIMIT 1)' : 'p.pr'} AS pr
        FROM ${filter.keys ? 'json_each(?) k JOIN issues i ON i.repo_id = (k.value ->> 0) AND i.number = (k.value ->> 1)' : 'issues i'}
@@ -76,7 +78,9 @@ export function board(db: Db, filter: ApiParsedInput<'issues.board'> & { number?
   for (const row of rows) {
     const labels = JSON.parse(row.labels) as string[]
     const pipeline = context.pipeline(row.repo_id)
-    const stage = row.state === 'closed' ? pipeline.stages.find((s) => s.label === pipeline.done) ?? null : stageOf(pipeline, labels)
+    // Closed as not planned, or ended by its PR closed unmerged (pipeline/closed.ts): no stage, never the done column.
+    const ended = row.state_reason === 'not_planned' || row.closed_stage !== null
+    const stage = row.state === 'closed' && !ended ? (pipeline.stages.find((s) => s.label === pipeline.done) ?? null) : row.state === 'closed' ? null : stageOf(pipeline, labels)
     let base = bases.get(row.repo_id)
     if (base === undefined) bases.set(row.repo_id, (base = webBase(row.api_url, row.owner, row.name)))
     const card = toCard(row, labels, stage?.label ?? null, stage?.owner ?? null, context, nowIso, base)
@@ -121,8 +125,13 @@ function toCard(row: Row, labels: string[], stage: string | null, owner: string 
   let since = row.updated_at
   let agent: string | null = null
   if (row.state === 'closed') {
-    activity = 'done'
+    // Closed as not planned, or ended by its PR closed unmerged (the pipeline removed its stage): closed, never done.
+    activity = row.state_reason === 'not_planned' || row.closed_stage ? 'closed' : 'done'
     since = row.closed_at ?? row.updated_at
+  } else if (row.closed_stage && !stage) {
+    // Open, but its agent PR was closed without a merge: the pipeline ended it (reopen the PR to go on).
+    activity = 'closed'
+    reason = `its pull request was closed without a merge (was at ${row.closed_stage})`
   } else if (row.task_state === 'running') {
     activity = 'working'
     agent = row.task_agent

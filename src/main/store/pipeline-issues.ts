@@ -49,10 +49,13 @@ export function openIssues(db: Db, repoId: number): IssueRow[] {
   return db.prepare("SELECT * FROM issues WHERE repo_id = ? AND is_pull = 0 AND state = 'open'").all(repoId) as IssueRow[]
 }
 
-/** Open issues created at or after `since` (the repository's connection): candidates for the entry label. */
+/**
+ * Open issues created at or after `since` (the repository's connection): candidates for the entry label.
+ * Not one the pipeline ended (its PR closed unmerged: `closed_stage`), whose missing stage label is no invitation.
+ */
 export function openIssuesSince(db: Db, repoId: number, since: string): Array<{ number: number; labels: string; created_at: string }> {
   return db
-    .prepare("SELECT number, labels, created_at FROM issues WHERE repo_id = ? AND is_pull = 0 AND state = 'open' AND created_at >= ?")
+    .prepare("SELECT number, labels, created_at FROM issues WHERE repo_id = ? AND is_pull = 0 AND state = 'open' AND created_at >= ? AND closed_stage IS NULL")
     .all(repoId, since) as Array<{ number: number; labels: string; created_at: string }>
 }
 

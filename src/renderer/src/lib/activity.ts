@@ -7,7 +7,8 @@ export const ACTIVITY: Record<Activity, { label: string; tone: '' | 'ok' | 'warn
   waiting: { label: 'Waiting for a person', tone: 'warn' },
   blocked: { label: 'Blocked', tone: 'warn' },
   failed: { label: 'Failed', tone: 'danger' },
-  done: { label: 'Done', tone: '' }
+  done: { label: 'Done', tone: '' },
+  closed: { label: 'Closed', tone: '' }
 }
 
 /** "for 5 min" style elapsed time since an ISO instant. */

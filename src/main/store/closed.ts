@@ -1,0 +1,49 @@
+// Closed is not done (DESIGN.md §4): what the pipeline reads and writes to end
+// an issue in `closed` — closed on GitHub as not planned, or its agent PR
+// closed without a merge — and to bring it back to its stage when reopened.
+// `issues.closed_stage` (migration 6) remembers the stage label it had.
+import type { Db } from './open'
+
+export interface ClosingIssue {
+  number: number
+  state: string
+  state_reason: string | null
+  labels: string
+  closed_stage: string | null
+}
+
+/** Issues (not PRs) of the repository that are closed, or remember a stage they were closed at. */
+export function closingIssues(db: Db, repoId: number): ClosingIssue[] {
+  return db
+    .prepare(
+      `SELECT number, state, state_reason, labels, closed_stage FROM issues
+       WHERE repo_id = ? AND is_pull = 0 AND (closed_stage IS NOT NULL OR state = 'closed' OR EXISTS (
+         SELECT 1 FROM pulls p WHERE p.repo_id = issues.repo_id AND p.issue = issues.number AND p.state = 'closed' AND p.merged = 0))`
+    )
+    .all(repoId) as ClosingIssue[]
+}
+
+/** The issue's agent PRs (those that close it), newest first. */
+export function issuePulls(db: Db, repoId: number, issue: number): Array<{ number: number; state: string; merged: number }> {
+  return db.prepare('SELECT number, state, merged FROM pulls WHERE repo_id = ? AND issue = ? ORDER BY number DESC').all(repoId, issue) as Array<{ number: number; state: string; merged: number }>
+}
+
+export function setClosedStage(db: Db, repoId: number, issue: number, stage: string | null): void {
+  db.prepare('UPDATE issues SET closed_stage = ? WHERE repo_id = ? AND number = ?').run(stage, repoId, issue)
+}
+
+/** PRs whose closing without a merge already closed the issue once (audited `issue.closed` with `data.pr`): never acted on twice. */
+export function prsThatClosed(db: Db, repoId: number, issue: number): Set<number> {
+  const rows = db
+    .prepare("SELECT json_extract(data, '$.pr') AS pr FROM events WHERE repo_id = ? AND issue = ? AND kind = 'issue.closed' AND json_extract(data, '$.pr') IS NOT NULL")
+    .all(repoId, issue) as Array<{ pr: number }>
+  return new Set(rows.map((r) => r.pr))
+}
+
+/** What the latest `issue.closed` of the issue was for: its own close (null) or a PR's number. */
+export function lastClosedFor(db: Db, repoId: number, issue: number): number | null | undefined {
+  const row = db.prepare("SELECT json_extract(data, '$.pr') AS pr FROM events WHERE repo_id = ? AND issue = ? AND kind = 'issue.closed' ORDER BY id DESC LIMIT 1").get(repoId, issue) as
+    | { pr: number | null }
+    | undefined
+  return row ? row.pr : undefined
+}
