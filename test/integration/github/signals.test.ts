@@ -103,6 +103,9 @@ beforeAll(async () => {
       void engine?.fromGitHub()
     }
   })
+  // The seeded issues are closed first: each test opens its own (and an issue made within the second of the
+  // connection can read as newer than it, and be adopted into the pipeline).
+  for (const issue_number of [1, 2]) await gh(TOKENS.owner).rest.issues.update({ ...base, issue_number, state: 'closed' })
   await service.signInWithToken(TOKENS.owner)
   const connected = await service.connect('owner/app')
   repo = { id: connected.id, owner: 'owner', name: 'app', defaultBranch: connected.defaultBranch }
