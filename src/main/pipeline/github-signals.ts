@@ -12,6 +12,7 @@
 // marker written by Baton's login). Each review and check result acts once
 // (`signals`), decided again under the issue's lock.
 import { audit } from '../store/audit'
+import { resetBudget } from '../store/budgets'
 import {
   answerRequestFromGitHub,
   commentsSince,
@@ -82,8 +83,12 @@ function answersOnGitHub(ctx: EngineContext, repoId: number): Array<Promise<void
         const answered = db.transaction(() => {
           if (!answerRequestFromGitHub(db, request.id, comment.body, comment.html_url, at)) return false
           const task = request.task_id ? getTask(db, request.task_id) : undefined
-          // The same task resumes (and the same provider session where there is one), as an inbox answer does.
-          if (task && (task.state === 'waiting' || task.state === 'failed')) requeueAnswered(db, task.id, at)
+          // The same task resumes (and the same provider session where there is one), as an inbox answer does;
+          // an answer to a failure is a fresh start, with a whole budget for the stage (person-answer.ts).
+          if (task && (task.state === 'waiting' || task.state === 'failed')) {
+            if (task.state === 'failed') resetBudget(db, task.repo_id, task.issue, task.stage)
+            requeueAnswered(db, task.id, at)
+          }
           return true
         })()
         if (!answered) return

@@ -67,7 +67,7 @@ async function until<T>(what: string, probe: () => T | undefined | false | Promi
   }
 }
 
-/** The Engineer asks a question: its task waits for a person, its instance is free, and its issue is not scheduled again. */
+/** The agent asks a question: its task waits for a person, its instance is free, and its issue is not scheduled again. */
 const park = (trigger: Trigger) => answer(trigger, 'REQUEST: Which of these first?')
 
 /** A sync pass as the app's loop runs it, then whatever the engine starts from it. */
@@ -163,7 +163,34 @@ describe('answers on GitHub', () => {
     // Answered once: another sync adds nothing.
     await sync()
     expect(triggers.filter((t) => t.task === first.task)).toHaveLength(2)
-    await answer(resumed, 'DONE: Triaged\n\nA bug in Chrome.')
+    await park(resumed)
+  })
+
+  it("answers a failure in the inbox too: the failed task runs again with a whole budget", async () => {
+    const issue = (await gh(TOKENS.owner).rest.issues.create({ ...base, title: 'Keeps failing', body: 'Hmm.', labels: ['backlog'] })).data.number
+    await sync()
+    // Every attempt ends in ERROR until the stage's budget is spent: one failure item.
+    for (let n = 0; ; n++) {
+      const t = await until('the next PM attempt', async () => {
+        await engine.tick()
+        await engine.idle()
+        return triggers.filter((x) => x.issue.number === issue).at(n) ?? (env.db.prepare("SELECT 1 FROM requests WHERE repo_id = ? AND issue = ? AND kind = 'failure' AND answered_at IS NULL").get(repo.id, issue) ? 'spent' : undefined)
+      })
+      if (t === 'spent') break
+      await answer(t as Trigger, 'ERROR: the model is down')
+    }
+    const failed = env.db.prepare("SELECT id, task_id FROM requests WHERE repo_id = ? AND issue = ? AND kind = 'failure' AND answered_at IS NULL").get(repo.id, issue) as { id: number; task_id: string }
+    const tried = triggers.filter((t) => t.issue.number === issue).length
+    const reply = (await gh(TOKENS.alice).rest.issues.createComment({ ...base, issue_number: issue, body: 'The model is back; go again.' })).data
+    await sync()
+    expect(env.db.prepare('SELECT answer_url FROM requests WHERE id = ?').get(failed.id)).toEqual({ answer_url: reply.html_url })
+    const again = await until('the PM again', async () => {
+      await engine.tick()
+      await engine.idle()
+      return triggers.filter((t) => t.issue.number === issue).at(tried)
+    })
+    expect(again.task).toBe(failed.task_id)
+    await park(again)
   })
 })
 
