@@ -7,7 +7,7 @@
 import { z } from 'zod'
 import { ipcPaths, readIfExists, watchFolder, writeAtomic } from '../src/main/agents/file-ipc'
 import { providers } from '../src/main/agents/providers/index'
-import type { ProviderContext, ProviderResult } from '../src/main/agents/providers/types'
+import type { ProviderContext, ProviderResult, Usage } from '../src/main/agents/providers/types'
 import { formatResponse, parseResponse } from '../src/shared/protocol/response'
 import { Trigger } from '../src/shared/protocol/trigger'
 
@@ -34,6 +34,8 @@ export type RunnerMessage =
   | { type: 'heartbeat'; task: string | null }
   | { type: 'started'; task: string; attempt: number }
   | { type: 'progress'; task: string; line: string }
+  /** The run's usage so far (running totals, as the provider streams them): main stops a run past a spend budget. */
+  | { type: 'usage'; task: string; attempt: number; usage: Usage }
   | { type: 'finished'; task: string; attempt: number }
 
 export type SupervisorMessage = { type: 'cancel'; task: string } | { type: 'stop' }
@@ -119,6 +121,7 @@ async function main(): Promise<void> {
         cwd: trigger.workspace ?? process.cwd(),
         signal: abort.signal,
         progress: (line) => send({ type: 'progress', task: trigger.task, line: line.slice(0, 2000) }),
+        usage: (usage) => send({ type: 'usage', task: trigger.task, attempt: trigger.attempt, usage }),
         resumeSession: trigger.resumeSession,
         env: process.env
       }

@@ -123,6 +123,10 @@ export function startRuntime(o: RuntimeOptions): Runtime {
       .handleResult(toAgentResult(r, { provider: info?.provider ?? role?.provider ?? 'unknown', model: info ? info.model : (role?.model ?? null) }))
       .catch(() => undefined)
   })
+  supervisor.on('usage', (u) => {
+    const info = supervisor.list().find((a) => a.name === u.agent)
+    engine.liveUsage({ ...u, provider: info?.provider ?? 'unknown', model: info?.model ?? null })
+  })
   supervisor.on('lost', (l) => {
     audit(o.db, { kind: 'agent.lost', taskId: l.task, subject: l.agent, message: `${l.agent} lost task ${l.task}: ${l.reason}` })
     void engine.attemptLost(l.task, l.attempt, l.reason).catch(() => undefined)

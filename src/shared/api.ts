@@ -31,6 +31,27 @@ export const TrustPolicy = z
   .strict()
 export type TrustPolicy = z.infer<typeof TrustPolicy>
 
+const Dollars = z.number({ error: () => 'a budget in dollars is a number (0: none)' }).finite().min(0, 'a budget is 0 (none) or more').max(1_000_000, 'a budget is at most $1,000,000')
+const Tokens = z.number({ error: () => 'a budget in tokens is a whole number (0: none)' }).int('a budget in tokens is a whole number').min(0, 'a budget is 0 (none) or more').max(1e12, 'a budget is at most 1e12 tokens')
+
+/**
+ * Spend caps (Settings → Budgets; pipeline/spend.ts does the arithmetic). Dollars
+ * count what providers priced; tokens count usage a provider reported no price
+ * for. Per issue: all its tasks ever; per day and per role: since 00:00 UTC.
+ * 0 means none. Over one, no task starts and a running agent is stopped.
+ */
+export const SpendBudgets = z
+  .object({
+    issueUsd: Dollars,
+    dayUsd: Dollars,
+    issueTokens: Tokens,
+    dayTokens: Tokens,
+    /** Per role (base name: `engineer` covers `engineer-2`), per day; a role not listed has none. */
+    roles: z.record(z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'a role is a name like engineer'), z.object({ usd: Dollars, tokens: Tokens }).strict())
+  })
+  .strict()
+export type SpendBudgets = z.infer<typeof SpendBudgets>
+
 export const Settings = z.object({
   theme: Theme,
   /** Seconds between sync polls of each connected repository. */
@@ -42,7 +63,9 @@ export const Settings = z.object({
   /** Tester/review loops per issue before the person decides. */
   loopCap: z.number().int().min(1).max(20),
   /** Whose issues agents with tools may see (DESIGN.md §9). */
-  trust: TrustPolicy
+  trust: TrustPolicy,
+  /** Spend caps (pipeline/spend.ts); 0 means none. */
+  budgets: SpendBudgets
 })
 export type Settings = z.infer<typeof Settings>
 
@@ -52,7 +75,8 @@ export const DEFAULT_SETTINGS: Settings = {
   parallelPrs: false,
   handoffCap: 5,
   loopCap: 3,
-  trust: { associations: ['OWNER', 'MEMBER', 'COLLABORATOR'], approvalLabel: 'approved' }
+  trust: { associations: ['OWNER', 'MEMBER', 'COLLABORATOR'], approvalLabel: 'approved' },
+  budgets: { issueUsd: 5, dayUsd: 20, issueTokens: 2_000_000, dayTokens: 10_000_000, roles: {} }
 }
 
 /** Providers a role may run (agents/runner.ts's `providers`). */

@@ -58,6 +58,8 @@ export interface SupervisorEvents {
   /** The attempt ended without an answer: crash, hang (no heartbeat) or time limit. */
   lost: [{ agent: string; task: string; attempt: number; reason: string }]
   progress: [{ agent: string; task: string | null; line: string; at: string }]
+  /** The running attempt's usage so far (the provider's running totals; the engine's spend budgets read it). */
+  usage: [{ agent: string; task: string; attempt: number; usage: LiveUsage }]
   state: [AgentInfo]
   /** A response for an attempt that is no longer current (lost, cancelled, answered): recorded, ignored. */
   stale: [{ agent: string; task: string | null; attempt: number | null; raw: string; reason: string }]
@@ -100,6 +102,21 @@ interface Instance {
 }
 
 const iso = () => new Date().toISOString()
+
+export interface LiveUsage {
+  inputTokens: number
+  outputTokens: number
+  cacheReadTokens: number
+  cacheWriteTokens: number
+  costUsd: number
+}
+
+const liveUsageOk = (u: unknown): u is LiveUsage => {
+  if (typeof u !== 'object' || u === null) return false
+  const r = u as Record<string, unknown>
+  const tokens = ['inputTokens', 'outputTokens', 'cacheReadTokens', 'cacheWriteTokens'].every((k) => Number.isInteger(r[k]) && (r[k] as number) >= 0 && (r[k] as number) < 1e12)
+  return tokens && typeof r.costUsd === 'number' && Number.isFinite(r.costUsd) && r.costUsd >= 0 && r.costUsd < 1e6
+}
 /** Triggers are main's own JSON, a few kB: read no more than this of one. */
 const TRIGGER_CAP = 16 * 1024 * 1024
 /** Room for the header lines the runner adds to a provider's capped output. */
@@ -279,6 +296,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       if (line.trim()) this.emit('progress', { agent: info.name, task: message.task, line, at: iso() })
     }
     if (message.type === 'finished') this.readResponse(info.name)
+    // Only for the attempt the instance holds, and only numbers the protocol would take (shared/protocol/response.ts LIMITS).
+    if (message.type === 'usage' && message.task === info.task && message.attempt === info.attempt && liveUsageOk(message.usage)) {
+      this.emit('usage', { agent: info.name, task: message.task, attempt: message.attempt, usage: message.usage })
+    }
   }
 
   private onExit(instance: Instance, child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {

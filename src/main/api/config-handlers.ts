@@ -13,6 +13,7 @@ import type { Runtime } from '../runtime'
 import { audit } from '../store/audit'
 import type { Db } from '../store/open'
 import { readSettings } from '../store/settings'
+import { auditBudgetChange } from '../store/spend'
 import type { Handlers } from './dispatch'
 
 export interface ConfigContext {
@@ -151,6 +152,8 @@ export function configHandlers(c: ConfigContext): ConfigHandlers & {
     },
 
     settingsChanged(before, after) {
+      // A budget raised lets held issues go on at the next pass (budget-gate.ts).
+      if (auditBudgetChange(c.db, before.budgets, after.budgets)) void c.runtime()?.engine.tick().catch(() => undefined)
       const b: TrustPolicy = before.trust
       const a: TrustPolicy = after.trust
       if (JSON.stringify(a) === JSON.stringify(b)) return

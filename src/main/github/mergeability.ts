@@ -22,13 +22,20 @@ const key = (pr: number) => `pull:${pr}`
 export async function fetchMergeability(db: Db, octokit: GitHub, repo: { id: number; owner: string; name: string }, agentPulls: Array<{ number: number }>, counter: Counter): Promise<MergeabilityAnswer[]> {
   const answers: MergeabilityAnswer[] = []
   for (const pull of agentPulls) {
-    const answer = await getOne<NonNullable<MergeabilityAnswer['data']>>(
-      octokit,
-      'GET /repos/{owner}/{repo}/pulls/{pull_number}',
-      { owner: repo.owner, repo: repo.name, pull_number: pull.number },
-      syncState(db, repo.id, key(pull.number)).etag,
-      counter
-    )
+    let answer
+    try {
+      answer = await getOne<NonNullable<MergeabilityAnswer['data']>>(
+        octokit,
+        'GET /repos/{owner}/{repo}/pulls/{pull_number}',
+        { owner: repo.owner, repo: repo.name, pull_number: pull.number },
+        syncState(db, repo.id, key(pull.number)).etag,
+        counter
+      )
+    } catch (error) {
+      // Gone since the list was read (a deleted repository's PR, a transfer): the next list says so; the rest of the pass goes on.
+      if ((error as { status?: number }).status === 404 || (error as { status?: number }).status === 410) continue
+      throw error
+    }
     answers.push({ number: pull.number, ...answer })
   }
   return answers

@@ -3,6 +3,7 @@
 // the tick. The agent is kept for it meanwhile; no later tick dispatches it again.
 import { audit } from '../store/audit'
 import { getTask, setTaskState, startAttempt, type TaskRow } from '../store/tasks'
+import { overBudgetAtStart } from './budget-gate'
 import { baseRole, CODE_ROLES, issueKey, type EngineContext } from './engine-context'
 import { branchFor } from './instructions'
 import { retryOrFail } from './retry'
@@ -26,6 +27,8 @@ async function dispatch(ctx: EngineContext, taskId: string, agent: string): Prom
   // Cancelled (a person moved the issue) while it waited for the lock: nothing to do.
   const task = getTask(db, taskId)
   if (!task || task.state !== 'queued') return
+  // Nothing left to spend (budget-gate.ts): it does not start, and the issue waits for a person.
+  if (overBudgetAtStart(ctx, task)) return
   const repo = ctx.repo(task.repo_id)
   const issue = ctx.issue(task.repo_id, task.issue)
   if (!issue) {

@@ -14,6 +14,7 @@
 // (tick.ts, dispatch.ts, apply.ts, retry.ts, reconcile.ts, resume.ts,
 // person-*.ts), sharing one EngineContext (engine-context.ts).
 import { handleResult } from './apply'
+import { liveUsage, type LiveUsageReport } from './budget-gate'
 import { EngineContext, type EngineOptions, type TaskTiming } from './engine-context'
 import { conflictsOnGitHub } from './github-conflicts'
 import { fromGitHub } from './github-signals'
@@ -72,6 +73,11 @@ export class PipelineEngine {
   /** The supervisor gave up on an attempt (crash, hang, timeout): retry or ask a person. */
   attemptLost(taskId: string, attempt: number, reason: string): Promise<void> {
     return attemptLost(this.ctx, taskId, attempt, reason)
+  }
+
+  /** A running attempt's usage so far: past a spend budget the agent is stopped (budget-gate.ts). */
+  liveUsage(report: LiveUsageReport): void {
+    liveUsage(this.ctx, report)
   }
 
   /** After a sync: tasks whose issue a person moved or closed are cancelled. */

@@ -8,6 +8,7 @@ import { audit } from '../store/audit'
 import { getBudget, resetBudget } from '../store/budgets'
 import { resolveFailures } from '../store/inbox'
 import { latestTaskForStage, requeueAnswered } from '../store/tasks'
+import { budgetHeld, grantBudget } from './budget-gate'
 import { stageOf } from './definition'
 import { issueKey, type EngineContext } from './engine-context'
 
@@ -28,9 +29,12 @@ export function retryStage(ctx: EngineContext, repoId: number, number: number, w
     const budget = getBudget(db, repoId, number, stage)
     const task = latestTaskForStage(db, repoId, number, stage)
     const failed = task?.state === 'failed' ? task : undefined
-    if (!budget && !failed) throw new AppError('conflict', `#${number} (${stage}) has not failed: there is nothing to retry.`)
+    // A spend budget holding the issue (budget-gate.ts) is something to retry too: its budgets count again from now.
+    const spendHeld = budgetHeld(ctx, repoId, number)
+    if (!budget && !failed && !spendHeld) throw new AppError('conflict', `#${number} (${stage}) has not failed: there is nothing to retry.`)
     const at = ctx.now().toISOString()
     who ??= ctx.o.github.login()
+    if (spendHeld) grantBudget(ctx, repoId, number, who)
     db.transaction(() => {
       resetBudget(db, repoId, number, stage)
       if (failed) requeueAnswered(db, failed.id, at)

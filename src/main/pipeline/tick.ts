@@ -7,6 +7,7 @@ import { repoBudgets } from '../store/budgets'
 import { issueRow, mergedIssues, openIssues, openIssuesSince, repoIds, repoRow, setIssueLabels } from '../store/pipeline-issues'
 import { createTask, dueTasks, taskIndex } from '../store/tasks'
 import type { Pipeline } from './definition'
+import { budgetHolds } from './budget-gate'
 import { checkHolds } from './check-wait'
 import { stageOf } from './definition'
 import { startDispatch } from './dispatch'
@@ -50,8 +51,8 @@ export function runTick(ctx: EngineContext): void {
       }
     })
     const finished = mergedIssues(db, repoId).map((number) => ({ repoId, number }))
-    // Spent failure budgets, and moves to the person's review waiting for the PR's checks (check-wait.ts).
-    const held = new Map([...heldStages(ctx, repoId, pipeline), ...checkHolds(ctx, repoId)])
+    // Spent failure budgets, moves to the person's review waiting for the PR's checks (check-wait.ts), spend budgets (budget-gate.ts).
+    const held = new Map([...heldStages(ctx, repoId, pipeline), ...checkHolds(ctx, repoId), ...budgetHolds(ctx, repoId, pipeline, issues)])
     const index = taskIndex(db)
     const plan = schedule({
       pipeline,

@@ -7,7 +7,8 @@ import { join } from 'node:path'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { DEFAULT_SETTINGS } from '../../../src/shared/api'
 import { EventHub } from '../../../src/main/events'
-import { storeMergeability } from '../../../src/main/github/mergeability'
+import { fetchMergeability, storeMergeability } from '../../../src/main/github/mergeability'
+import type { GitHub } from '../../../src/main/github/octokit'
 import { createLogger } from '../../../src/main/log'
 import { defaultPipeline, parsePipeline } from '../../../src/main/pipeline/definition'
 import { PipelineEngine } from '../../../src/main/pipeline/engine'
@@ -58,6 +59,21 @@ describe('mergeability in the mirror', () => {
     expect(etag(5)).toBe('"e5"')
     expect(storeMergeability(db, 1, [{ number: 5, data: null, etag: '"e5"', notModified: true }])).toEqual([])
     expect(storeMergeability(db, 1, [answer(5, false, 'dirty')])).toEqual([])
+  })
+
+  it('a PR gone since the list was read (404) is skipped and the pass goes on; another failure is the sync\'s', async () => {
+    const fake = (fail: number) =>
+      ({
+        request: async (_route: string, params: { pull_number: number }) => {
+          if (params.pull_number === 5) throw Object.assign(new Error('failed'), { status: fail })
+          return { data: { mergeable: true, mergeable_state: 'clean', base: { sha: 'b' } }, headers: { etag: '"x"' } }
+        }
+      }) as unknown as GitHub
+    const counter = { requests: 0, notModified: 0 }
+    const answers = await fetchMergeability(db, fake(404), { id: 1, owner: 'o', name: 'a' }, [{ number: 5 }, { number: 6 }], counter)
+    expect(answers.map((a) => a.number)).toEqual([6])
+    expect(counter.requests).toBe(2)
+    await expect(fetchMergeability(db, fake(502), { id: 1, owner: 'o', name: 'a' }, [{ number: 5 }], counter)).rejects.toThrow('failed')
   })
 
   it("only an open agent PR that closes an issue and conflicts, or is behind, is one to update — once per (head, base)", () => {

@@ -86,6 +86,11 @@ export function createClaudeCode(options: ClaudeCodeOptions = {}): Provider {
       killGraceMs: options.killGraceMs,
       onLine(line) {
         for (const p of reader.line(line)) ctx.progress(p)
+        // Live usage for the spend budgets (main stops a run that passes one).
+        if (reader.usageChanged) {
+          reader.usageChanged = false
+          ctx.usage?.(reader.liveUsage())
+        }
         // The CLI retries a refused key ten times with backoff (about two
         // minutes); nothing changes between tries, so stop at the first.
         const status = reader.lastRetry?.status

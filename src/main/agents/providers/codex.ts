@@ -153,6 +153,11 @@ export function createCodex(options: CodexOptions = {}): Provider {
       killGraceMs: options.killGraceMs,
       onLine(line) {
         for (const p of reader.line(line)) ctx.progress(p)
+        // Each completed turn's running total (no price: it counts against the token budgets).
+        if (line.includes('"turn.completed"')) {
+          const u = reader.usage(before)
+          if (u) ctx.usage?.(u)
+        }
         // Codex retries a refused key five times with backoff (about 7 s);
         // nothing changes between tries, so stop at the first.
         if ((options.failFastOnAuth ?? true) && !authFailure && reader.retryingRefusedKey) {

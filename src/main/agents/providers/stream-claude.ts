@@ -4,6 +4,7 @@
 // text, session id, cost and usage. Shapes recorded from Claude Code 2.1.197
 // (test/fixtures/anthropic/*.jsonl); unknown events and fields are ignored.
 import { z } from 'zod'
+import { priced } from './prices'
 import type { Usage } from './types'
 
 const ContentBlock = z.looseObject({
@@ -16,6 +17,20 @@ const ContentBlock = z.looseObject({
 })
 
 const Message = z.looseObject({ content: z.union([z.string(), z.array(ContentBlock)]).optional() })
+
+// An assistant message's usage as it streams (one event per content block, each with the message's usage so far).
+const MessageUsage = z.looseObject({
+  id: z.string().optional(),
+  model: z.string().optional(),
+  usage: z
+    .looseObject({
+      input_tokens: z.number().nonnegative().default(0),
+      output_tokens: z.number().nonnegative().default(0),
+      cache_read_input_tokens: z.number().nonnegative().default(0),
+      cache_creation_input_tokens: z.number().nonnegative().default(0)
+    })
+    .optional()
+})
 
 const ResultUsage = z.looseObject({
   input_tokens: z.number().default(0),
@@ -100,6 +115,10 @@ export class ClaudeStreamReader {
   /** Lines of stdout that were not JSON (kept, small, for error messages). */
   strayLines: string[] = []
   events = 0
+  /** Per assistant message id, its latest usage: the run's live usage is their sum (`liveUsage`). */
+  private readonly messageUsage = new Map<string, Omit<Usage, 'costUsd'> & { model?: string }>()
+  /** Set when a line changed the live usage; the provider clears it when it reports. */
+  usageChanged = false
 
   /** Read one stdout line; returns the progress lines it yields. */
   line(raw: string): string[] {
@@ -136,6 +155,7 @@ export class ClaudeStreamReader {
         return []
       case 'assistant': {
         this.sessionId = ev.session_id ?? this.sessionId
+        this.noteUsage(ev.message)
         const content = ev.message.content
         if (typeof content === 'string') return content.trim() ? [oneLine(content)] : []
         const out: string[] = []
@@ -163,6 +183,38 @@ export class ClaudeStreamReader {
         return out
       }
     }
+  }
+
+  /** What the run has used so far, priced by model where a price is known (prices.ts; the final result's cost replaces it). */
+  liveUsage(): Usage {
+    const sum: Usage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: 0 }
+    for (const u of this.messageUsage.values()) {
+      const p = priced(u, u.model ?? this.model)
+      sum.inputTokens += p.inputTokens
+      sum.outputTokens += p.outputTokens
+      sum.cacheReadTokens += p.cacheReadTokens
+      sum.cacheWriteTokens += p.cacheWriteTokens
+      sum.costUsd += p.costUsd
+    }
+    return sum
+  }
+
+  private noteUsage(message: unknown): void {
+    const m = MessageUsage.safeParse(message)
+    if (!m.success || !m.data.id || !m.data.usage) return
+    const u = m.data.usage
+    const before = this.messageUsage.get(m.data.id)
+    const next = {
+      inputTokens: u.input_tokens,
+      // A message's first events carry output_tokens 1 (message_start's); keep the largest seen.
+      outputTokens: Math.max(u.output_tokens, before?.outputTokens ?? 0),
+      cacheReadTokens: u.cache_read_input_tokens,
+      cacheWriteTokens: u.cache_creation_input_tokens,
+      model: m.data.model
+    }
+    if (before && JSON.stringify(before) === JSON.stringify(next)) return
+    this.messageUsage.set(m.data.id, next)
+    this.usageChanged = true
   }
 
   private stray(text: string): void {

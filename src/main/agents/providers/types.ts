@@ -31,6 +31,8 @@ export interface ProviderContext {
   signal: AbortSignal
   /** Live progress lines for the dashboard (streamed to main). */
   progress(line: string): void
+  /** The run's usage so far, as the provider's stream reports it (running totals; main stops a run past a spend budget). */
+  usage?(totals: Usage): void
   /** Provider session to resume (an answered REQUEST), when the provider has one. */
   resumeSession?: string
   /** Environment for tools the provider spawns: no GitHub token, no app secret. */

@@ -1,0 +1,203 @@
+// Spend budgets in the engine (issue #12; the arithmetic is spend.ts): the
+// scheduler holds an issue with nothing left to spend (tick.ts), a task about
+// to start over a budget does not start (dispatch.ts), and a running agent
+// whose live usage takes a budget past its limit is stopped (the supervisor's
+// cancel) with its partial usage recorded once. Either way the issue waits for
+// a person — one inbox item, the card's wait reason, Usage — until a budget is
+// raised (the next pass lets it go on) or a person presses Retry (a grant: its
+// budgets count again from the press).
+import type { Usage } from '../agents/providers/types'
+import { audit } from '../store/audit'
+import { endAttempt, getTask, setTaskState, type TaskRow } from '../store/tasks'
+import { answerRecorded, grant, grantOf, issueSpend, issueSpends, openBudgetIssues, openBudgetItem, recordPartialUsage, repoGrants, resolveBudgetItems, spendSince } from '../store/spend'
+import type { Pipeline } from './definition'
+import { stageOf } from './definition'
+import { baseRole, CODE_ROLES, issueKey, type EngineContext } from './engine-context'
+import { addSpend, breachKey, breachMessage, breachOf, BUDGET_TODO, chargeOf, dayStart, NO_SPEND, type BudgetBreach, type Spend, type SpendInScopes } from './spend'
+
+export interface LiveUsageReport {
+  agent: string
+  task: string
+  attempt: number
+  usage: Usage
+  provider: string
+  model: string | null
+}
+
+interface Live {
+  repoId: number
+  issue: number
+  role: string
+  attempt: number
+  /** The answer this run's usage will be recorded as (then it is in SQLite, not live). */
+  answer: number
+  report: LiveUsageReport
+}
+
+/** Per engine: running attempts' usage not yet in SQLite, by task. */
+const lives = new WeakMap<EngineContext, Map<string, Live>>()
+const liveOf = (ctx: EngineContext): Map<string, Live> => {
+  let m = lives.get(ctx)
+  if (!m) lives.set(ctx, (m = new Map()))
+  return m
+}
+
+const anyBudget = (ctx: EngineContext): boolean => {
+  const b = ctx.o.settings().budgets
+  return b.issueUsd > 0 || b.dayUsd > 0 || b.issueTokens > 0 || b.dayTokens > 0 || Object.values(b.roles).some((r) => r.usd > 0 || r.tokens > 0)
+}
+
+/** Live usage still to count: the attempt still runs and its answer is not recorded (stale entries go). */
+function liveSpends(ctx: EngineContext): Live[] {
+  const live = liveOf(ctx)
+  const out: Live[] = []
+  for (const [taskId, l] of live) {
+    const task = getTask(ctx.db, taskId)
+    if (!task || task.state !== 'running' || task.attempt !== l.attempt || answerRecorded(ctx.db, taskId, l.attempt, l.answer)) live.delete(taskId)
+    else out.push(l)
+  }
+  return out
+}
+
+const roleSpend = (byAgent: Map<string, Spend>, role: string): Spend => {
+  let s = NO_SPEND
+  for (const [agent, spend] of byAgent) if (baseRole(agent) === role) s = addSpend(s, spend)
+  return s
+}
+
+/** What one issue's task charging `role` has spent in each scope, live usage included. */
+export function spentFor(ctx: EngineContext, repoId: number, issue: number, role: string): SpendInScopes {
+  const { db } = ctx
+  const granted = grantOf(db, repoId, issue)
+  const day = dayStart(ctx.now())
+  const since = granted && granted > day ? granted : day
+  const today = spendSince(db, since)
+  let spent: SpendInScopes = { issue: issueSpend(db, repoId, issue), day: today.all, role: roleSpend(today.byAgent, baseRole(role)) }
+  for (const l of liveSpends(ctx)) spent = withLive(spent, l, repoId, issue, role)
+  return spent
+}
+
+function withLive(spent: SpendInScopes, l: Live, repoId: number, issue: number, role: string): SpendInScopes {
+  const c = chargeOf(l.report.usage)
+  return {
+    issue: l.repoId === repoId && l.issue === issue ? addSpend(spent.issue, c) : spent.issue,
+    day: addSpend(spent.day, c),
+    role: baseRole(l.role) === baseRole(role) ? addSpend(spent.role, c) : spent.role
+  }
+}
+
+const reasonOf = (b: BudgetBreach): string => `${breachMessage(b)} — ${BUDGET_TODO}`
+
+function toInbox(ctx: EngineContext, b: BudgetBreach, at: { repoId: number; issue: number; taskId: string | null; agent: string | null }, what: string): void {
+  const question = `${breachMessage(b)}: ${what}. ${BUDGET_TODO[0]!.toUpperCase()}${BUDGET_TODO.slice(1)}.`
+  const opened = openBudgetItem(ctx.db, { ...at, question, key: breachKey(b), since: grantOf(ctx.db, at.repoId, at.issue), at: ctx.now().toISOString() })
+  if (!opened) return
+  ctx.o.events.emit({ type: 'notify', kind: 'failure', title: `#${at.issue}: a budget is spent`, body: question })
+  ctx.o.events.changed('inbox')
+}
+
+/**
+ * One scheduling pass's holds for a repository: each open issue whose stage
+ * owner's next task would start over a budget waits, with the budget named
+ * (and one inbox item); an issue whose budget item no longer holds (a person
+ * raised a budget) has it resolved. A few queries per pass, none per issue.
+ */
+export function budgetHolds(ctx: EngineContext, repoId: number, pipeline: Pipeline, issues: ReadonlyArray<{ number: number; labels: readonly string[] }>): Map<string, string> {
+  const held = new Map<string, string>()
+  const open = openBudgetIssues(ctx.db, repoId)
+  if (!anyBudget(ctx) && open.size === 0) return held
+  const { db } = ctx
+  const budgets = ctx.o.settings().budgets
+  const day = dayStart(ctx.now())
+  const perIssue = issueSpends(db, repoId)
+  const grants = repoGrants(db, repoId)
+  const today = spendSince(db, day)
+  const live = liveSpends(ctx)
+  const at = ctx.now().toISOString()
+  for (const issue of issues) {
+    const role = stageOf(pipeline, issue.labels)?.owner
+    if (!role) continue
+    const granted = grants.get(issue.number)
+    // After a Retry today, the day and the role count from the press for this issue.
+    const since = granted && granted > day ? spendSince(db, granted) : today
+    let spent: SpendInScopes = { issue: perIssue.get(issue.number) ?? NO_SPEND, day: since.all, role: roleSpend(since.byAgent, baseRole(role)) }
+    for (const l of live) spent = withLive(spent, l, repoId, issue.number, role)
+    const breach = breachOf(budgets, spent, { issue: issue.number, role })
+    if (breach) {
+      held.set(issueKey(repoId, issue.number), reasonOf(breach))
+      toInbox(ctx, breach, { repoId, issue: issue.number, taskId: null, agent: null }, `no ${baseRole(role)} task starts for #${issue.number}`)
+    } else if (open.has(issue.number) && resolveBudgetItems(db, repoId, issue.number, '(resolved: the budget allows it now)', at) > 0) {
+      audit(db, { kind: 'inbox.resolved', repoId, issue: issue.number, message: `#${issue.number} may spend again: the budget allows it now` })
+      ctx.o.events.changed('inbox')
+    }
+  }
+  return held
+}
+
+/** Whether a budget holds the issue now (a person's Retry then has something to let go). */
+export function budgetHeld(ctx: EngineContext, repoId: number, issue: number): boolean {
+  const row = ctx.issue(repoId, issue)
+  const role = row ? stageOf(ctx.o.pipeline(repoId), JSON.parse(row.labels) as string[])?.owner : undefined
+  return Boolean(role && breachOf(ctx.o.settings().budgets, spentFor(ctx, repoId, issue, role), { issue, role }))
+}
+
+/** A person's Retry: the issue's budgets count again from now (what was spent before is paid for). */
+export function grantBudget(ctx: EngineContext, repoId: number, issue: number, who: string | null): void {
+  if (!budgetHeld(ctx, repoId, issue)) return
+  const at = ctx.now().toISOString()
+  grant(ctx.db, repoId, issue, at, who)
+  resolveBudgetItems(ctx.db, repoId, issue, '(retried by a person: the budgets count again from now)', at)
+  audit(ctx.db, { kind: 'budget.grant', repoId, issue, subject: who, message: `${who ?? 'A person'} let #${issue} go on past its budget: its budgets count again from now` })
+}
+
+/**
+ * dispatch.ts, before a task's workspace is prepared: a task that would start
+ * over a budget does not start (cancelled, the issue held by the next pass).
+ * Returns whether it stopped it.
+ */
+export function overBudgetAtStart(ctx: EngineContext, task: TaskRow): boolean {
+  if (!anyBudget(ctx)) return false
+  const breach = breachOf(ctx.o.settings().budgets, spentFor(ctx, task.repo_id, task.issue, task.role), { issue: task.issue, role: task.role })
+  if (!breach) return false
+  setTaskState(ctx.db, task.id, 'cancelled', { result: breachMessage(breach) })
+  audit(ctx.db, { kind: 'budget.hold', repoId: task.repo_id, issue: task.issue, taskId: task.id, message: `${task.role}'s task for #${task.issue} did not start: ${breachMessage(breach)}` })
+  toInbox(ctx, breach, { repoId: task.repo_id, issue: task.issue, taskId: task.id, agent: task.agent }, `${task.role}'s task for #${task.issue} did not start`)
+  ctx.o.events.changed('tasks', 'issues')
+  return true
+}
+
+/**
+ * The supervisor relayed a running attempt's usage so far. Past a budget the
+ * attempt is stopped under the issue's lock (so an answer being applied wins
+ * or loses whole): the agent cancelled, the usage so far recorded once, the
+ * task cancelled with the budget named, one inbox item.
+ */
+export function liveUsage(ctx: EngineContext, report: LiveUsageReport): void {
+  const task = getTask(ctx.db, report.task)
+  if (!task || task.state !== 'running' || task.attempt !== report.attempt) return
+  liveOf(ctx).set(task.id, { repoId: task.repo_id, issue: task.issue, role: task.role, attempt: task.attempt, answer: task.answers + 1, report })
+  if (!anyBudget(ctx) || !breachOf(ctx.o.settings().budgets, spentFor(ctx, task.repo_id, task.issue, task.role), { issue: task.issue, role: task.role }, true)) return
+  void ctx
+    .keyed(issueKey(task.repo_id, task.issue), 'budget-stop', async () => {
+      const now = getTask(ctx.db, task.id)
+      const live = liveOf(ctx).get(task.id)
+      if (!now || now.state !== 'running' || now.attempt !== report.attempt || !live) return
+      const breach = breachOf(ctx.o.settings().budgets, spentFor(ctx, now.repo_id, now.issue, now.role), { issue: now.issue, role: now.role }, true)
+      if (!breach) return
+      if (now.agent) ctx.o.pool.cancel(now.agent, now.id)
+      const message = breachMessage(breach)
+      const at = ctx.now().toISOString()
+      ctx.db.transaction(() => {
+        recordPartialUsage(ctx.db, { at, repoId: now.repo_id, issue: now.issue, taskId: now.id, attempt: now.attempt, agent: live.report.agent, provider: live.report.provider, model: live.report.model, ...live.report.usage })
+        endAttempt(ctx.db, now.id, now.attempt, 'budget', null, message)
+        setTaskState(ctx.db, now.id, 'cancelled', { result: message })
+      })()
+      liveOf(ctx).delete(now.id)
+      audit(ctx.db, { kind: 'budget.stop', repoId: now.repo_id, issue: now.issue, taskId: now.id, subject: now.agent, message: `Stopped ${now.agent ?? now.role} on #${now.issue}: ${message}` })
+      toInbox(ctx, breach, { repoId: now.repo_id, issue: now.issue, taskId: now.id, agent: now.agent }, `${now.agent ?? now.role} was stopped mid-task`)
+      if (CODE_ROLES[baseRole(now.role)]) await ctx.o.workspace.release(ctx.repo(now.repo_id), now.id).catch(() => undefined)
+      ctx.o.events.changed('tasks', 'issues', 'usage', 'agents')
+      void ctx.tick()
+    })
+    .catch(() => undefined)
+}

@@ -1,0 +1,122 @@
+// What was spent, for the spend budgets (pipeline/spend.ts): sums over the
+// usage table, a person's Retry as a grant (migration 9), and the one inbox
+// item per budget stop.
+import type { SpendBudgets } from '../../shared/api'
+import { amount, type Spend } from '../pipeline/spend'
+import { audit } from './audit'
+import type { Db } from './open'
+
+// Dollars where a provider priced the usage, else its tokens (pipeline/spend.ts#chargeOf).
+const charge = (t = ''): string => `COALESCE(SUM(CASE WHEN ${t}cost_usd > 0 THEN ${t}cost_usd ELSE 0 END), 0) AS usd,
+  COALESCE(SUM(CASE WHEN ${t}cost_usd > 0 THEN 0 ELSE ${t}input_tokens + ${t}output_tokens + ${t}cache_read_tokens + ${t}cache_write_tokens END), 0) AS tokens`
+const CHARGE = charge()
+
+/** Each issue's spend in one repository (since its grant, when a person gave one). */
+export function issueSpends(db: Db, repoId: number): Map<number, Spend> {
+  const rows = db
+    .prepare(
+      `SELECT u.issue AS issue, ${charge('u.')}
+       FROM usage u LEFT JOIN budget_grants g ON g.repo_id = u.repo_id AND g.issue = u.issue
+       WHERE u.repo_id = ? AND u.issue IS NOT NULL AND (g.at IS NULL OR u.at > g.at)
+       GROUP BY u.issue`
+    )
+    .all(repoId) as Array<{ issue: number; usd: number; tokens: number }>
+  return new Map(rows.map((r) => [r.issue, { usd: r.usd, tokens: r.tokens }]))
+}
+
+export function issueSpend(db: Db, repoId: number, issue: number): Spend {
+  const grant = grantOf(db, repoId, issue)
+  return db.prepare(`SELECT ${CHARGE} FROM usage WHERE repo_id = ? AND issue = ? AND at > ?`).get(repoId, issue, grant ?? '') as Spend
+}
+
+/** Spent since `since` (ISO), in all, and per agent instance (the caller folds instances into roles). */
+export function spendSince(db: Db, since: string): { all: Spend; byAgent: Map<string, Spend> } {
+  const rows = db.prepare(`SELECT agent, ${CHARGE} FROM usage WHERE at >= ? GROUP BY agent`).all(since) as Array<{ agent: string; usd: number; tokens: number }>
+  const all = { usd: 0, tokens: 0 }
+  for (const r of rows) {
+    all.usd += r.usd
+    all.tokens += r.tokens
+  }
+  return { all, byAgent: new Map(rows.map((r) => [r.agent, { usd: r.usd, tokens: r.tokens }])) }
+}
+
+/** When a person last let the issue go on past a budget (null: never). */
+export function grantOf(db: Db, repoId: number, issue: number): string | null {
+  return (db.prepare('SELECT at FROM budget_grants WHERE repo_id = ? AND issue = ?').get(repoId, issue) as { at: string } | undefined)?.at ?? null
+}
+
+export function repoGrants(db: Db, repoId: number): Map<number, string> {
+  const rows = db.prepare('SELECT issue, at FROM budget_grants WHERE repo_id = ?').all(repoId) as Array<{ issue: number; at: string }>
+  return new Map(rows.map((r) => [r.issue, r.at]))
+}
+
+export function grant(db: Db, repoId: number, issue: number, at: string, by: string | null): void {
+  db.prepare('INSERT INTO budget_grants (repo_id, issue, at, by) VALUES (?, ?, ?, ?) ON CONFLICT (repo_id, issue) DO UPDATE SET at = excluded.at, by = excluded.by').run(repoId, issue, at, by)
+}
+
+/** A stopped run's usage so far, recorded once per stop (its own negative answer number, apart from the answers' places). */
+export function recordPartialUsage(
+  db: Db,
+  u: { at: string; repoId: number; issue: number; taskId: string; attempt: number; agent: string; provider: string; model: string | null; inputTokens: number; outputTokens: number; cacheReadTokens: number; cacheWriteTokens: number; costUsd: number }
+): void {
+  db.transaction(() => {
+    const stops = (db.prepare('SELECT COUNT(*) AS n FROM usage WHERE task_id = ? AND answer < 0').get(u.taskId) as { n: number }).n
+    db.prepare(
+      `INSERT INTO usage (at, repo_id, issue, task_id, attempt, answer, agent, provider, model, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+    ).run(u.at, u.repoId, u.issue, u.taskId, u.attempt, -(stops + 1), u.agent, u.provider, u.model, u.inputTokens, u.outputTokens, u.cacheReadTokens, u.cacheWriteTokens, u.costUsd)
+  })()
+}
+
+/** Whether an answer of the task's attempt is recorded (then its live usage is in SQLite, not to be added again). */
+export function answerRecorded(db: Db, taskId: string, attempt: number, answer: number): boolean {
+  return db.prepare('SELECT 1 FROM usage WHERE task_id = ? AND attempt = ? AND answer = ?').get(taskId, attempt, answer) !== undefined
+}
+
+const escapeLike = (s: string): string => s.replace(/[\\%_]/g, (c) => `\\${c}`)
+
+/**
+ * Opens the issue's budget item in the inbox unless one for the same budget
+ * and limit (`key`, e.g. "of $5.00 spent on #12") was opened since the last
+ * grant — open, or answered by a person meanwhile. Returns whether it opened one.
+ */
+export function openBudgetItem(db: Db, item: { repoId: number; issue: number; taskId: string | null; agent: string | null; question: string; key: string; since: string | null; at: string }): boolean {
+  const seen = db
+    .prepare(`SELECT 1 FROM requests WHERE repo_id = ? AND issue = ? AND kind = 'failure' AND question LIKE ? ESCAPE '\\' AND (answered_at IS NULL OR created_at > ?)`)
+    .get(item.repoId, item.issue, `budget: % ${escapeLike(item.key)}%`, item.since ?? '')
+  if (seen) return false
+  db.prepare("INSERT INTO requests (kind, repo_id, issue, task_id, agent, question, created_at) VALUES ('failure', ?, ?, ?, ?, ?, ?)").run(
+    item.repoId,
+    item.issue,
+    item.taskId,
+    item.agent,
+    item.question,
+    item.at
+  )
+  return true
+}
+
+/** Closes the issue's open budget items (it may go on now); returns how many. */
+export function resolveBudgetItems(db: Db, repoId: number, issue: number, note: string, at: string): number {
+  return db
+    .prepare("UPDATE requests SET answered_at = ?, answer = ? WHERE repo_id = ? AND issue = ? AND kind = 'failure' AND answered_at IS NULL AND question LIKE 'budget: %'")
+    .run(at, note, repoId, issue).changes
+}
+
+/** Issues with an open budget item, per repository. */
+export function openBudgetIssues(db: Db, repoId: number): Set<number> {
+  const rows = db.prepare("SELECT DISTINCT issue FROM requests WHERE repo_id = ? AND kind = 'failure' AND answered_at IS NULL AND question LIKE 'budget: %'").all(repoId) as Array<{ issue: number }>
+  return new Set(rows.map((r) => r.issue))
+}
+
+/** Audits a change of the spend budgets (before → after, in words); returns whether they changed. */
+export function auditBudgetChange(db: Db, before: SpendBudgets, after: SpendBudgets): boolean {
+  if (JSON.stringify(before) === JSON.stringify(after)) return false
+  const words = (b: SpendBudgets): string => {
+    const cap = (n: number, unit: 'usd' | 'tokens'): string => (n > 0 ? amount(unit, n) : 'none')
+    const roles = Object.entries(b.roles).filter(([, r]) => r.usd > 0 || r.tokens > 0)
+    return `per issue ${cap(b.issueUsd, 'usd')} / ${cap(b.issueTokens, 'tokens')}, per day ${cap(b.dayUsd, 'usd')} / ${cap(b.dayTokens, 'tokens')}${roles.length ? `, ${roles.map(([role, r]) => `${role} ${cap(r.usd, 'usd')} / ${cap(r.tokens, 'tokens')} a day`).join(', ')}` : ''}`
+  }
+  audit(db, { kind: 'budget.update', message: `Budgets: ${words(after)} (was ${words(before)})`, data: { before, after } })
+  return true
+}
