@@ -13,6 +13,7 @@ import { createLogger } from '../../../src/main/log'
 import { defaultPipeline, parsePipeline } from '../../../src/main/pipeline/definition'
 import { PipelineEngine } from '../../../src/main/pipeline/engine'
 import { updateStage } from '../../../src/main/pipeline/github-conflicts'
+import { instructionsFor } from '../../../src/main/pipeline/instructions'
 import type { GitHubPort } from '../../../src/main/pipeline/ports'
 import { openDatabase, type Db } from '../../../src/main/store/open'
 import { conflictedPulls, conflictHandled, conflictKey, markConflictHandled } from '../../../src/main/store/pull-conflicts'
@@ -36,6 +37,21 @@ describe('updateStage', () => {
 `)
     expect(updateStage(own, ['qa'])).toEqual({ from: 'qa', to: 'build' })
     expect(updateStage(own, ['todo'])).toBeNull()
+  })
+})
+
+describe("the Engineer's instructions for a branch update", () => {
+  const update = { pr: 5, defaultBranch: 'main' }
+  it('say "update branch" at the working stage, with the answer when a person gave one; not for a claim, a hand-off or another role', () => {
+    const text = instructionsFor('engineer-2', 'in-progress', { branch: 'baton/4-fix', update })
+    expect(text).toMatch(/^Update branch: PR #5 cannot merge until its branch is brought up to date with main/)
+    expect(text).toContain('merge origin/main into it')
+    expect(text).toContain('BRANCH: baton/4-fix with LABEL-UPDATED: in-progress --> needs-testing')
+    expect(text).toContain('REQUEST naming the conflicting files')
+    expect(instructionsFor('engineer', 'in-progress', { branch: 'b', update, answer: 'use theirs' })).toMatch(/A person answered your question: use theirs$/)
+    expect(instructionsFor('engineer', 'ready-for-dev', { branch: 'b', update })).toMatch(/^Claim this issue/)
+    expect(instructionsFor('engineer', 'handoff', { branch: 'b', update, handoff: 'check the logs' })).toMatch(/^Another role handed you work/)
+    expect(instructionsFor('tester', 'needs-testing', { branch: 'b', update })).toMatch(/^Your workspace holds branch b/)
   })
 })
 
