@@ -32,6 +32,11 @@ import type { GateTiming } from './github/octokit'
 import { VERSION } from './version'
 import { takeEnvSecrets } from './secrets/env-secrets'
 import { detectIsolation } from './agents/isolation'
+import { createProviderKeys } from './secrets/provider-keys'
+import { ProviderStatusService, readiness, type ProviderStatusOptions } from './agents/provider-status'
+import { providerHandlers } from './api/provider-handlers'
+import { effectiveSettings } from './agents/role-config'
+import { MODEL_PROVIDERS, type ModelProvider } from '../shared/api'
 
 const here = dirname(fileURLToPath(import.meta.url))
 
@@ -56,6 +61,8 @@ export interface CoreOptions {
   env?: NodeJS.ProcessEnv
   /** The desktop restarts itself into or out of the sandbox (headless has no such hook). */
   switchMode?: (sandbox: boolean) => void
+  /** Tests: where the model CLIs are found and how a provider Check runs (agents/provider-status.ts). */
+  providerStatus?: Pick<ProviderStatusOptions, 'bundled' | 'providers' | 'checkTimeoutSec' | 'versionTimeoutMs'>
 }
 
 export interface Core {
@@ -147,6 +154,8 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   // Main's environment with its secrets; they leave process.env, so no child inherits them.
   const env = options.env ?? takeEnvSecrets()
   const tokens = createTokenStore({ dataDir, env, cipher: options.cipher })
+  // Model keys typed into Baton (Settings → Providers): kept like the token, given only to their provider's agents.
+  const providerKeys = createProviderKeys({ dataDir, env, cipher: options.cipher })
   const github = new GitHubService({
     db,
     tokens,
@@ -184,6 +193,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       agentsDir,
       runner: options.runner ?? defaultRunner(),
       env,
+      providerKeys: () => providerKeys.env(),
       isolation,
       waits,
       timing: options.agentTiming,
@@ -255,13 +265,29 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     pipelines,
     roles,
     runtime: () => runtime,
-    ensureLabels: (repoId) => github.ensureLabels(repoId)
+    ensureLabels: (repoId) => github.ensureLabels(repoId),
+    providerReadiness: (provider) =>
+      (MODEL_PROVIDERS as readonly string[]).includes(provider)
+        ? readiness(provider as ModelProvider, { env, keys: providerKeys, bundled: options.providerStatus?.bundled })
+        : { refuse: null, warn: null }
+  })
+  const providerStatus = new ProviderStatusService({
+    env,
+    keys: providerKeys,
+    rolesOf: (provider) => {
+      const overrides = readRoleOverrides(db)
+      return roles()
+        .filter((r) => effectiveSettings(r, overrides[r.name]).provider === provider && effectiveSettings(r, overrides[r.name]).instances > 0)
+        .map((r) => r.name)
+    },
+    ...options.providerStatus
   })
 
   const handlers: Handlers = {
     // One sign-in serves every repository: its login is Baton's own on all of them.
     ...storeHandlers(db, { pipeline: (repoId) => pipelines.forRepo(repoId), waits, batonLogin: () => github.login() }, boardLog),
     ...configMethods,
+    ...providerHandlers({ db, events, keys: providerKeys, status: providerStatus, runtime: () => runtime }),
     'app.status': () => status(),
     'app.switchMode': ({ sandbox: into }) => {
       const restart = options.switchMode

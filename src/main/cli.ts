@@ -36,6 +36,9 @@ Usage:
   baton issues list [--json] [--data-dir DIR]
   baton task retry <owner/name#number> [--data-dir DIR]
       An issue whose stage failed its budget of attempts gets one more budget.
+  baton providers [--check] [--json] [--data-dir DIR]
+      Claude Code and Codex: installed, version, how each signs in; --check runs
+      one short real turn through each ready one (its answer, time and cost).
       These talk to the running Baton on the data folder, or run the core for the one call.
   baton forge [--port N] [--data-dir DIR] [--seed FILE]
       Run the local GitHub-compatible forge (the sandbox's and the tests' GitHub).
@@ -261,6 +264,33 @@ async function issues(argv: string[]): Promise<void> {
   for (const c of cards) console.log(`${c.repo}#${c.number}\t${c.stage ?? '—'}\t${c.activity}${c.reason ? ` (${c.reason})` : ''}\t${c.title}`)
 }
 
+/** `baton providers`: what Settings → Providers shows; exit 1 when none is ready (or a check failed). */
+async function providersCommand(argv: string[]): Promise<number> {
+  const flags = parse('providers', argv, { json: { type: 'boolean' }, check: { type: 'boolean' } })
+  if (flags.help) return (console.log(USAGE), 0)
+  const dataDir = dataDirOf(flags)
+  const list = await callApi(dataDir, 'providers.status', {})
+  const checks = flags.check ? await Promise.all(list.filter((p) => p.ready).map((p) => callApi(dataDir, 'providers.check', { provider: p.provider }))) : []
+  if (flags.json) console.log(JSON.stringify(flags.check ? { providers: list, checks } : list, null, 2))
+  else {
+    for (const p of list) {
+      console.log(`${p.title} (${p.provider}): ${p.ready ? 'ready' : `not ready — ${p.todo ?? ''}`}`)
+      console.log(`  CLI: ${p.cli.installed ? `${p.cli.version ?? 'version unknown'} — ${p.cli.source === 'bundled' ? "Baton's own copy" : p.cli.source === 'env' ? `from ${p.provider === 'codex' ? 'BATON_CODEX_PATH' : 'BATON_CLAUDE_PATH'}` : 'on PATH'}, ${p.cli.path}` : 'not installed'}${p.cli.problem && p.cli.installed ? ` (${p.cli.problem})` : ''}`)
+      console.log(`  Sign-in: ${p.auth.ready ? p.auth.detail : 'none found'}`)
+      if (p.roles.length) console.log(`  Roles on it: ${p.roles.join(', ')}`)
+      const c = checks.find((x) => x.provider === p.provider)
+      if (c) {
+        console.log(
+          c.ok
+            ? `  Check: answered "${c.answer}" in ${(c.durationMs / 1000).toFixed(1)} s, ${c.costUsd !== null ? `$${c.costUsd.toFixed(4)}` : c.tokens ? `${c.tokens.input + c.tokens.output} tokens (no price reported)` : 'no usage reported'}`
+            : `  Check failed: ${c.error}${c.todo ? ` — ${c.todo}` : ''}`
+        )
+      }
+    }
+  }
+  return list.some((p) => p.ready) && checks.every((c) => c.ok) ? 0 : 1
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv
   try {
@@ -283,6 +313,8 @@ export async function main(argv: string[]): Promise<number> {
       case 'task':
         await task(rest)
         return 0
+      case 'providers':
+        return await providersCommand(rest)
       case 'forge': {
         // The local GitHub stand-in, standalone (DESIGN.md §8).
         const { runForgeCli, ForgeCliError } = await import('../forge/cli')

@@ -38,6 +38,8 @@ export interface RuntimeOptions {
   /** How agent processes start: the built runner under Electron/Node, or tsx on the source. */
   runner: { execPath: string; args: string[] }
   env?: NodeJS.ProcessEnv
+  /** Model keys Baton holds, as variables; each reaches only its provider's roles (secrets/provider-keys.ts). */
+  providerKeys?: () => Record<string, string>
   /** The sandbox agents start in (agents/isolation.ts). */
   isolation?: Isolation
   /** Shared with the board: why an issue waits. */
@@ -83,6 +85,7 @@ export function startRuntime(o: RuntimeOptions): Runtime {
     roles: roles.map((r) => ({ name: r.name, prompt: r.prompt, settings: settingsOf(r.name) ?? r.settings })),
     runner: o.runner,
     env: o.env,
+    providerKeys: o.providerKeys,
     isolation: o.isolation,
     heartbeatMs: o.timing?.heartbeatMs,
     stallMs: o.timing?.stallMs

@@ -106,6 +106,60 @@ export interface RoleUpdateResult {
   role: RoleConfig
   /** When the change takes effect, in words. */
   applies: string
+  /** The role's provider may not be ready to run (e.g. no sign-in found), and what to do; null when it is. */
+  warning?: string | null
+}
+
+/** Model providers Baton can check and hold a key for (Settings → Providers). */
+export const MODEL_PROVIDERS = ['claude-code', 'codex'] as const
+export type ModelProvider = (typeof MODEL_PROVIDERS)[number]
+
+/** Whether a model provider can run: its CLI, its version, how it authenticates (never the key itself). */
+export interface ProviderStatus {
+  provider: ModelProvider
+  /** "Claude Code", "Codex". */
+  title: string
+  cli: {
+    installed: boolean
+    /** The executable Baton runs, when found. */
+    path: string | null
+    /** Where it was found: BATON_CLAUDE_PATH / BATON_CODEX_PATH, Baton's own bundled copy, or PATH. */
+    source: 'env' | 'bundled' | 'path' | null
+    /** `--version`'s first line, or null when it could not be read (the problem says why). */
+    version: string | null
+    problem: string | null
+  }
+  auth: {
+    ready: boolean
+    /** A key typed into Baton, an environment variable, the CLI's own sign-in, or a cloud provider's setting. */
+    source: 'baton' | 'env' | 'login' | 'cloud' | null
+    /** In words: which key, which variable, which sign-in file. */
+    detail: string
+  }
+  /** The key typed into Baton for this provider: whether there is one and where it is kept. */
+  key: { held: boolean; variable: string; storage: string; warning: string | null }
+  /** Installed and able to authenticate (a Check proves it works). */
+  ready: boolean
+  /** What to do first when it is not ready, in words; null when ready. */
+  todo: string | null
+  /** Roles that run this provider now. */
+  roles: string[]
+}
+
+/** One short real turn through the provider, as the runner runs it. */
+export interface ProviderCheck {
+  provider: ModelProvider
+  ok: boolean
+  /** The model's answer (first lines, secrets masked). */
+  answer: string | null
+  durationMs: number
+  /** What the provider reported this turn cost; null when it reports no price (tokens then). */
+  costUsd: number | null
+  tokens: { input: number; output: number } | null
+  /** Why it failed, and what to do. */
+  error: string | null
+  todo: string | null
+  checkedAt: string
 }
 
 /** A repository's (or every repository's) pipeline and where it comes from. */
@@ -211,8 +265,7 @@ export interface AuditEvent {
 
 
 /** `done`: its PR merged; `closed`: closed as not planned, or its agent PR closed without a merge (never shown as done). */
-/** `done`: its PR merged; `closed`: closed as not planned, or its agent PR closed without a merge (never shown as done). */
-export type Activity = 'idle' | 'queued' | 'working' | 'waiting' | 'blocked' | 'failed' | 'done' | 'closed' | 'closed'
+export type Activity = 'idle' | 'queued' | 'working' | 'waiting' | 'blocked' | 'failed' | 'done' | 'closed'
 
 /** A card on the pipeline board. */
 export interface BoardIssue {
@@ -512,6 +565,19 @@ export const api = {
       })
       .strict()
   },
+  'providers.status': { input: Empty },
+  /** One short real turn (a tiny prompt in a temp folder) through the provider; optional model (default: the provider's). */
+  'providers.check': {
+    input: z
+      .object({
+        provider: z.enum(MODEL_PROVIDERS, { error: () => `a model provider is one of ${MODEL_PROVIDERS.join(', ')}` }),
+        model: z.string().trim().regex(/^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,99}$/, 'a model is a name like claude-sonnet-4-5').optional()
+      })
+      .strict()
+  },
+  /** A key typed into Baton: kept like the GitHub token, given only to that provider's agents. */
+  'providers.setKey': { input: z.object({ provider: z.enum(MODEL_PROVIDERS, { error: () => `a model provider is one of ${MODEL_PROVIDERS.join(', ')}` }), key: z.string().min(1, 'paste the key').max(1024) }).strict() },
+  'providers.clearKey': { input: z.object({ provider: z.enum(MODEL_PROVIDERS, { error: () => `a model provider is one of ${MODEL_PROVIDERS.join(', ')}` }) }).strict() },
   'pipeline.get': { input: z.object({ repoId: z.number().int().nullable().default(null) }).strict() },
   'pipeline.update': {
     input: z
@@ -563,6 +629,10 @@ export interface ApiOutputs {
   'repos.setChecksWait': RepoSummary
   'roles.list': RoleConfig[]
   'roles.update': RoleUpdateResult
+  'providers.status': ProviderStatus[]
+  'providers.check': ProviderCheck
+  'providers.setKey': ProviderStatus
+  'providers.clearKey': ProviderStatus
   'pipeline.get': PipelineView
   'pipeline.update': PipelineView
 }

@@ -5,6 +5,7 @@
 import type { AgentResult, AgentUsage } from '../pipeline/ports'
 import type { ParsedResponse } from '../../shared/protocol/response'
 import { stripAnsi } from '../../shared/ansi'
+import { redact } from '../log'
 
 export interface ResponseRecord {
   agent: string
@@ -34,17 +35,19 @@ export function toAgentResult(r: ResponseRecord, role: { provider: string; model
     task: r.task,
     attempt: r.attempt,
     // What main posts, notes and shows of an answer carries no terminal
-    // escapes (a tool's colours); `raw` keeps the file as it was.
+    // escapes (a tool's colours); `raw` keeps the file as it was, but for
+    // secrets: no key or token Baton holds (log.ts registers each) is posted
+    // or shown, even when an agent printed one (DESIGN.md §9).
     answer: {
       status: p.status,
-      text: stripAnsi(p.statusText),
+      text: redact(stripAnsi(p.statusText)),
       move: p.labelUpdate,
       branch: p.branch,
-      handoffs: p.handoffs.map((h) => ({ ...h, text: stripAnsi(h.text) })),
+      handoffs: p.handoffs.map((h) => ({ ...h, text: redact(stripAnsi(h.text)) })),
       labels: p.labels,
-      body: stripAnsi(p.body)
+      body: redact(stripAnsi(p.body))
     },
-    raw: r.raw,
+    raw: redact(r.raw),
     usage: usageOf(p),
     sessionId: p.unknown.find((u) => u.key === 'SESSION')?.value ?? null,
     provider: role.provider,

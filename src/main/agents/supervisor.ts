@@ -10,6 +10,7 @@ import { stripAnsi } from '../../shared/ansi'
 import { formatResponse, parseResponse, type ParsedResponse } from '../../shared/protocol/response'
 import type { SupervisorMessage, RunnerMessage } from '../../../agents/runner'
 import { agentEnvironment } from './agent-env'
+import { redact } from '../log'
 import { lineSplitter } from './output-lines'
 import type { Isolation } from './isolation'
 import { checkedName, ensureIpcDirs, ipcPaths, readEntry, readIfExists, removeEntry, watchFolder, writeAtomic, type FolderWatch } from './file-ipc'
@@ -72,6 +73,8 @@ export interface SupervisorOptions {
   runner: { execPath: string; args: string[] }
   /** Main's environment; only an allow-list reaches agents. */
   env?: NodeJS.ProcessEnv
+  /** Model keys Baton holds (variable → key), read at each start: laid over `env`, each reaches only its own provider's roles (agent-env.ts). */
+  providerKeys?: () => Record<string, string>
   /** The OS sandbox the runner starts in (agents/isolation.ts); none: a plain child process. */
   isolation?: Isolation
   heartbeatMs?: number
@@ -265,7 +268,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     }
     const command = this.o.isolation?.wrap(this.o.runner) ?? this.o.runner
     const child = spawn(command.execPath, command.args, {
-      env: agentEnvironment(this.o.env ?? process.env, { ELECTRON_RUN_AS_NODE: '1', BATON_AGENT_CONFIG: JSON.stringify(config) }),
+      // By environment, never a file: the sandbox hides the data folder (isolation.ts).
+      env: agentEnvironment({ ...(this.o.env ?? process.env), ...this.o.providerKeys?.() }, { ELECTRON_RUN_AS_NODE: '1', BATON_AGENT_CONFIG: JSON.stringify(config) }, spec.settings.provider),
       stdio: ['ignore', 'pipe', 'pipe', 'ipc']
     })
     instance.child = child
@@ -277,7 +281,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (info.state !== 'working' && info.state !== 'paused') info.state = 'idle'
     // The dashboard shows these as text: whole lines, terminal escapes stripped (output-lines.ts).
     for (const stream of [child.stdout, child.stderr]) {
-      const lines = lineSplitter((line) => this.emit('progress', { agent: info.name, task: info.task, line, at: iso() }))
+      const lines = lineSplitter((line) => this.emit('progress', { agent: info.name, task: info.task, line: redact(line), at: iso() }))
       stream?.on('data', (chunk: Buffer) => lines.push(chunk))
       stream?.on('end', () => lines.end())
     }
@@ -292,7 +296,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     info.lastHeartbeat = iso()
     if (info.state === 'stalled') info.state = info.task ? 'working' : 'idle'
     if (message.type === 'progress') {
-      const line = stripAnsi(message.line)
+      // A key an agent printed is never shown (log.ts masks every registered secret).
+      const line = redact(stripAnsi(message.line))
       if (line.trim()) this.emit('progress', { agent: info.name, task: message.task, line, at: iso() })
     }
     if (message.type === 'finished') this.readResponse(info.name)
@@ -612,6 +617,22 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   /** Restarts an idle instance so it runs with its role's current settings (not a crash, not counted). */
+  /**
+   * A key for `provider` was set or removed: its instances start again with
+   * the new environment (an idle one now, a working one after its task; not
+   * counted as crashes). Returns the agents that will.
+   */
+  restartProvider(provider: string): string[] {
+    const out: string[] = []
+    for (const instance of this.instances.values()) {
+      if (instance.spec.settings.provider !== provider || !instance.child) continue
+      if (instance.info.task) instance.respawnAfterTask = true
+      else this.respawnQuietly(instance)
+      out.push(instance.info.name)
+    }
+    return out
+  }
+
   private respawnQuietly(instance: Instance): void {
     if (!instance.child) return
     instance.respawning = true

@@ -4,7 +4,7 @@
 // field), kept in SQLite, applied live where it can be, and audited.
 import type { PipelineView, RoleConfig, Settings, TrustPolicy } from '../../shared/api'
 import { AppError } from '../../shared/errors'
-import { checkOverride, readRoleOverrides, roleConfig, writeRoleOverride, type RoleOverride } from '../agents/role-config'
+import { checkOverride, effectiveSettings, readRoleOverrides, roleConfig, writeRoleOverride, type RoleOverride } from '../agents/role-config'
 import type { Role } from '../agents/roles'
 import type { EventHub } from '../events'
 import type { Logger } from '../log'
@@ -26,6 +26,11 @@ export interface ConfigContext {
   runtime: () => Runtime | null
   /** Creates a repository's missing labels (its pipeline's stages, the approval label). */
   ensureLabels: (repoId: number) => Promise<unknown>
+  /**
+   * Whether a provider can run (agents/provider-status.ts#readiness): `refuse`
+   * when it cannot at all (no CLI), `warn` when it may not authenticate.
+   */
+  providerReadiness?: (provider: string) => { refuse: string | null; warn: string | null }
 }
 
 export type ConfigHandlers = Pick<Handlers, 'roles.list' | 'roles.update' | 'pipeline.get' | 'pipeline.update'>
@@ -91,6 +96,11 @@ export function configHandlers(c: ConfigContext): ConfigHandlers & {
       const next: RoleOverride = reset ? {} : { ...overrides[name] }
       for (const [k, v] of given) (next as Record<string, unknown>)[k] = v
       checkOverride(role, next)
+      // A provider that is not ready is refused (no CLI) or warned about (no
+      // sign-in found) now, in words that say what to do — not at the first task.
+      const nextProvider = effectiveSettings(role, next).provider
+      const ready = nextProvider !== before.provider ? c.providerReadiness?.(nextProvider) : undefined
+      if (ready?.refuse) throw new AppError('bad_request', `provider: ${ready.refuse}.`, { field: 'provider' })
       writeRoleOverride(c.db, name, { ...fields, reset })
       const after = configOf(role)
       const changes = (['provider', 'model', 'instances'] as const)
@@ -119,7 +129,7 @@ export function configHandlers(c: ConfigContext): ConfigHandlers & {
       }
       if (after.instances === 0 && role.settings.stages.length) applies += ` With no ${name}, issues at ${role.settings.stages.join(', ')} wait.`
       c.events.changed('agents', 'settings', 'events')
-      return { role: after, applies }
+      return { role: after, applies, warning: ready?.warn ?? null }
     },
 
     'pipeline.get': ({ repoId }) => view(repoId),

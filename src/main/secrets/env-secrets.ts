@@ -18,7 +18,11 @@ export const CREDENTIAL_VARS = [
   'GH_ENTERPRISE_TOKEN',
   'GITHUB_ENTERPRISE_TOKEN',
   'GIT_ASKPASS',
-  'SSH_ASKPASS'
+  'SSH_ASKPASS',
+  // Model-provider keys: only their own provider's agents get them (agents/agent-env.ts), never git.
+  'ANTHROPIC_API_KEY',
+  'OPENAI_API_KEY',
+  'CODEX_API_KEY'
 ] as const
 
 const taken: Partial<Record<(typeof ENV_SECRETS)[number], string>> = {}

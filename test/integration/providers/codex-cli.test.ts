@@ -41,7 +41,7 @@ function codexContext(sb: Sandbox, server: ScriptedServer, over: Parameters<type
     GITHUB_TOKEN: 'ghp_must_not_leak_1',
     GH_TOKEN: 'ghp_must_not_leak_2',
     BATON_GITHUB_TOKEN: 'ghp_must_not_leak_3'
-  })
+  }, {}, 'codex')
   return ctx
 }
 

@@ -162,7 +162,17 @@ export function claudeOutcome({ command, args, run, reader, authFailure, maxOutp
         details
       })
     }
+    // No key and no sign-in: the CLI ends at once with is_error on a
+    // "success" result ("Not logged in · Please run /login"). Say what to do.
+    if (/not logged in|please run \/login|invalid api key/i.test(text)) {
+      throw new ProviderError(`Claude Code is not signed in: add an Anthropic API key in Settings → Providers, or run \`claude /login\` (it said: ${text})`, {
+        ...base,
+        kind: 'auth',
+        details
+      })
+    }
     // error_max_turns, error_during_execution, …: the CLI's own verdict.
+    if (r.subtype === 'success') throw new ProviderError(`Claude Code reported an error: ${text}`, { ...base, kind: 'failed', details })
     throw new ProviderError(`Claude Code failed (${r.subtype}): ${text}`, {
       ...base,
       kind: 'failed',
