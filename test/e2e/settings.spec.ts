@@ -147,6 +147,12 @@ for (const theme of ['light', 'dark'] as const) {
     await page.waitForTimeout(100)
     await page.screenshot({ path: `${shots}/settings-${theme}.png` })
     for (const id of ['roles', 'stages', 'trust']) await page.locator(`section[aria-labelledby="${id}-h"]`).screenshot({ path: `${shots}/settings-${id}-${theme}.png` })
+    // What agents run in, said in words (CI and this machine have bubblewrap).
+    const isolation = page.locator('section[aria-labelledby="data-h"] [data-isolation]')
+    await expect(isolation).toHaveAttribute('data-isolation', 'bubblewrap')
+    await expect(isolation).toContainText('Sandboxed')
+    await expect(isolation).toContainText('their own process namespace')
+    await page.locator('section[aria-labelledby="data-h"]').screenshot({ path: `${shots}/settings-data-${theme}.png` })
     await page.evaluate(axeSource)
     const violations = await page.evaluate(async () => {
       const axe = (window as unknown as { axe: { run: (ctx: Document, opts: object) => Promise<{ violations: Array<{ id: string; impact: string; nodes: Array<{ target: string[] }> }> }> } }).axe
