@@ -39,7 +39,7 @@ describe('Architect (builtin)', () => {
     expect(r).toMatchObject({ status: 'done', labelUpdate: { from: 'needs-architecture', to: 'ready-for-dev' } })
     const affected = r.body.split('## Approach')[0] as string
     expect(affected).toContain('`src/calc.js` — ')
-    expect(affected).toContain('defines or uses `divide`')
+    expect(affected).toContain('defines `divide` (line 5)')
     expect(affected).not.toContain('src/format.js')
     expect(affected).toContain('`test/calc.test.js`')
     expect(r.body).toMatch(/## Test plan\n- Run `npm test` \(package\.json "test": node --test\)/)
