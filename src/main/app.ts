@@ -201,6 +201,8 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       roleOverrides: () => readRoleOverrides(db)
     })
     pipelines.invalidate()
+    // What people did on GitHub while no engine ran (an answer, a review, a failed check) is in the mirror already.
+    void runtime.engine.fromGitHub().catch(() => undefined)
     return runtime
   }
 
