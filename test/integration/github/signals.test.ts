@@ -239,6 +239,22 @@ describe('reviews on GitHub', () => {
     await park(trigger)
   })
 
+  it("Request changes in the app is not read back from GitHub as a second review", async () => {
+    const issue = (await gh(TOKENS.owner).rest.issues.create({ ...base, title: 'Reviewed in Baton', body: 'Do it.', labels: ['needs-review'] })).data.number
+    pushBranch(env.forge, 'owner', 'app', `baton/${issue}-reviewed-in-baton`, 'baton-review.txt', 'one\ntwo\n')
+    const pr = (await gh(TOKENS.alice).rest.pulls.create({ ...base, head: `baton/${issue}-reviewed-in-baton`, base: 'main', title: 'Reviewed in Baton', body: `Closes #${issue}` })).data.number
+    await sync()
+    const before = triggers.length
+    await engine.requestChanges(repo.id, pr, 'Please rename it', [{ path: 'baton-review.txt', line: 1, body: 'Rename' }])
+    await engine.idle()
+    expect(labels(issue)).toEqual(['ready-for-dev'])
+    await sync()
+    const loops = env.db.prepare("SELECT COUNT(*) AS n FROM events WHERE repo_id = ? AND issue = ? AND kind = 'stage.loop'").get(repo.id, issue)
+    expect(loops).toEqual({ n: 1 })
+    expect(env.db.prepare("SELECT COUNT(*) AS n FROM notes WHERE repo_id = ? AND issue = ? AND kind = 'review'").get(repo.id, issue)).toEqual({ n: 1 })
+    await park(await triggerFor(issue, 'engineer', before))
+  })
+
   it('a lone review comment made on GitHub sends the issue back too', async () => {
     const { issue, pr, sha } = await issueWithPull('Lone comment', 'needs-review', 'lone.txt')
     await sync()
