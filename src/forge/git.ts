@@ -161,6 +161,41 @@ export async function countCommits(gitDir: string, base: string, head: string): 
   return Number(r.stdout.trim())
 }
 
+/** One commit as git records it (dates as ISO strings). */
+export interface CommitInfo {
+  sha: string
+  tree: string
+  parents: string[]
+  author: { name: string; email: string; date: string }
+  committer: { name: string; email: string; date: string }
+  message: string
+}
+
+/**
+ * The commits in `base..head`, oldest first (GitHub's order for a PR's
+ * commits), read in one `git log`; fields end in NUL and records in RS, so a
+ * message may hold any line.
+ */
+export async function commitsBetween(gitDir: string, base: string, head: string): Promise<CommitInfo[]> {
+  const r = await git(['--git-dir', gitDir, 'log', '--reverse', '--format=%H%x00%T%x00%P%x00%an%x00%ae%x00%aI%x00%cn%x00%ce%x00%cI%x00%B%x1e', `${base}..${head}`])
+  return r.stdout
+    .split('\x1e')
+    .map((record) => record.replace(/^\n/, ''))
+    .filter((record) => record.includes('\0'))
+    .map((record) => {
+      const [sha, tree, parents, an, ae, ad, cn, ce, cd, message] = record.split('\0')
+      const iso = (d: string | undefined) => new Date(d ?? '').toISOString().replace(/\.\d{3}Z$/, 'Z')
+      return {
+        sha: sha!,
+        tree: tree!,
+        parents: parents ? parents.split(' ').filter(Boolean) : [],
+        author: { name: an!, email: ae!, date: iso(ad) },
+        committer: { name: cn!, email: ce!, date: iso(cd) },
+        message: (message ?? '').trim()
+      }
+    })
+}
+
 export interface FileDiff {
   filename: string
   previous_filename?: string

@@ -2,13 +2,13 @@
 // merges. A PR is an issue row (numbers share one sequence) plus a pulls row.
 import type { ApiContext, ApiRequest, Router } from '../http/api'
 import { HttpError, bodyObject, notFound, optString, paginate, validationFailed } from '../http/api'
-import { commitTree, countCommits, diffFiles, mergeBase, mergeTree, readBranches, rebaseCommits, updateRef } from '../git'
-import type { FileDiff } from '../git'
+import { commitTree, commitsBetween, countCommits, diffFiles, mergeBase, mergeTree, readBranches, rebaseCommits, updateRef } from '../git'
+import type { CommitInfo, FileDiff } from '../git'
 import { atLeast, isoTime } from '../model'
 import type { Model } from '../model'
 import { label, repoApiUrl, repoWebUrl, repository, review, reviewComment, simpleUser } from '../shapes'
 import type { Urls } from '../shapes'
-import type { IssueRow, PullRow, RepoRow, ReviewCommentRow, ReviewRow } from '../store'
+import type { AccountRow, IssueRow, PullRow, RepoRow, ReviewCommentRow, ReviewRow } from '../store'
 import { repoAccess } from './access'
 import { mergeBlocker, protectionOf } from './checks'
 
@@ -268,6 +268,47 @@ export function pullRoutes(router: Router): void {
         contents_url: `${api}/contents/${f.filename}?ref=${shas.head}`,
         ...(f.patch !== undefined ? { patch: f.patch } : {}),
         ...(f.previous_filename !== undefined ? { previous_filename: f.previous_filename } : {})
+      }))
+    }
+  })
+
+  // A PR's commits, oldest first, as GitHub lists them (it stops at 250; so does this).
+  router.add('GET', '/repos/{owner}/{repo}/pulls/{number}/commits', async (req, ctx) => {
+    const { repo } = repoAccess(req, ctx)
+    const { issue, pull } = pullOf(req, ctx, repo)
+    const shas = await liveShas(ctx.model, repo, issue, pull)
+    const gitDir = ctx.model.gitDir(repo)
+    const base = pull.merge_base_sha ?? (await mergeBase(gitDir, shas.base, shas.head)) ?? shas.base
+    const commits = (await commitsBetween(gitDir, base, shas.head)).slice(0, 250)
+    const api = repoApiUrl(repo, ctx.model, ctx.urls)
+    const web = repoWebUrl(repo, ctx.model, ctx.urls)
+    // GitHub links a commit to the account whose e-mail it carries, else leaves it null.
+    const byEmail = ctx.model.db.prepare('SELECT * FROM accounts WHERE email IS NOT NULL AND lower(email) = lower(?)')
+    const account = (email: string) => {
+      const row = byEmail.get(email) as AccountRow | undefined
+      return row ? simpleUser(row, ctx.urls) : null
+    }
+    const { page, headers } = paginate(commits, req, ctx.urls.api)
+    return {
+      status: 200,
+      headers,
+      body: page.map((c: CommitInfo) => ({
+        sha: c.sha,
+        node_id: Buffer.from(`Commit:${c.sha}`).toString('base64'),
+        url: `${api}/commits/${c.sha}`,
+        html_url: `${web}/commit/${c.sha}`,
+        comments_url: `${api}/commits/${c.sha}/comments`,
+        commit: {
+          url: `${api}/git/commits/${c.sha}`,
+          author: c.author,
+          committer: c.committer,
+          message: c.message,
+          comment_count: 0,
+          tree: { sha: c.tree, url: `${api}/git/trees/${c.tree}` }
+        },
+        author: account(c.author.email),
+        committer: account(c.committer.email),
+        parents: c.parents.map((p) => ({ sha: p, url: `${api}/commits/${p}`, html_url: `${web}/commit/${p}` }))
       }))
     }
   })

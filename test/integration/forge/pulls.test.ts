@@ -305,4 +305,33 @@ describe('pull requests', () => {
     expect((await git(work, 'show', `${rb.data.sha}:r.txt`))).toBe('r\n')
     expect((await git(work, 'show', `${rb.data.sha}:s.txt`))).toBe('s\n')
   })
+
+  it("lists a PR's commits oldest first, each linked to the account whose e-mail it carries, and after the merge still", async () => {
+    const ok = t.octokit(TOKENS.alice)
+    await git(work, 'fetch', '-q', 'origin')
+    await pushBranch('two-commits', { 'one.txt': '1\n' })
+    writeFileSync(join(work, 'two.txt'), '2\n')
+    await git(work, 'add', '-A')
+    // The second commit is the owner's (their e-mail is on their account): GitHub shows them as its author.
+    await git(work, '-c', 'user.name=Olive', '-c', 'user.email=OWNER@example.test', 'commit', '-q', '-m', 'Second: two\n\nWhy it matters,\non two lines.')
+    await git(work, 'push', '-q', 'origin', 'two-commits:two-commits')
+    const first = (await git(work, 'rev-parse', 'HEAD~1')).trim()
+    const second = (await git(work, 'rev-parse', 'HEAD')).trim()
+    const pr = await ok.rest.pulls.create({ ...o, title: 'Two commits', head: 'two-commits', base: 'main' })
+    const commits = await ok.rest.pulls.listCommits({ ...o, pull_number: pr.data.number })
+    conforms('GET', '/repos/{owner}/{repo}/pulls/{pull_number}/commits', commits)
+    expect(commits.data.map((c) => [c.sha, c.commit.message, c.author?.login ?? null])).toEqual([
+      [first, 'Change on two-commits', null],
+      [second, 'Second: two\n\nWhy it matters,\non two lines.', 'owner']
+    ])
+    expect(commits.data[1]!.parents.map((p) => p.sha)).toEqual([first])
+    expect(commits.data[1]!.commit.author).toMatchObject({ name: 'Olive', email: 'OWNER@example.test' })
+    expect(Date.parse(commits.data[1]!.commit.author!.date!)).not.toBeNaN()
+    const paged = await ok.rest.pulls.listCommits({ ...o, pull_number: pr.data.number, per_page: 1, page: 2 })
+    expect(paged.data.map((c) => c.sha)).toEqual([second])
+    await ok.rest.pulls.merge({ ...o, pull_number: pr.data.number })
+    const after = await ok.rest.pulls.listCommits({ ...o, pull_number: pr.data.number })
+    expect(after.data.map((c) => c.sha)).toEqual([first, second])
+    expect((await failure(ok.rest.pulls.listCommits({ ...o, pull_number: 1 }))).status).toBe(404)
+  })
 })
