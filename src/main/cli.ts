@@ -245,6 +245,11 @@ async function issues(argv: string[]): Promise<void> {
     if (!existsSync(dbFile)) throw new AppError('not_found', `No Baton database in ${dataDir}.`)
     const db = openDatabase(dbFile, { readonly: true })
     try {
+      // Read-only, it cannot be brought forward here: the board reads columns later migrations add.
+      const { migrations } = await import('./store/migrations/index')
+      if (schemaVersion(db) < migrations.length) {
+        throw new AppError('unavailable', `The database in ${dataDir} is from an older Baton (schema ${schemaVersion(db)}, this one knows ${migrations.length}): start Baton once (baton serve) to bring it up to date.`)
+      }
       cards = board(db, {}, { pipeline: () => defaultPipeline, waits: new Map() })
     } finally {
       db.close()
