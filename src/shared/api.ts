@@ -253,6 +253,26 @@ export interface UsageSummary {
   byAgent: Array<{ agent: string; inputTokens: number; outputTokens: number; cacheReadTokens: number; costUsd: number }>
   byIssue: Array<{ repo: string; issue: number; title: string; tokens: number; costUsd: number }>
   byDay: Array<{ day: string; costUsd: number; tokens: number }>
+  /** Spent beside each spend budget (store/spend.ts#budgetUse): today's, each role's with a budget, and the issues that spent most. */
+  budgets: BudgetUse
+}
+
+/** One budget's use: spent (dollars, and tokens of unpriced usage) beside its limits (0: none). */
+export interface BudgetLine {
+  spentUsd: number
+  limitUsd: number
+  spentTokens: number
+  limitTokens: number
+  /** Nothing left: no task starts in this scope until a person raises the budget or retries. */
+  over: boolean
+}
+
+export interface BudgetUse {
+  /** Since 00:00 UTC. */
+  day: BudgetLine
+  roles: Array<BudgetLine & { role: string }>
+  /** Issues that spent most (since a person's Retry, when there was one), at most 20. */
+  issues: Array<BudgetLine & { repo: string; issue: number }>
 }
 
 export interface AuditEvent {

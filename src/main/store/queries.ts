@@ -1,6 +1,7 @@
 // Read models for the dashboard: plain SELECTs over the store.
 import type { Draft, InboxItem, RepoSummary, UsageSummary } from '../../shared/api'
 import type { Db } from './open'
+import { budgetUse } from './spend'
 
 export function listRepos(db: Db): RepoSummary[] {
   const rows = db
@@ -60,7 +61,7 @@ export function usageSummary(db: Db, range: UsageSummary['range'], now = new Dat
     )
     .all(since) as UsageSummary['byDay']
   const allInput = totals.inputTokens + totals.cacheReadTokens
-  return { range, totals, cacheShare: allInput ? totals.cacheReadTokens / allInput : 0, byAgent, byIssue, byDay }
+  return { range, totals, cacheShare: allInput ? totals.cacheReadTokens / allInput : 0, byAgent, byIssue, byDay, budgets: budgetUse(db, now) }
 }
 
 /** Every usage row in the range as CSV (RFC 4180 quoting). */

@@ -1,10 +1,12 @@
 // What was spent, for the spend budgets (pipeline/spend.ts): sums over the
 // usage table, a person's Retry as a grant (migration 9), and the one inbox
 // item per budget stop.
-import type { SpendBudgets } from '../../shared/api'
-import { amount, type Spend } from '../pipeline/spend'
+import type { BudgetLine, BudgetUse, SpendBudgets } from '../../shared/api'
+import { baseRole } from '../pipeline/engine-context'
+import { amount, dayStart, type Spend } from '../pipeline/spend'
 import { audit } from './audit'
 import type { Db } from './open'
+import { readSettings } from './settings'
 
 // Dollars where a provider priced the usage, else its tokens (pipeline/spend.ts#chargeOf).
 const charge = (t = ''): string => `COALESCE(SUM(CASE WHEN ${t}cost_usd > 0 THEN ${t}cost_usd ELSE 0 END), 0) AS usd,
@@ -119,4 +121,39 @@ export function auditBudgetChange(db: Db, before: SpendBudgets, after: SpendBudg
   }
   audit(db, { kind: 'budget.update', message: `Budgets: ${words(after)} (was ${words(before)})`, data: { before, after } })
   return true
+}
+
+const line = (spent: Spend, limitUsd: number, limitTokens: number): BudgetLine => ({
+  spentUsd: spent.usd,
+  limitUsd,
+  spentTokens: spent.tokens,
+  limitTokens,
+  // As the scheduler reads it (pipeline/spend.ts#breachOf): at a limit, nothing is left.
+  over: (limitUsd > 0 && Math.round(spent.usd * 100) >= Math.round(limitUsd * 100)) || (limitTokens > 0 && spent.tokens >= limitTokens)
+})
+
+/** Usage's budget panel: spent beside each budget, from SQLite (a running agent's live usage shows once recorded). */
+export function budgetUse(db: Db, now = new Date()): BudgetUse {
+  const b = readSettings(db).budgets
+  const today = spendSince(db, dayStart(now))
+  const roles = Object.entries(b.roles)
+    .filter(([, r]) => r.usd > 0 || r.tokens > 0)
+    .map(([role, r]) => {
+      let s: Spend = { usd: 0, tokens: 0 }
+      for (const [agent, spent] of today.byAgent) if (baseRole(agent) === role) s = { usd: s.usd + spent.usd, tokens: s.tokens + spent.tokens }
+      return { role, ...line(s, r.usd, r.tokens) }
+    })
+  const rows = db
+    .prepare(
+      `SELECT r.owner || '/' || r.name AS repo, u.issue AS issue, ${charge('u.')}
+       FROM usage u JOIN repos r ON r.id = u.repo_id LEFT JOIN budget_grants g ON g.repo_id = u.repo_id AND g.issue = u.issue
+       WHERE u.issue IS NOT NULL AND (g.at IS NULL OR u.at > g.at)
+       GROUP BY u.repo_id, u.issue ORDER BY usd DESC, tokens DESC LIMIT 20`
+    )
+    .all() as Array<{ repo: string; issue: number; usd: number; tokens: number }>
+  return {
+    day: line(today.all, b.dayUsd, b.dayTokens),
+    roles,
+    issues: rows.map((r) => ({ repo: r.repo, issue: r.issue, ...line(r, b.issueUsd, b.issueTokens) }))
+  }
 }
