@@ -342,8 +342,26 @@ export interface TaskAttempt {
   agent: string
   startedAt: string
   endedAt: string | null
+  /** What the person is asked to do, when the card waits for them (the board's "Needs you" lane); null otherwise. */
+  needs: NeedsYou | null
+  /** What holds it, as data: the open issues it depends on, the issue (and its PR) holding the one-PR-at-a-time slot, or its PR's checks. */
+  blockedBy: BlockedBy | null
+  /** The open question when an agent asked one (`inbox.answer` takes its id). */
+  request: { id: number; question: string } | null
   outcome: string | null
   response: string | null
+/**
+ * What a card asks of the person: review its PR, answer an agent's question,
+ * approve an outsider's issue, retry a spent failure budget, lift a spent spend
+ * budget (raise it, or Retry), or resume a role they paused.
+ */
+export type NeedsYou = 'review' | 'answer' | 'approve' | 'retry' | 'budget' | 'paused'
+
+export type BlockedBy =
+  | { kind: 'issues'; issues: number[] }
+  | { kind: 'pr-slot'; issue: number; pr: number | null }
+  | { kind: 'checks' }
+
   log: string | null
 }
 
@@ -417,6 +435,23 @@ export interface PrDetail {
   mergeableState: string | null
   /** Commit statuses and check runs on the head commit. */
   checks: PrChecks
+  /** The PR's commits, oldest first (GitHub lists at most 250). */
+  commits: PrCommit[]
+  /** Who merged it and when, once merged (GitHub's merged_by / merged_at; null when it does not say). */
+  mergedBy: string | null
+  mergedAt: string | null
+  /** When it was closed (merged or not). */
+  closedAt: string | null
+}
+
+export interface PrCommit {
+  sha: string
+  /** The whole message; its first line is the title. */
+  message: string
+  /** The GitHub account when GitHub links one, else the name git recorded. */
+  author: string
+  at: string | null
+  url: string | null
 }
 
 export type MergeMethod = 'merge' | 'squash' | 'rebase'

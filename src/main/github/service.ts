@@ -520,11 +520,12 @@ export class GitHubService implements GitHubLink {
     const row = this.repoRow(repoId)
     const base = { owner: row.owner, repo: row.name, pull_number: number }
     try {
-      const [pull, files, reviews, repo] = await Promise.all([
+      const [pull, files, reviews, repo, commits] = await Promise.all([
         octokit.rest.pulls.get(base),
         octokit.paginate(octokit.rest.pulls.listFiles, { ...base, per_page: 100 }),
         octokit.rest.pulls.listReviews({ ...base, per_page: 100 }),
-        octokit.rest.repos.get({ owner: row.owner, repo: row.name })
+        octokit.rest.repos.get({ owner: row.owner, repo: row.name }),
+        octokit.paginate(octokit.rest.pulls.listCommits, { ...base, per_page: 100 })
       ])
       const checks = await prChecks(octokit, row.owner, row.name, pull.data.head.sha)
       const allowed = allowedMergeMethods(repo.data)
@@ -557,7 +558,17 @@ export class GitHubService implements GitHubLink {
         mergeMethod: chosen && allowed.includes(chosen) ? chosen : (allowed[0] ?? 'merge'),
         allowedMergeMethods: allowed,
         mergeableState: pull.data.mergeable_state ?? null,
-        checks
+        checks,
+        commits: commits.map((c) => ({
+          sha: c.sha,
+          message: c.commit.message,
+          author: c.author?.login ?? c.commit.author?.name ?? 'unknown',
+          at: c.commit.author?.date ?? null,
+          url: c.html_url ?? null
+        })),
+        mergedBy: pull.data.merged_by?.login ?? null,
+        mergedAt: pull.data.merged_at ?? null,
+        closedAt: pull.data.closed_at ?? null
       }
     } catch (error) {
       throw describeGitHubError(error, `pull request #${number}`)

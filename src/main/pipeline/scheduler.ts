@@ -88,12 +88,15 @@ export function schedule(input: ScheduleInput): Schedule {
   const marketing = input.sideLanes?.marketing ?? 'marketing'
   const { gate, lane } = devLane(input.pipeline)
 
-  // Repositories with an issue in the dev lane already have their one agent PR.
-  const laneTaken = new Set<number>()
+  // Repositories with an issue in the dev lane already have their one agent PR: which issue holds it
+  // (the board names and links it on the cards that wait).
+  const laneTaken = new Map<number, number>()
   for (const issue of input.issues) {
     const stage = stageOf(input.pipeline, issue.labels)
     // An issue in the lane, or one whose claim is under way at the gate.
-    if (stage && (lane.has(stage.label) || (stage.label === gate && input.busy.has(key(issue.repoId, issue.number))))) laneTaken.add(issue.repoId)
+    if (stage && (lane.has(stage.label) || (stage.label === gate && input.busy.has(key(issue.repoId, issue.number))))) {
+      if (!laneTaken.has(issue.repoId) || (laneTaken.get(issue.repoId) as number) > issue.number) laneTaken.set(issue.repoId, issue.number)
+    }
   }
 
   const ordered = [...input.issues].sort(
@@ -130,7 +133,7 @@ export function schedule(input: ScheduleInput): Schedule {
     }
     if (!input.parallelPrs && stage.label === gate) {
       if (laneTaken.has(issue.repoId)) {
-        waiting.push({ repoId: issue.repoId, issue: issue.number, reason: 'waits for the open agent pull request to be merged (one at a time)' })
+        waiting.push({ repoId: issue.repoId, issue: issue.number, reason: `waits for the open agent pull request to be merged (one at a time: #${laneTaken.get(issue.repoId) as number} holds it)` })
         continue
       }
     }
@@ -140,7 +143,7 @@ export function schedule(input: ScheduleInput): Schedule {
       waiting.push({ repoId: issue.repoId, issue: issue.number, reason })
       continue
     }
-    if (!input.parallelPrs && stage.label === gate) laneTaken.add(issue.repoId)
+    if (!input.parallelPrs && stage.label === gate) laneTaken.set(issue.repoId, issue.number)
     start.push({ repoId: issue.repoId, issue: issue.number, stage: stage.label, role: stage.owner, agent })
   }
 

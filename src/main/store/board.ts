@@ -1,6 +1,6 @@
 // The pipeline board's read model: one card per open issue (and recently
 // finished ones), with what is happening to it in words.
-import type { Activity, BoardDelta, BoardIssue, ApiParsedInput } from '../../shared/api'
+import type { Activity, BlockedBy, BoardDelta, BoardIssue, ApiParsedInput, NeedsYou } from '../../shared/api'
 import type { BoardLog, ChangeKey } from './board-log'
 import type { Pipeline } from '../pipeline/definition'
 import { stageOf } from '../pipeline/definition'
@@ -21,6 +21,7 @@ interface Row {
   closed_at: string | null
   state_reason: string | null
   closed_stage: string | null
+  task_id: string | null
   task_state: string | null
   task_agent: string | null
   task_updated: string | null
@@ -50,14 +51,14 @@ export function board(db: Db, filter: ApiParsedInput<'issues.board'> & { number?
   const rows = db
     .prepare(
       `SELECT i.repo_id, r.owner, r.name, r.api_url, i.number, i.title, i.labels, i.author, i.state, i.updated_at, i.closed_at, i.state_reason, i.closed_stage,
-              t.state AS task_state, t.agent AS task_agent, t.updated_at AS task_updated, t.result AS task_result, t.not_before AS task_not_before,
+              t.id AS task_id, t.state AS task_state, t.agent AS task_agent, t.updated_at AS task_updated, t.result AS task_result, t.not_before AS task_not_before,
               ${few ? '(SELECT p.number FROM pulls p WHERE p.repo_id = i.repo_id AND p.issue = i.number ORDER BY p.number DESC LIMIT 1)' : 'p.pr'} AS pr
        FROM ${filter.keys ? 'json_each(?) k JOIN issues i ON i.repo_id = (k.value ->> 0) AND i.number = (k.value ->> 1)' : 'issues i'}
        JOIN repos r ON r.id = i.repo_id
        ${
          few
            ? 'LEFT JOIN tasks t ON t.rowid = (SELECT t2.rowid FROM tasks t2 WHERE t2.repo_id = i.repo_id AND t2.issue = i.number ORDER BY t2.created_at DESC, t2.rowid DESC LIMIT 1)'
-           : `LEFT JOIN (SELECT repo_id, issue, state, agent, updated_at, result, not_before,
+           : `LEFT JOIN (SELECT id, repo_id, issue, state, agent, updated_at, result, not_before,
                                ROW_NUMBER() OVER (PARTITION BY repo_id, issue ORDER BY created_at DESC, rowid DESC) AS rn
                         FROM tasks) t ON t.repo_id = i.repo_id AND t.issue = i.number AND t.rn = 1
               LEFT JOIN (SELECT repo_id, issue, MAX(number) AS pr FROM pulls WHERE issue IS NOT NULL GROUP BY repo_id, issue) p
@@ -75,6 +76,7 @@ export function board(db: Db, filter: ApiParsedInput<'issues.board'> & { number?
   // One web address per repository, not one URL parse per card.
   const bases = new Map<number, string>()
   const cards: BoardIssue[] = []
+  const lookups = cardLookups(db, few ? null : rows)
   for (const row of rows) {
     const labels = JSON.parse(row.labels) as string[]
     const pipeline = context.pipeline(row.repo_id)
@@ -83,7 +85,7 @@ export function board(db: Db, filter: ApiParsedInput<'issues.board'> & { number?
     const stage = row.state === 'closed' && !ended ? (pipeline.stages.find((s) => s.label === pipeline.done) ?? null) : row.state === 'closed' ? null : stageOf(pipeline, labels)
     let base = bases.get(row.repo_id)
     if (base === undefined) bases.set(row.repo_id, (base = webBase(row.api_url, row.owner, row.name)))
-    const card = toCard(row, labels, stage?.label ?? null, stage?.owner ?? null, context, nowIso, base)
+    const card = toCard(row, labels, stage?.label ?? null, stage?.owner ?? null, context, nowIso, base, lookups, stage?.label === pipeline.done)
     if (q && !(card.title.toLowerCase().includes(q) || `#${card.number}`.includes(q) || card.author.toLowerCase().includes(q))) continue
     if (filter.label && !labels.includes(filter.label)) continue
     if (filter.agent && card.agent !== filter.agent && card.owner !== filter.agent) continue
@@ -118,12 +120,50 @@ export function boardChanges(db: Db, log: BoardLog, input: { since?: number; epo
   return { kind: 'delta', epoch: log.epoch, version, from: input.since as number, cards, removed }
 }
 
-function toCard(row: Row, labels: string[], stage: string | null, owner: string | null, context: BoardContext, nowIso: string, base: string): BoardIssue {
+/** What a card looks up beyond its row: an open question, the PR of the issue holding the one-PR slot. */
+interface CardLookups {
+  request(taskId: string): { id: number; question: string } | null
+  pullOf(repoId: number, issue: number): number | null
+}
+
+function cardLookups(db: Db, all: readonly Row[] | null): CardLookups {
+  let request: { get(taskId: string): unknown } | null = null
+  let pull: { get(repoId: number, issue: number): unknown } | null = null
+  // The whole board has every open issue's PR in its rows already: no query per card.
+  const pulls = all ? new Map(all.map((r) => [`${r.repo_id}#${r.number}`, r.pr])) : null
+  return {
+    request(taskId) {
+      request ??= db.prepare('SELECT id, question FROM requests WHERE task_id = ? AND answered_at IS NULL ORDER BY id DESC LIMIT 1')
+      return (request.get(taskId) as { id: number; question: string } | undefined) ?? null
+    },
+    pullOf(repoId, issue) {
+      const known = pulls?.get(`${repoId}#${issue}`)
+      if (known !== undefined) return known
+      pull ??= db.prepare('SELECT MAX(number) AS pr FROM pulls WHERE repo_id = ? AND issue = ?')
+      return (pull.get(repoId, issue) as { pr: number | null } | undefined)?.pr ?? null
+    }
+  }
+}
+
+function toCard(
+  row: Row,
+  labels: string[],
+  stage: string | null,
+  owner: string | null,
+  context: BoardContext,
+  nowIso: string,
+  base: string,
+  lookups: CardLookups,
+  final: boolean
+): BoardIssue {
   const key = `${row.repo_id}#${row.number}`
   let activity: Activity = 'idle'
   let reason: string | null = null
   let since = row.updated_at
   let agent: string | null = null
+  let needs: NeedsYou | null = null
+  let blockedBy: BlockedBy | null = null
+  let request: BoardIssue['request'] = null
   if (row.state === 'closed') {
     // Closed as not planned, or ended by its PR closed unmerged (the pipeline removed its stage): closed, never done.
     activity = row.state_reason === 'not_planned' || row.closed_stage ? 'closed' : 'done'
@@ -146,14 +186,25 @@ function toCard(row: Row, labels: string[], stage: string | null, owner: string 
     agent = row.task_agent
     since = row.task_updated ?? since
     reason = 'waiting for a person (see the inbox)'
+    needs = 'answer'
+    request = row.task_id ? lookups.request(row.task_id) : null
+    if (request) reason = request.question
   } else if (row.task_state === 'failed') {
     activity = 'failed'
     since = row.task_updated ?? since
     reason = row.task_result ?? 'failed'
+    needs = 'retry'
   } else if (context.waits.has(key)) {
     const why = context.waits.get(key) as string
-    activity = activityOfWait(why)
+    const wait = waitOf(why)
+    activity = wait.activity
+    needs = wait.needs
     reason = why
+    if (wait.blockedBy?.kind === 'pr-slot') blockedBy = { ...wait.blockedBy, pr: lookups.pullOf(row.repo_id, wait.blockedBy.issue) }
+    else blockedBy = wait.blockedBy
+  } else if (stage && !owner && !final) {
+    // A person's stage (the review): the card says what to do, not "Idle".
+    needs = 'review'
   }
   return {
     repoId: row.repo_id,
@@ -170,19 +221,47 @@ function toCard(row: Row, labels: string[], stage: string | null, owner: string 
     since,
     updatedAt: row.updated_at,
     pr: row.pr,
-    url: `${base}/issues/${row.number}`
+    url: `${base}/issues/${row.number}`,
+    needs,
+    blockedBy,
+    request
   }
 }
 
+/** What a scheduler wait means for the card: its activity, what it asks of the person, what holds it. */
+export interface WaitMeaning {
+  activity: Activity
+  needs: NeedsYou | null
+  blockedBy: BlockedBy | null
+}
+
 /**
- * What a scheduler wait means for the card: held by another issue or the
- * one-PR-at-a-time rule (blocked), by capacity (queued), or by a person
- * (waiting: an approval, a paused role).
+ * The one place the scheduler's wait reasons (scheduler.ts, and the holds
+ * tick.ts gives it: a spent failure budget, check-wait.ts, budget-gate.ts)
+ * become data: held by another issue, the one-PR-at-a-time rule or the PR's
+ * checks (blocked), by capacity (queued), or by a person (waiting, and what
+ * the person is to do). The renderer keys off `needs` and `blockedBy`, never
+ * the words.
  */
-export function activityOfWait(why: string): Activity {
-  if (why.startsWith('blocked by') || why.startsWith('waits for the open agent pull request')) return 'blocked'
-  if (why.startsWith('waits for a free ')) return 'queued'
+export function waitOf(why: string): WaitMeaning {
+  if (why.startsWith('blocked by')) return { activity: 'blocked', needs: null, blockedBy: { kind: 'issues', issues: [...why.matchAll(/#(\d+)/g)].map((m) => Number(m[1])) } }
+  if (why.startsWith('waits for the open agent pull request')) {
+    const holder = /#(\d+) holds it/.exec(why)
+    return { activity: 'blocked', needs: null, blockedBy: holder ? { kind: 'pr-slot', issue: Number(holder[1]), pr: null } : null }
+  }
+  if (why.startsWith('waits for a free ')) return { activity: 'queued', needs: null, blockedBy: null }
   // The PR's checks, not a person (pipeline/check-wait.ts).
-  if (why.startsWith('waiting for checks')) return 'blocked'
-  return 'waiting'
+  if (why.startsWith('waiting for checks')) return { activity: 'blocked', needs: null, blockedBy: { kind: 'checks' } }
+  if (why.startsWith('waits for a maintainer to approve')) return { activity: 'waiting', needs: 'approve', blockedBy: null }
+  // A spent failure budget (tick.ts heldStages, retry.ts spentMessage).
+  if (/^failed \d+ times?:/.test(why)) return { activity: 'failed', needs: 'retry', blockedBy: null }
+  // A spent spend budget (pipeline/spend.ts breachMessage).
+  if (why.startsWith('budget:')) return { activity: 'waiting', needs: 'budget', blockedBy: null }
+  if (/^waits: .* is paused/.test(why)) return { activity: 'waiting', needs: 'paused', blockedBy: null }
+  return { activity: 'waiting', needs: null, blockedBy: null }
+}
+
+/** The card's activity for a scheduler wait (see `waitOf`). */
+export function activityOfWait(why: string): Activity {
+  return waitOf(why).activity
 }

@@ -83,6 +83,24 @@ describe('PR review, GitHub side', () => {
     await t.octokit(TOKENS.owner).rest.repos.update({ ...o, allow_rebase_merge: true })
   })
 
+  it("carries the PR's description and commits, and once it is merged or closed, who merged it and when", async () => {
+    const { number, sha } = await openPull('described')
+    await t.octokit(TOKENS.alice).rest.pulls.update({ ...o, pull_number: number, body: 'Why:\n\n- it reads better' })
+    const open = await api('prs.detail', { repoId: 1, number })
+    expect(open).toMatchObject({ body: 'Why:\n\n- it reads better', state: 'open', merged: false, mergedBy: null, mergedAt: null, closedAt: null })
+    expect(open.commits).toEqual([{ sha, message: 'Add described', author: 'Alice', at: expect.any(String), url: expect.stringContaining(`/commit/${sha}`) }])
+    await api('prs.merge', { repoId: 1, number, method: 'merge' })
+    const merged = await api('prs.detail', { repoId: 1, number })
+    expect(merged).toMatchObject({ state: 'closed', merged: true, mergedBy: 'owner' })
+    expect(Date.parse(merged.mergedAt ?? '')).toBeGreaterThanOrEqual(Date.parse(open.commits[0]!.at!) - 1000)
+    expect(merged.closedAt).toBe(merged.mergedAt)
+    // Closed without a merge: a close time, nobody who merged.
+    const other = await openPull('abandoned')
+    await t.octokit(TOKENS.alice).rest.pulls.update({ ...o, pull_number: other.number, state: 'closed' })
+    const closed = await api('prs.detail', { repoId: 1, number: other.number })
+    expect(closed).toMatchObject({ state: 'closed', merged: false, mergedBy: null, mergedAt: null, closedAt: expect.any(String) })
+  })
+
   it('sets per repository which checks an issue waits for before review: required (default) or all, checked and audited', async () => {
     expect((await api('repos.list', {})).find((r) => r.id === 1)?.checksWait).toBe('required')
     const bad = await core.call('repos.setChecksWait', { id: 1, wait: 'some' })

@@ -77,13 +77,13 @@ describe('scheduler', () => {
   it('sequential PRs: a claim waits while another issue of the repository is in the dev lane', () => {
     const s = schedule(base([issue(1, ['needs-testing']), issue(2, ['ready-for-dev']), issue(3, ['ready-for-dev'], { repoId: 2 })]))
     expect(s.start.map((d) => `${d.repoId}#${d.issue}:${d.role}`)).toEqual(['1#1:tester', '2#3:engineer'])
-    expect(s.waiting).toEqual([{ repoId: 1, issue: 2, reason: 'waits for the open agent pull request to be merged (one at a time)' }])
+    expect(s.waiting).toEqual([{ repoId: 1, issue: 2, reason: 'waits for the open agent pull request to be merged (one at a time: #1 holds it)' }])
     const two = schedule(base([issue(1, ['ready-for-dev']), issue(2, ['ready-for-dev'])]))
     expect(two.start.map((d) => d.issue)).toEqual([1])
     // A claim under way at the gate holds the lane too.
     const claiming = schedule(base([issue(1, ['ready-for-dev']), issue(2, ['ready-for-dev'])], { busy: new Set(['1#1']) }))
     expect(claiming.start).toEqual([])
-    expect(claiming.waiting[0]?.reason).toMatch(/one at a time/)
+    expect(claiming.waiting[0]?.reason).toMatch(/one at a time: #1 holds it/)
     const parallel = schedule(base([issue(1, ['ready-for-dev']), issue(2, ['ready-for-dev'])], { parallelPrs: true }))
     expect(parallel.start.map((d) => d.agent)).toEqual(['engineer', 'engineer-2'])
   })

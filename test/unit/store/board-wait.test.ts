@@ -6,7 +6,7 @@ import { activityOfWait } from '../../../src/main/store/board'
 describe('activityOfWait', () => {
   it.each([
     ['blocked by #1, #4', 'blocked'],
-    ['waits for the open agent pull request to be merged (one at a time)', 'blocked'],
+    ['waits for the open agent pull request to be merged (one at a time: #3 holds it)', 'blocked'],
     ['waits for a free engineer', 'queued'],
     ['waits: pm is paused (resume it in Agents)', 'waiting'],
     ['waits for a maintainer to approve it (label "approved"): the author is not trusted', 'waiting']
