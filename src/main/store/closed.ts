@@ -12,13 +12,22 @@ export interface ClosingIssue {
   closed_stage: string | null
 }
 
-/** Issues (not PRs) of the repository that are closed, or remember a stage they were closed at. */
+/**
+ * Issues (not PRs) the pipeline may have to end or bring back, and only
+ * those (this runs after every sync, beside thousands of closed issues): an
+ * open one it ended, and one not ended yet that is closed as not planned or
+ * has an unmerged closed PR — never one with a merged PR (done), nor a closed
+ * one with no label at all.
+ */
 export function closingIssues(db: Db, repoId: number): ClosingIssue[] {
   return db
     .prepare(
       `SELECT number, state, state_reason, labels, closed_stage FROM issues
-       WHERE repo_id = ? AND is_pull = 0 AND (closed_stage IS NOT NULL OR state = 'closed' OR EXISTS (
-         SELECT 1 FROM pulls p WHERE p.repo_id = issues.repo_id AND p.issue = issues.number AND p.state = 'closed' AND p.merged = 0))`
+       WHERE repo_id = ? AND is_pull = 0
+         AND NOT EXISTS (SELECT 1 FROM pulls p WHERE p.repo_id = issues.repo_id AND p.issue = issues.number AND p.merged = 1)
+         AND ((state = 'open' AND closed_stage IS NOT NULL)
+           OR (closed_stage IS NULL AND (state = 'open' OR labels != '[]') AND (state_reason = 'not_planned' OR EXISTS (
+             SELECT 1 FROM pulls p WHERE p.repo_id = issues.repo_id AND p.issue = issues.number AND p.state = 'closed' AND p.merged = 0))))`
     )
     .all(repoId) as ClosingIssue[]
 }
