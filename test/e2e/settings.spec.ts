@@ -42,7 +42,7 @@ async function openSettings(page: Page): Promise<void> {
   await page.goto(baton.url)
   await page.evaluate(() => (location.hash = '/settings'))
   await expect(page.getByRole('heading', { level: 1, name: 'Settings' })).toBeVisible()
-  await expect(page.getByLabel('Model for engineer')).toBeVisible()
+  await expect(page.getByLabel('Provider for engineer')).toBeVisible()
 }
 
 async function api<T>(method: string, input: unknown = {}): Promise<T> {
@@ -55,6 +55,10 @@ test.describe.configure({ mode: 'serial' })
 
 test("a role's model and instances: saved, applied when the agents start, still there after a reload", async ({ page }) => {
   await openSettings(page)
+  // A builtin role shows no model (it uses none); a model provider's role shows role.yml's.
+  await expect(page.locator('tbody[data-role="engineer"] [data-model="none"]')).toHaveText('—')
+  await expect(page.getByLabel('Model for engineer')).toHaveCount(0)
+  await page.getByLabel('Provider for engineer').selectOption('claude-code')
   const model = page.getByLabel('Model for engineer')
   await expect(model).toHaveValue('claude-sonnet-4-5')
   await expect(page.getByRole('spinbutton', { name: 'Instances of engineer' })).toHaveValue('2')
@@ -64,17 +68,22 @@ test("a role's model and instances: saved, applied when the agents start, still 
   await expect(page.locator('tbody[data-role="engineer"]')).toContainText('Unsaved')
   await page.getByRole('button', { name: 'Save engineer' }).click()
   await expect(page.locator('tbody[data-role="engineer"]')).toContainText('Saved. It applies when the agents start')
+  // No sign-in in this app's environment: said, with what to do.
+  await expect(page.locator('tbody[data-role="engineer"] [role="alert"]')).toContainText('Claude Code is not signed in: add an Anthropic API key in Settings → Providers, or run `claude /login`')
   await expect(page.locator('tbody[data-role="engineer"] .tag')).toHaveText('changed')
 
   // A bad model is refused with the reason, and nothing changes.
+  await page.getByLabel('Provider for pm').selectOption('claude-code')
   const pm = page.getByLabel('Model for pm')
   await pm.fill('two words')
   await pm.press('Enter')
   await expect(page.locator('tbody[data-role="pm"]')).toContainText('a model is a name like claude-sonnet-4-5')
   await pm.press('Escape')
-  await expect(pm).toHaveValue((await api<RoleConfig[]>('roles.list')).find((r) => r.name === 'pm')?.model ?? '')
+  await expect(pm).toHaveCount(0)
+  expect((await api<RoleConfig[]>('roles.list')).find((r) => r.name === 'pm')).toMatchObject({ provider: 'builtin', overridden: [] })
 
-  // By keyboard: the tester's model, saved with Enter.
+  // By keyboard: the tester's provider and model, saved with Enter.
+  await page.getByLabel('Provider for tester').selectOption('codex')
   const tester = page.getByLabel('Model for tester')
   await tester.focus()
   await page.keyboard.press('Control+a')
@@ -87,8 +96,8 @@ test("a role's model and instances: saved, applied when the agents start, still 
   await expect(page.getByRole('spinbutton', { name: 'Instances of engineer' })).toHaveValue('3')
   await expect(page.getByLabel('Model for tester')).toHaveValue('claude-haiku-4-5')
   const roles = await api<RoleConfig[]>('roles.list')
-  expect(roles.find((r) => r.name === 'engineer')).toMatchObject({ model: 'claude-opus-4-1', instances: 3, overridden: ['model', 'instances'] })
-  expect((await api<Array<{ kind: string; message: string }>>('events.recent', { limit: 20 })).some((e) => e.kind === 'role.update' && e.message === 'engineer: model claude-sonnet-4-5 → claude-opus-4-1, instances 2 → 3')).toBe(true)
+  expect(roles.find((r) => r.name === 'engineer')).toMatchObject({ provider: 'claude-code', model: 'claude-opus-4-1', instances: 3, overridden: ['provider', 'model', 'instances'] })
+  expect((await api<Array<{ kind: string; message: string }>>('events.recent', { limit: 20 })).some((e) => e.kind === 'role.update' && e.message === 'engineer: provider builtin → claude-code, model claude-sonnet-4-5 → claude-opus-4-1, instances 2 → 3')).toBe(true)
 })
 
 test('the trust policy: another association and approval label, saved and kept', async ({ page }) => {
@@ -140,6 +149,7 @@ for (const theme of ['light', 'dark'] as const) {
     await expect(page.locator('[aria-busy="true"]')).toHaveCount(0)
     await page.locator('section[aria-labelledby="stages-h"]').getByLabel('Pipeline of').selectOption({ label: 'acme/widgets' })
     await expect(page.getByTestId('file-override')).toBeVisible()
+    await page.getByLabel('Provider for architect').selectOption('claude-code')
     await page.getByLabel('Model for architect').fill('claude-opus-4-1')
     await page.waitForTimeout(150)
     // The page scrolls inside its main area: shoot the view from the Roles section, and each new section whole.

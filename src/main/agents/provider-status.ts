@@ -122,7 +122,7 @@ export interface AuthState {
 /** How the provider would authenticate, best first; never reads a key's value into the answer. */
 export function authOf(provider: ModelProvider, env: NodeJS.ProcessEnv, keys: ProviderKeys): AuthState {
   const s = SPECS[provider]
-  if (keys.get(provider)) return { ready: true, source: 'baton', detail: `${s.keyName[0]?.toUpperCase()}${s.keyName.slice(1)} kept by Baton (${keys.describe().storage})` }
+  if (keys.get(provider)) return { ready: true, source: 'baton', detail: `${s.keyName[0]?.toUpperCase()}${s.keyName.slice(1)} kept by Baton` }
   const home = env.HOME ?? env.USERPROFILE ?? ''
   if (provider === 'claude-code') {
     if (env.ANTHROPIC_API_KEY) return { ready: true, source: 'env', detail: "ANTHROPIC_API_KEY in Baton's environment" }
@@ -282,7 +282,10 @@ export class ProviderStatusService {
       const message = (error as Error).message.split('\n--- output tail ---')[0] ?? String(error)
       if (error instanceof ProviderError && error.kind === 'auth') {
         const how = auth.source === 'baton' ? 'replace the key in Settings → Providers' : auth.source === 'env' ? 'fix the key in that environment variable, or add another in Settings → Providers' : `sign in again (\`${SPECS[provider].login}\`) or add ${SPECS[provider].keyName} in Settings → Providers`
-        return fail(`The model endpoint refused ${auth.detail}: ${message}`, how, durationMs)
+        const what = auth.source === 'baton' ? `the ${SPECS[provider].keyName.replace(/^an /, '')} kept by Baton` : auth.source === 'login' ? `${SPECS[provider].title}'s own sign-in` : auth.detail
+        // "Claude Code: the model endpoint refused the credentials (HTTP 401 …)": keep what the endpoint said.
+        const said = message.replace(/^(Claude Code|Codex): the model endpoint refused the credentials:?\s*/, '').replace(/^\((.*)\)$/, '$1')
+        return fail(`The model endpoint refused ${what}${said ? ` (${said})` : ''}`, how, durationMs)
       }
       if (error instanceof ProviderError && error.kind === 'not-found') return fail(message, installHint(provider), durationMs)
       if (error instanceof ProviderError && error.kind === 'timeout') return fail(`${SPECS[provider].title} did not answer within ${this.o.checkTimeoutSec ?? 90} s`, 'check the network and the endpoint, then try again', durationMs)
