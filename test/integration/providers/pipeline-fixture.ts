@@ -5,7 +5,7 @@
 // provider through a copied agents folder, and the task prompt read back the
 // way a model would read it (role, stage, the fenced data blocks).
 import { execFile } from 'node:child_process'
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createCore, type Core } from '../../../src/main/app'
@@ -122,7 +122,11 @@ export async function startPipeline(provider: 'claude-code' | 'codex', env: (hom
     ]
   })
   const root = mkdtempSync(join(tmpdir(), `baton-real-${provider}-`))
-  const home = join(root, 'home')
+  // The agents' HOME, outside the temporary folder: Codex refuses to make its
+  // sandbox helper under it ("Refusing to create helper binaries under
+  // temporary dir"), and then every command fails with "bwrap: execvp
+  // codex-linux-sandbox: No such file or directory".
+  const home = mkdtempSync(join(existsSync('/var/tmp') ? '/var/tmp' : tmpdir(), `baton-real-${provider}-home-`))
   const agentsDir = join(root, 'agents')
   cpSync(join(process.cwd(), 'agents'), agentsDir, { recursive: true })
   for (const role of ['pm', 'architect', 'engineer', 'tester', 'community', 'marketing']) {
@@ -206,6 +210,7 @@ export async function startPipeline(provider: 'claude-code' | 'codex', env: (hom
       await core.close()
       await t.close()
       rmSync(root, { recursive: true, force: true })
+      rmSync(home, { recursive: true, force: true })
     }
   }
 }
