@@ -13,7 +13,9 @@ import type { TaskRow } from '../store/tasks'
 import { stageOf, type Pipeline } from './definition'
 import type { Effect } from './effects'
 import { baseRole, issueKey, type EngineContext } from './engine-context'
-import { TESTER_CONTEXT } from './github-signals'
+
+/** The context Baton publishes the Tester's verdict under (verdict.ts): never read back as CI, never waited for. */
+export const TESTER_CONTEXT = 'baton/tester'
 
 /** The checks on `sha` the repository waits for that have not reported success yet (pending, or a required one not reported at all). */
 export function pendingChecks(ctx: EngineContext, repoId: number, sha: string): string[] {

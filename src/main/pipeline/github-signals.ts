@@ -32,12 +32,9 @@ import { getRequest, openRequest } from '../store/inbox'
 import { addNote } from '../store/notes'
 import { countIssueEvents, repoIds, setIssueLabels } from '../store/pipeline-issues'
 import { getTask, requeueAnswered, tasksForIssue } from '../store/tasks'
-import { releaseHolds } from './check-wait'
+import { releaseHolds, TESTER_CONTEXT } from './check-wait'
 import { stageOf, type Pipeline } from './definition'
 import { issueKey, type EngineContext } from './engine-context'
-
-/** The context Baton publishes the Tester's verdict under: never read back as CI. */
-export const TESTER_CONTEXT = 'baton/tester'
 
 const MARKER = '<!-- baton:'
 
@@ -66,7 +63,10 @@ export function fromGitHub(ctx: EngineContext): Promise<void> {
 // ── answers ───────────────────────────────────────────────────────────────
 
 function answeringComment(ctx: EngineContext, repoId: number, issue: number, since: string): IssueCommentRow | undefined {
-  return commentsSince(ctx.db, repoId, issue, toSecond(since)).find((c) => trusted(ctx, c.author_association) && !batonsOwn(ctx, c.author, c.body))
+  // A comment answers one item: within GitHub's second an earlier answer would otherwise also answer the next REQUEST.
+  return commentsSince(ctx.db, repoId, issue, toSecond(since)).find(
+    (c) => trusted(ctx, c.author_association) && !batonsOwn(ctx, c.author, c.body) && !signalHandled(ctx.db, repoId, 'answer', String(c.id))
+  )
 }
 
 function answersOnGitHub(ctx: EngineContext, repoId: number): Array<Promise<void>> {
@@ -82,6 +82,7 @@ function answersOnGitHub(ctx: EngineContext, repoId: number): Array<Promise<void
         const at = ctx.now().toISOString()
         const answered = db.transaction(() => {
           if (!answerRequestFromGitHub(db, request.id, comment.body, comment.html_url, at)) return false
+          markSignal(db, repoId, 'answer', String(comment.id), request.issue, at)
           const task = request.task_id ? getTask(db, request.task_id) : undefined
           // The same task resumes (and the same provider session where there is one), as an inbox answer does;
           // an answer to a failure is a fresh start, with a whole budget for the stage (person-answer.ts).

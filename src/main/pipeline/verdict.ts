@@ -11,7 +11,7 @@ import type { TaskRow } from '../store/tasks'
 import type { Pipeline } from './definition'
 import type { Effect } from './effects'
 import { baseRole, type EngineContext } from './engine-context'
-import { TESTER_CONTEXT } from './github-signals'
+import { TESTER_CONTEXT } from './check-wait'
 import type { AgentResult, RepoRef } from './ports'
 
 /** GitHub's limit for a status description. */

@@ -4,8 +4,8 @@
 // result once).
 import type { Db } from './open'
 
-/** review, check: acted on once; hold: a move to the person's stage waiting for checks (check-wait.ts), key `issue|from|to`. */
-export type SignalKind = 'review' | 'check' | 'hold'
+/** review, check: acted on once; answer: a comment that answered an inbox item (it answers no other); hold: a move to the person's stage waiting for checks (check-wait.ts), key `issue|from|to`. */
+export type SignalKind = 'review' | 'check' | 'hold' | 'answer'
 
 export interface OpenRequestRow {
   id: number
