@@ -2,7 +2,7 @@
 // a trigger for it, and a ProviderContext whose env points the real Claude Code
 // CLI at a scripted endpoint with a throwaway HOME (no user config leaks in).
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Trigger } from '../../../src/shared/protocol/trigger'
@@ -29,7 +29,10 @@ export function makeSandbox(): Sandbox {
   const root = mkdtempSync(join(tmpdir(), 'baton-prov-'))
   const repo = join(root, 'repo')
   const worktree = join(root, 'wt')
-  const home = join(root, 'home')
+  // HOME outside the temporary folder: Codex refuses to make its sandbox
+  // helper under it, and every command then fails ("bwrap: execvp
+  // codex-linux-sandbox: No such file or directory").
+  const home = mkdtempSync(join(existsSync('/var/tmp') ? '/var/tmp' : tmpdir(), 'baton-prov-home-'))
   const branch = 'baton/7-greeting'
   execFileSync('mkdir', ['-p', repo, home])
   git(repo, 'init', '-q', '-b', 'main')
@@ -37,7 +40,17 @@ export function makeSandbox(): Sandbox {
   git(repo, 'add', '.')
   git(repo, 'commit', '-q', '-m', 'init')
   git(repo, 'worktree', 'add', '-q', '-b', branch, worktree)
-  return { root, repo, worktree, home, branch, cleanup: () => rmSync(root, { recursive: true, force: true }) }
+  return {
+    root,
+    repo,
+    worktree,
+    home,
+    branch,
+    cleanup: () => {
+      rmSync(root, { recursive: true, force: true })
+      rmSync(home, { recursive: true, force: true })
+    }
+  }
 }
 
 export function makeTrigger(sb: Sandbox, extra: Partial<Trigger> = {}): Trigger {
