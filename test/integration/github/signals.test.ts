@@ -120,7 +120,10 @@ beforeAll(async () => {
     pipeline: () => defaultPipeline,
     settings: () => readSettings(env.db),
     waits,
-    backoffMs: () => 10
+    backoffMs: () => 10,
+    // This machine's clock five minutes behind GitHub's: an inbox item's time is then no guard on its own,
+    // and a comment must still answer one item only.
+    now: () => new Date(Date.now() - 300_000)
   })
 }, 60_000)
 afterAll(async () => {
@@ -163,7 +166,13 @@ describe('answers on GitHub', () => {
     // Answered once: another sync adds nothing.
     await sync()
     expect(triggers.filter((t) => t.task === first.task)).toHaveLength(2)
+    // The task's next REQUEST is not answered by the same comment (it answers one item).
     await park(resumed)
+    await sync()
+    await engine.fromGitHub() // as the next sync that changes anything would
+    await engine.idle()
+    expect(env.db.prepare('SELECT COUNT(*) AS n FROM requests WHERE repo_id = ? AND issue = ? AND answered_at IS NULL').get(repo.id, issue)).toEqual({ n: 1 })
+    expect(triggers.filter((t) => t.task === first.task)).toHaveLength(2)
   })
 
   it("answers a failure in the inbox too: the failed task runs again with a whole budget", async () => {
