@@ -395,7 +395,10 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     'tasks.retry': async ({ repoId, issue }) => {
       const outcome = await engine().retry(repoId, issue)
       return { retried: true as const, ...outcome }
-    }
+    },
+    // The board's actions (issue #13): each through the engine, under the issue's lock, audited there.
+    'issues.approve': async ({ repoId, issue }) => ({ approved: true as const, ...(await engine().approve(repoId, issue)) }),
+    'tasks.stop': async ({ repoId, issue }) => ({ stopped: true as const, ...(await engine().stop(repoId, issue)) })
   }
 
   let closed = false

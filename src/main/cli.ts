@@ -36,6 +36,10 @@ Usage:
   baton issues list [--json] [--data-dir DIR]
   baton task retry <owner/name#number> [--data-dir DIR]
       An issue whose stage failed its budget of attempts gets one more budget.
+  baton task stop <owner/name#number> [--data-dir DIR]
+      Stop the issue's running task; its stage waits until you retry it.
+  baton issue approve <owner/name#number> [--data-dir DIR]
+      Approve an outsider's issue (adds the approval label): agents may take it.
   baton providers [--check] [--json] [--data-dir DIR]
       Claude Code and Codex: installed, version, how each signs in; --check runs
       one short real turn through each ready one (its answer, time and cost).
@@ -181,7 +185,13 @@ async function findRepoId(dataDir: string, name: string): Promise<number> {
 
 async function issue(argv: string[]): Promise<void> {
   const [sub, ...rest] = argv
-  if (sub !== 'create') throw new UsageError(`baton issue: unknown subcommand "${sub ?? ''}" (create).`)
+  if (sub === 'approve') {
+    const { ref, dataDir } = issueCommand('baton issue approve', rest)
+    const result = await callApi(dataDir, 'issues.approve', { repoId: await findRepoId(dataDir, ref.repo), issue: ref.number })
+    console.log(result.added ? `Approved ${ref.repo}#${ref.number}: label "${result.label}" added, agents may take it.` : `${ref.repo}#${ref.number} was approved already (label "${result.label}").`)
+    return
+  }
+  if (sub !== 'create') throw new UsageError(`baton issue: unknown subcommand "${sub ?? ''}" (create, approve).`)
   const flags = parse('issue create', rest, {
     repo: { type: 'string' },
     title: { type: 'string' },
@@ -207,15 +217,34 @@ async function issue(argv: string[]): Promise<void> {
 }
 
 /** `owner/name#12` → the repository and the number, or a usage error that shows the shape. */
-export function parseIssueRef(ref: string | undefined): { repo: string; number: number } {
+export function parseIssueRef(ref: string | undefined, command = 'baton task retry'): { repo: string; number: number } {
   const match = /^([A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+)#([1-9][0-9]{0,9})$/.exec(ref ?? '')
-  if (!match) throw new UsageError(`baton task retry: expected an issue as owner/name#number (e.g. acme/shop#12), got "${ref ?? ''}".`)
+  if (!match) throw new UsageError(`${command}: expected an issue as owner/name#number (e.g. acme/shop#12), got "${ref ?? ''}".`)
   return { repo: match[1] as string, number: Number(match[2]) }
+}
+
+/** A command that takes one issue as owner/name#number (and --data-dir). */
+function issueCommand(command: string, rest: string[]): { ref: { repo: string; number: number }; dataDir: string } {
+  const { values, positionals } = (() => {
+    try {
+      return parseArgs({ args: rest, options: { ...common }, strict: true, allowPositionals: true })
+    } catch (error) {
+      throw new UsageError(`${command}: ${(error as Error).message}`)
+    }
+  })()
+  if (positionals.length > 1) throw new UsageError(`${command}: give one issue, as owner/name#number.`)
+  return { ref: parseIssueRef(positionals[0], command), dataDir: dataDirOf(values) }
 }
 
 async function task(argv: string[]): Promise<void> {
   const [sub, ...rest] = argv
-  if (sub !== 'retry') throw new UsageError(`baton task: unknown subcommand "${sub ?? ''}" (retry).`)
+  if (sub === 'stop') {
+    const { ref, dataDir } = issueCommand('baton task stop', rest)
+    const result = await callApi(dataDir, 'tasks.stop', { repoId: await findRepoId(dataDir, ref.repo), issue: ref.number })
+    console.log(`Stopped task ${result.task} on ${ref.repo}#${ref.number} (${result.stage}); \`baton task retry ${ref.repo}#${ref.number}\` runs it again.`)
+    return
+  }
+  if (sub !== 'retry') throw new UsageError(`baton task: unknown subcommand "${sub ?? ''}" (retry, stop).`)
   const { values, positionals } = (() => {
     try {
       return parseArgs({ args: rest, options: { ...common }, strict: true, allowPositionals: true })

@@ -612,6 +612,26 @@ export const api = {
           .string()
           .trim()
           .regex(/^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,99}$/, 'a model is a name like claude-sonnet-4-5 (letters, digits and . _ : / @ -)')
+  // The board's actions where the wait is (the card's Approve and Stop; issue #13).
+  /** A maintainer approves an outsider's issue: the approval label of Settings → Trust is added on GitHub. */
+  'issues.approve': {
+    input: z
+      .object({
+        repoId: z.number({ error: () => 'repoId is a connected repository id' }).int(),
+        issue: z.number({ error: () => 'issue is an issue number' }).int().positive('issue is an issue number')
+      })
+      .strict()
+  },
+  /** A person stops the issue's running (or queued) task: the agent is cancelled and the stage waits for Retry. */
+  'tasks.stop': {
+    input: z
+      .object({
+        repoId: z.number({ error: () => 'repoId is a connected repository id' }).int(),
+        issue: z.number({ error: () => 'issue is an issue number' }).int().positive('issue is an issue number')
+      })
+      .strict()
+  },
+  // (end of the board's actions)
           .nullable()
           .optional(),
         instances: z.number({ error: () => 'instances is a whole number from 0 to 20' }).int('instances is a whole number from 0 to 20').min(0, 'instances is at least 0').max(20, 'instances is at most 20').optional(),
@@ -707,6 +727,8 @@ export type ApiEvent =
   | { type: 'agent.output'; agent: string; task: string | null; line: string; at: string }
   | { type: 'notify'; kind: 'request' | 'failure' | 'info'; title: string; body: string }
 
+  'issues.approve': { approved: true; label: string; added: boolean }
+  'tasks.stop': { stopped: true; task: string; stage: string }
 export function isApiMethod(value: unknown): value is ApiMethod {
   return typeof value === 'string' && Object.hasOwn(api, value)
 }

@@ -21,6 +21,8 @@ import { fromGitHub } from './github-signals'
 import { answer } from './person-answer'
 import { merge } from './person-merge'
 import { retryStage, type RetryOutcome } from './person-retry'
+import { approveIssue, type ApproveOutcome } from './person-approve'
+import { stopTask, type StopOutcome } from './person-stop'
 import { requestChanges } from './person-review'
 import type { AgentResult } from './ports'
 import { reconcile } from './reconcile'
@@ -106,6 +108,16 @@ export class PipelineEngine {
   /** A person's Retry: the issue's stage gets one more failure budget and its failed task runs again (person-retry.ts). */
   retry(repoId: number, issue: number, who: string | null = null): Promise<RetryOutcome> {
     return retryStage(this.ctx, repoId, issue, who)
+  }
+
+  /** A maintainer approves an outsider's issue: the approval label added (person-approve.ts). */
+  approve(repoId: number, issue: number, who: string | null = null): Promise<ApproveOutcome> {
+    return approveIssue(this.ctx, repoId, issue, who)
+  }
+
+  /** A person stops the issue's task: the agent cancelled, the stage held until Retry (person-stop.ts). */
+  stop(repoId: number, issue: number, who: string | null = null): Promise<StopOutcome> {
+    return stopTask(this.ctx, repoId, issue, who)
   }
 
   /** Waits until no work is in flight, including the work that work starts (tests, shutdown). */

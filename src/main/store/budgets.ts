@@ -36,3 +36,11 @@ export function resetBudget(db: Db, repoId: number, issue: number, stage: string
 export function repoBudgets(db: Db, repoId: number): BudgetRow[] {
   return db.prepare('SELECT * FROM stage_budgets WHERE repo_id = ?').all(repoId) as BudgetRow[]
 }
+
+/** A person stopped the stage's task (pipeline/person-stop.ts): its budget is spent whole, so nothing runs for it until a person acts. */
+export function spendWhole(db: Db, b: { repoId: number; issue: number; stage: string; spent: number; error: string; at: string }): void {
+  db.prepare(
+    `INSERT INTO stage_budgets (repo_id, issue, stage, spent, last_error, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+     ON CONFLICT (repo_id, issue, stage) DO UPDATE SET spent = MAX(spent, excluded.spent), last_error = excluded.last_error, updated_at = excluded.updated_at`
+  ).run(b.repoId, b.issue, b.stage, b.spent, b.error, b.at)
+}
