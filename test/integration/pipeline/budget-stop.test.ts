@@ -130,7 +130,7 @@ describe.skipIf(!haveCli)('a spend budget stops a real agent mid-task', () => {
       return c?.reason?.startsWith('budget:') ? c : undefined
     })
     expect(card.activity).toBe('waiting')
-    expect(card.reason).toBe('budget: $5.40 of $5.00 spent on #1 — waits for a person (raise the budget in Settings → Budgets, or Retry)')
+    expect(card.reason).toBe('budget: $5.40 of $5.00 spent on #1')
     // Usage: spent beside the budget.
     const usage = await api<UsageSummary>('usage.summary', { range: '24h' })
     expect(usage.budgets.issues).toEqual([{ repo: 'owner/app', issue: 1, spentUsd: expect.closeTo(5.4, 2) as number, limitUsd: 5, spentTokens: 0, limitTokens: 0, over: true }])
