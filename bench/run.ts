@@ -12,7 +12,8 @@ const optional: Array<{ name: string; file: string; fn: string }> = [
   { name: 'GitHub sync requests', file: './sync.ts', fn: 'benchSync' },
   { name: 'Pipeline throughput', file: './pipeline.ts', fn: 'benchPipeline' },
   { name: 'Dashboard', file: './dashboard.ts', fn: 'benchDashboard' },
-  { name: 'Renderer memory over a busy run', file: './renderer-memory.ts', fn: 'benchRendererMemory' }
+  { name: 'Renderer memory over a busy run', file: './renderer-memory.ts', fn: 'benchRendererMemory' },
+  { name: 'Real Claude Code CLI: orchestration overhead per task', file: './claude-overhead.ts', fn: 'benchClaudeOverhead' }
 ]
 for (const o of optional) {
   if (existsSync(new URL(o.file, import.meta.url))) {

@@ -13,7 +13,8 @@ import { existsSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { resolveClaudeExecutable } from '../../../src/main/agents/providers/claude-code'
 import type { AppStatus, UsageSummary } from '../../../src/shared/api'
-import { startScriptedServer, turnUsage, type RecordedRequest, type ScriptTurn, type ScriptedServer } from '../../fixtures/anthropic/scripted-server'
+import { startScriptedServer, turnUsage, type RecordedRequest, type ScriptedServer } from '../../fixtures/anthropic/scripted-server'
+import { USAGE, claudeModel, messagesOf, promptOf } from './claude-model'
 import {
   API_TOKEN,
   GITHUB_TOKEN,
@@ -23,66 +24,17 @@ import {
   PLAN_MARKER,
   REPO,
   REVIEW_MARKER,
-  decide,
   forms,
-  readPrompt,
   runWithOneReturn,
   startPipeline,
   type PipelineWorld,
-  type PromptFacts,
-  type Step
+  type PromptFacts
 } from './pipeline-fixture'
 
 const haveCli = existsSync(resolveClaudeExecutable({ settings: { provider: 'claude-code', timeLimitSec: 1, maxOutputBytes: 1 }, env: {} }))
 const API_KEY = 'sk-ant-scripted-test-key'
 
 type Json = Record<string, unknown>
-const messagesOf = (body: unknown): Array<{ role: string; content: unknown }> => ((body as Json).messages ?? []) as Array<{ role: string; content: unknown }>
-const blocks = (content: unknown): Json[] => (Array.isArray(content) ? (content as Json[]) : [{ type: 'text', text: content }])
-const textOf = (content: unknown): string =>
-  blocks(content)
-    .map((b) => (b.type === 'text' ? String(b.text) : ''))
-    .join('\n')
-const resultText = (b: Json): string => (typeof b.content === 'string' ? b.content : blocks(b.content).map((c) => String(c.text ?? '')).join('\n'))
-
-/** Each role's usage per turn, distinct, so Usage can be checked role by role. */
-const USAGE: Record<string, { input_tokens: number; output_tokens: number }> = {
-  pm: { input_tokens: 1001, output_tokens: 41 },
-  architect: { input_tokens: 1002, output_tokens: 42 },
-  engineer: { input_tokens: 1003, output_tokens: 43 },
-  tester: { input_tokens: 1004, output_tokens: 44 }
-}
-
-/** The task prompt a request carries: the first user message. */
-function promptOf(body: unknown): PromptFacts | undefined {
-  return readPrompt(textOf(messagesOf(body)[0]?.content))
-}
-
-/** A step as the Claude Code CLI's tools. */
-function asTurn(step: Step, usage: { input_tokens: number; output_tokens: number }): ScriptTurn {
-  switch (step.kind) {
-    case 'read':
-      return { kind: 'tools', tools: [{ name: 'Read', input: { file_path: step.path } }], usage }
-    case 'write':
-      return { kind: 'tools', tools: [{ name: 'Write', input: { file_path: step.path, content: step.content } }], usage }
-    case 'edit':
-      return { kind: 'tools', tools: [{ name: 'Edit', input: { file_path: step.path, old_string: step.oldText.trim(), new_string: step.newText.trim() } }], usage }
-    case 'run':
-      return { kind: 'tools', tools: [{ name: 'Bash', input: { command: step.command, description: step.description } }], usage }
-    case 'final':
-      return { kind: 'text', text: step.text, usage }
-  }
-}
-
-function claudeModel(_rec: RecordedRequest, body: Json): ScriptTurn {
-  const p = promptOf(body)
-  if (!p) throw new Error('a request with no task prompt')
-  const outputs = messagesOf(body)
-    .flatMap((m) => blocks(m.content))
-    .filter((b) => b.type === 'tool_result')
-    .map(resultText)
-  return asTurn(decide(p, outputs), USAGE[p.role] ?? { input_tokens: 1, output_tokens: 1 })
-}
 
 let server: ScriptedServer
 let w: PipelineWorld
