@@ -35,6 +35,10 @@ import { detectIsolation } from './agents/isolation'
 import { createProviderKeys } from './secrets/provider-keys'
 import { ProviderStatusService, readiness, type ProviderStatusOptions } from './agents/provider-status'
 import { providerHandlers } from './api/provider-handlers'
+import { notifyHandlers } from './api/notify-handlers'
+import { createNotifier, type Notifier } from './notify/notifier'
+import { createWebhookStore } from './notify/webhook-store'
+import type { WebhookOptions } from './notify/webhook'
 import { effectiveSettings } from './agents/role-config'
 import { MODEL_PROVIDERS, type ModelProvider } from '../shared/api'
 
@@ -61,6 +65,8 @@ export interface CoreOptions {
   env?: NodeJS.ProcessEnv
   /** The desktop restarts itself into or out of the sandbox (headless has no such hook). */
   switchMode?: (sandbox: boolean) => void
+  /** Tests: the webhook's tries and backoff (notify/webhook.ts). */
+  webhook?: WebhookOptions
   /** Tests: where the model CLIs are found and how a provider Check runs (agents/provider-status.ts). */
   providerStatus?: Pick<ProviderStatusOptions, 'bundled' | 'providers' | 'checkTimeoutSec' | 'versionTimeoutMs'>
 }
@@ -73,6 +79,8 @@ export interface Core {
   readonly log: Logger
   readonly handlers: Handlers
   readonly github: GitHubService
+  /** Notifications (notify/notifier.ts): the desktop entry shows its notices. */
+  readonly notifier: Notifier
   runtime(): Runtime | null
   sandbox(): Sandbox | null
   call(method: unknown, input: unknown): ReturnType<typeof dispatch>
@@ -156,6 +164,9 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   const tokens = createTokenStore({ dataDir, env, cipher: options.cipher })
   // Model keys typed into Baton (Settings → Providers): kept like the token, given only to their provider's agents.
   const providerKeys = createProviderKeys({ dataDir, env, cipher: options.cipher })
+  // Notifications: the webhook URL is a secret kept like the token; each kind and channel can be turned off.
+  const webhook = createWebhookStore({ dataDir, env, cipher: options.cipher })
+  const notifier = createNotifier({ events, settings: () => readSettings(db).notifications, webhook, log, send: options.webhook })
   const github = new GitHubService({
     db,
     tokens,
@@ -290,6 +301,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     ...storeHandlers(db, { pipeline: (repoId) => pipelines.forRepo(repoId), waits, batonLogin: () => github.login() }, boardLog),
     ...configMethods,
     ...providerHandlers({ db, events, keys: providerKeys, status: providerStatus, runtime: () => runtime }),
+    ...notifyHandlers({ db, events, webhook, notifier }),
     'app.status': () => status(),
     'app.switchMode': ({ sandbox: into }) => {
       const restart = options.switchMode
@@ -410,6 +422,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     log,
     handlers,
     github,
+    notifier,
     runtime: () => runtime,
     sandbox: () => sandbox,
     call: (method, input) => dispatch(handlers, method, input, log),
@@ -418,6 +431,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       closed = true
       github.stop()
       await runtime?.stop()
+      notifier.stop()
       await sandbox?.close()
       boardLog.stop()
       events.board = null

@@ -1,7 +1,7 @@
 // The desktop entry: the one module of src/main (with src/main/desktop/ipc.ts)
 // that imports electron. It hosts the same core as the headless server and
 // bridges its API to the renderer over IPC.
-import { app, BrowserWindow, dialog, ipcMain, net, protocol, safeStorage, shell } from 'electron'
+import { app, BrowserWindow, dialog, ipcMain, net, Notification, protocol, safeStorage, shell } from 'electron'
 import { join, sep } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { AppError } from '../shared/errors'
@@ -127,6 +127,20 @@ async function start(): Promise<void> {
   }
   bridgeApi(core)
   window = createWindow()
+  // Native notifications; what shows is decided by the core's policy (src/shared/notify.ts), a click opens the item.
+  core.notifier.onDesktop((notice) => {
+    if (!Notification.isSupported()) return
+    const shown = new Notification({ title: notice.title, body: notice.body })
+    shown.on('click', () => {
+      const win = window && !window.isDestroyed() ? window : (window = createWindow())
+      if (win.isMinimized()) win.restore()
+      win.show()
+      win.focus()
+      // The route is built from numbers by routeOf, never from issue text.
+      void win.webContents.executeJavaScript(`location.hash = ${JSON.stringify(notice.route)}`)
+    })
+    shown.show()
+  })
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) window = createWindow()
   })

@@ -52,6 +52,27 @@ export const SpendBudgets = z
   .strict()
 export type SpendBudgets = z.infer<typeof SpendBudgets>
 
+/** What notifies (Settings → Notifications): each kind, and each channel. */
+export const NotificationSettings = z
+  .object({
+    /** An agent's REQUEST. */
+    request: z.boolean(),
+    /** A failure that needs a person. */
+    failure: z.boolean(),
+    /** A PR ready for the person's review. */
+    review: z.boolean(),
+    /** A spent budget. */
+    budget: z.boolean(),
+    /** The desktop app's notifications, and the browser's in headless mode. */
+    desktop: z.boolean(),
+    /** The outgoing webhook (its URL is a secret: notify.webhook*). */
+    webhook: z.boolean()
+  })
+  .strict()
+export type NotificationSettings = z.infer<typeof NotificationSettings>
+export const NOTIFY_KINDS = ['request', 'failure', 'review', 'budget'] as const
+export type NotifyKind = (typeof NOTIFY_KINDS)[number]
+
 export const Settings = z.object({
   theme: Theme,
   /** Seconds between sync polls of each connected repository. */
@@ -65,7 +86,9 @@ export const Settings = z.object({
   /** Whose issues agents with tools may see (DESIGN.md §9). */
   trust: TrustPolicy,
   /** Spend caps (pipeline/spend.ts); 0 means none. */
-  budgets: SpendBudgets
+  budgets: SpendBudgets,
+  /** What notifies, and where (src/shared/notify.ts). */
+  notifications: NotificationSettings
 })
 export type Settings = z.infer<typeof Settings>
 
@@ -76,7 +99,8 @@ export const DEFAULT_SETTINGS: Settings = {
   handoffCap: 5,
   loopCap: 3,
   trust: { associations: ['OWNER', 'MEMBER', 'COLLABORATOR'], approvalLabel: 'approved' },
-  budgets: { issueUsd: 5, dayUsd: 20, issueTokens: 2_000_000, dayTokens: 10_000_000, roles: {} }
+  budgets: { issueUsd: 5, dayUsd: 20, issueTokens: 2_000_000, dayTokens: 10_000_000, roles: {} },
+  notifications: { request: true, failure: true, review: true, budget: true, desktop: true, webhook: true }
 }
 
 /** Providers a role may run (agents/runner.ts's `providers`). */
@@ -113,6 +137,16 @@ export interface RoleUpdateResult {
 /** Model providers Baton can check and hold a key for (Settings → Providers). */
 export const MODEL_PROVIDERS = ['claude-code', 'codex'] as const
 export type ModelProvider = (typeof MODEL_PROVIDERS)[number]
+
+/** The webhook as Settings shows it: never the URL (its path is the secret), only its host. */
+export interface WebhookStatus {
+  set: boolean
+  host: string | null
+  /** Where it is kept, in words. */
+  storage: string
+  /** From BATON_NOTIFY_WEBHOOK: Settings cannot change it. */
+  fromEnv: boolean
+}
 
 /** Whether a model provider can run: its CLI, its version, how it authenticates (never the key itself). */
 export interface ProviderStatus {
@@ -653,6 +687,10 @@ export const api = {
   /** A key typed into Baton: kept like the GitHub token, given only to that provider's agents. */
   'providers.setKey': { input: z.object({ provider: z.enum(MODEL_PROVIDERS, { error: () => `a model provider is one of ${MODEL_PROVIDERS.join(', ')}` }), key: z.string().min(1, 'paste the key').max(1024) }).strict() },
   'providers.clearKey': { input: z.object({ provider: z.enum(MODEL_PROVIDERS, { error: () => `a model provider is one of ${MODEL_PROVIDERS.join(', ')}` }) }).strict() },
+  'notify.webhook': { input: Empty },
+  'notify.setWebhook': { input: z.object({ url: z.string().min(1, 'paste the webhook URL').max(2048, 'a webhook URL is at most 2,048 characters') }).strict() },
+  'notify.clearWebhook': { input: Empty },
+  'notify.testWebhook': { input: Empty },
   'pipeline.get': { input: z.object({ repoId: z.number().int().nullable().default(null) }).strict() },
   'pipeline.update': {
     input: z
@@ -708,6 +746,10 @@ export interface ApiOutputs {
   'providers.check': ProviderCheck
   'providers.setKey': ProviderStatus
   'providers.clearKey': ProviderStatus
+  'notify.webhook': WebhookStatus
+  'notify.setWebhook': WebhookStatus
+  'notify.clearWebhook': WebhookStatus
+  'notify.testWebhook': { ok: boolean; status: number | null; tries: number; error: string | null }
   'pipeline.get': PipelineView
   'pipeline.update': PipelineView
 }
@@ -725,7 +767,18 @@ export type Topic = 'app' | 'repos' | 'issues' | 'agents' | 'tasks' | 'inbox' | 
 export type ApiEvent =
   | { type: 'changed'; topics: Topic[]; board?: BoardVersion }
   | { type: 'agent.output'; agent: string; task: string | null; line: string; at: string }
-  | { type: 'notify'; kind: 'request' | 'failure' | 'info'; title: string; body: string }
+  | {
+      type: 'notify'
+      kind: NotifyKind | 'info'
+      title: string
+      body: string
+      /** The item a click opens (src/shared/notify.ts#routeOf). */
+      repoId?: number
+      issue?: number
+      pr?: number
+      /** Its page on GitHub, for the webhook. */
+      url?: string
+    }
 
   'issues.approve': { approved: true; label: string; added: boolean }
   'tasks.stop': { stopped: true; task: string; stage: string }

@@ -8,6 +8,7 @@ import { createTask, type TaskRow } from '../store/tasks'
 import type { Effect } from './effects'
 import { baseRole, type EngineContext } from './engine-context'
 import { toInbox } from './inbox'
+import { notifyIfReady } from '../notify/ready'
 import type { AgentResult, RepoRef } from './ports'
 
 export async function applyEffect(ctx: EngineContext, effect: Effect, task: TaskRow, repo: RepoRef, result: AgentResult): Promise<void> {
@@ -27,6 +28,7 @@ export async function applyEffect(ctx: EngineContext, effect: Effect, task: Task
       const from = effect.remove.find((l) => pipeline.stages.some((s) => s.label === l))
       if (to && from) {
         audit(db, { kind: 'stage.move', repoId: repo.id, issue: task.issue, taskId: task.id, subject: result.agent, message: `${from} → ${to}`, data: { from, to } })
+        notifyIfReady({ db, events: ctx.o.events, pipeline }, repo.id, task.issue, to)
         const toIndex = pipeline.stages.findIndex((s) => s.label === to)
         const toStage = pipeline.stages[toIndex]
         // A loop is a move back to the Engineer, not the Architect's hand-over.

@@ -6,6 +6,7 @@
 // sync). A check that fails meanwhile sends the issue back to the Engineer
 // instead, which releases the hold. Per repository: branch protection's
 // required checks (the default) or every check on the head.
+import { notifyIfReady } from '../notify/ready'
 import { audit } from '../store/audit'
 import { agentPullOf, checksWait, deleteHold, headChecks, holds, markSignal, requiredChecks } from '../store/github-signals'
 import { setIssueLabels } from '../store/pipeline-issues'
@@ -90,6 +91,7 @@ export function releaseHolds(ctx: EngineContext, repoId: number): Array<Promise<
         deleteHold(db, repoId, hold.key)
         audit(db, { kind: 'stage.move', repoId, issue: hold.issue, message: `${from} → ${to} (checks passed)`, data: { from, to } })
       })()
+      notifyIfReady({ db, events: ctx.o.events, pipeline }, repoId, hold.issue, to)
       ctx.o.events.changed('issues', 'tasks', 'events')
       void ctx.tick()
     })

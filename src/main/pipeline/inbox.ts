@@ -10,7 +10,9 @@ export function toInbox(ctx: EngineContext, task: TaskRow, kind: InboxKind, ques
     type: 'notify',
     kind,
     title: kind === 'request' ? `${task.agent ?? 'An agent'} asks about #${task.issue}` : `#${task.issue} needs you`,
-    body: question
+    body: question,
+    repoId: task.repo_id,
+    issue: task.issue
   })
   ctx.o.events.changed('inbox')
 }

@@ -19,6 +19,24 @@ export async function askPermission(): Promise<NotifyPermission> {
   }
 }
 
+const ASKED = 'baton.notifications.asked'
+
+/**
+ * Ask for permission once per browser, from the first gesture after start
+ * (headless mode; the desktop app's notifications come from main). Later,
+ * Settings → Notifications and the inbox offer the button again.
+ */
+export function askOnce(): void {
+  if (permission() !== 'default') return
+  try {
+    if (localStorage.getItem(ASKED)) return
+    localStorage.setItem(ASKED, new Date().toISOString())
+  } catch {
+    return
+  }
+  void askPermission()
+}
+
 export function show(event: Extract<ApiEvent, { type: 'notify' }>, onClick: () => void): void {
   if (permission() !== 'granted') return
   try {

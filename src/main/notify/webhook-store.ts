@@ -1,0 +1,93 @@
+// Where the webhook URL lives: like the GitHub token (secrets/token-store.ts,
+// DESIGN.md §9), since a Slack or Discord webhook URL is its own key. Never in
+// SQLite, never in a log (registered with the masker as soon as it is known).
+//   BATON_NOTIFY_WEBHOOK in the environment wins (headless);
+//   else a 0600 file in <data>/secrets/ (0700), on the desktop encrypted with
+//   Electron's safeStorage (the injected Cipher; refused without a keychain).
+import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { AppError } from '../../shared/errors'
+import { registerSecret } from '../log'
+import type { Cipher } from '../secrets/token-store'
+import { checkWebhookUrl } from './webhook'
+
+export const WEBHOOK_VARIABLE = 'BATON_NOTIFY_WEBHOOK'
+
+export interface WebhookStore {
+  get(): string | null
+  set(url: string): void
+  clear(): void
+  /** Where it is kept, in words; `host` is safe to show (the path is the secret). */
+  describe(): { set: boolean; host: string | null; storage: string; fromEnv: boolean }
+}
+
+export function createWebhookStore(options: { dataDir: string; env?: NodeJS.ProcessEnv; cipher?: Cipher }): WebhookStore {
+  const dir = join(options.dataDir, 'secrets')
+  const file = join(dir, options.cipher ? 'webhook.enc' : 'webhook.json')
+  const env = options.env ?? process.env
+  const fromEnv = () => {
+    const v = env[WEBHOOK_VARIABLE]?.trim()
+    if (!v) return null
+    registerSecret(v)
+    try {
+      return checkWebhookUrl(v)
+    } catch {
+      return null
+    }
+  }
+  const read = (): string | null => {
+    let raw: Buffer
+    try {
+      raw = readFileSync(file)
+    } catch {
+      return null
+    }
+    try {
+      if (options.cipher && !options.cipher.isEncryptionAvailable()) return null
+      const value = JSON.parse(options.cipher ? options.cipher.decryptString(raw) : raw.toString('utf8')) as { url?: unknown } | null
+      if (typeof value?.url !== 'string') return null
+      registerSecret(value.url)
+      return checkWebhookUrl(value.url)
+    } catch {
+      return null // damaged, or another machine's keychain: as if none were set
+    }
+  }
+  const store: WebhookStore = {
+    get: () => fromEnv() ?? read(),
+    set(url) {
+      let checked: string
+      try {
+        checked = checkWebhookUrl(url)
+      } catch (e) {
+        throw new AppError('bad_request', (e as Error).message, { field: 'url' })
+      }
+      registerSecret(url.trim())
+      registerSecret(checked)
+      if (options.cipher && !options.cipher.isEncryptionAvailable()) {
+        throw new AppError('unavailable', `The system keychain is not available, so Baton will not store the webhook URL. Set ${WEBHOOK_VARIABLE} instead.`)
+      }
+      mkdirSync(dir, { recursive: true, mode: 0o700 })
+      chmodSync(dir, 0o700)
+      const text = JSON.stringify({ url: checked })
+      // A fresh 0600 file, then rename: never a moment with wider rights.
+      const tmp = `${file}.${process.pid}.tmp`
+      writeFileSync(tmp, options.cipher ? options.cipher.encryptString(text) : text, { mode: 0o600 })
+      chmodSync(tmp, 0o600)
+      renameSync(tmp, file)
+    },
+    clear() {
+      rmSync(file, { force: true })
+    },
+    describe() {
+      const url = store.get()
+      const env = fromEnv() !== null
+      return {
+        set: url !== null,
+        host: url ? new URL(url).host : null,
+        fromEnv: env,
+        storage: env ? `from the ${WEBHOOK_VARIABLE} environment variable` : options.cipher ? 'in the system keychain' : `in ${file} (readable only by you, mode 0600)`
+      }
+    }
+  }
+  return store
+}
