@@ -114,7 +114,8 @@ export interface LiveUsage {
   costUsd: number
 }
 
-const liveUsageOk = (u: unknown): u is LiveUsage => {
+/** A runner's `usage` report as the protocol would take it (whole token counts below 1e12, a finite cost below 1e6): anything else is dropped. */
+export const liveUsageOk = (u: unknown): u is LiveUsage => {
   if (typeof u !== 'object' || u === null) return false
   const r = u as Record<string, unknown>
   const tokens = ['inputTokens', 'outputTokens', 'cacheReadTokens', 'cacheWriteTokens'].every((k) => Number.isInteger(r[k]) && (r[k] as number) >= 0 && (r[k] as number) < 1e12)
