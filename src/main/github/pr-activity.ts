@@ -35,6 +35,8 @@ export interface PrActivity {
   reviewComments: Page<Row>
   reviewCommentsCursor: string | null
   pulls: PullActivity[]
+  /** PRs whose check runs this token may not read (remembered per head). */
+  runsRefused: Array<{ number: number; headSha: string }>
 }
 
 const status = (error: unknown) => (error as { status?: number }).status
@@ -50,6 +52,7 @@ export async function fetchPrActivity(db: Db, octokit: GitHub, repo: { id: numbe
     counter
   )
   const pulls: PullActivity[] = []
+  const refused: AgentPull[] = []
   for (const pull of agentPulls) {
     const reviewsState = syncState(db, repo.id, `reviews:${pull.number}`)
     const reviews = await listAll<Row>(octokit, 'GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews', { ...base, pull_number: pull.number }, reviewsState.etag, counter)
@@ -63,23 +66,27 @@ export async function fetchPrActivity(db: Db, octokit: GitHub, repo: { id: numbe
       counter
     )
     const runsState = syncState(db, repo.id, `check-runs:${pull.number}`)
-    let runs: PullActivity['runs']
-    try {
-      runs = await getOne<{ check_runs?: Row[] }>(
-        octokit,
-        'GET /repos/{owner}/{repo}/commits/{ref}/check-runs',
-        { ...base, ref: pull.headSha, per_page: 100 },
-        runsState.cursor === pull.headSha ? runsState.etag : null,
-        counter
-      )
-    } catch (error) {
-      // Reading check runs needs `checks:read` on fine-grained tokens: without it, statuses alone.
-      if (status(error) !== 403 && status(error) !== 404) throw error
-      runs = null
+    let runs: PullActivity['runs'] = null
+    // Refused before for this head (a fine-grained token without checks:read): a refusal counts against the
+    // rate limit, so it is asked again only when the head moves.
+    if (runsState.cursor !== `none:${pull.headSha}`) {
+      try {
+        runs = await getOne<{ check_runs?: Row[] }>(
+          octokit,
+          'GET /repos/{owner}/{repo}/commits/{ref}/check-runs',
+          { ...base, ref: pull.headSha, per_page: 100 },
+          runsState.cursor === pull.headSha ? runsState.etag : null,
+          counter
+        )
+      } catch (error) {
+        // Reading check runs needs `checks:read` on fine-grained tokens: without it, statuses alone.
+        if (status(error) !== 403 && status(error) !== 404) throw error
+        refused.push(pull)
+      }
     }
     pulls.push({ pull, reviews, status: statusAnswer, runs })
   }
-  return { reviewComments, reviewCommentsCursor: rc.cursor, pulls }
+  return { reviewComments, reviewCommentsCursor: rc.cursor, pulls, runsRefused: refused.map((p) => ({ number: p.number, headSha: p.headSha })) }
 }
 
 const login = (row: Row) => (row.user as { login?: string } | null)?.login ?? 'ghost'
@@ -168,6 +175,7 @@ export function storePrActivity(db: Db, repoId: number, activity: PrActivity): n
       saveSyncState(db, repoId, `check-runs:${pull.number}`, runs.etag, pull.headSha)
     }
   }
+  for (const p of activity.runsRefused) saveSyncState(db, repoId, `check-runs:${p.number}`, null, `none:${p.headSha}`)
   // Only the heads of open agent PRs matter: older commits' checks go.
   db.prepare(`DELETE FROM checks WHERE repo_id = ? AND sha NOT IN (${heads.map(() => '?').join(', ')})`).run(repoId, ...heads)
   return [...changed]
