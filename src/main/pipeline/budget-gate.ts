@@ -86,7 +86,8 @@ function withLive(spent: SpendInScopes, l: Live, repoId: number, issue: number, 
   }
 }
 
-const reasonOf = (b: BudgetBreach): string => `${breachMessage(b)} — ${BUDGET_TODO}`
+// The card's wait reason: the budget and its amounts (the badge says it waits for a person; the inbox item says what to do).
+const reasonOf = (b: BudgetBreach): string => breachMessage(b)
 
 function toInbox(ctx: EngineContext, b: BudgetBreach, at: { repoId: number; issue: number; taskId: string | null; agent: string | null }, what: string): void {
   const question = `${breachMessage(b)}: ${what}. ${BUDGET_TODO[0]!.toUpperCase()}${BUDGET_TODO.slice(1)}.`
