@@ -93,6 +93,10 @@ test("a role's model and instances: saved, applied when the agents start, still 
 
   await page.reload()
   await expect(page.getByLabel('Model for engineer')).toHaveValue('claude-opus-4-1')
+  // On a provider that cannot sign in, the row keeps saying what to do.
+  await expect(page.locator('tbody[data-role="engineer"] [data-not-ready]')).toContainText('Claude Code is not signed in')
+  await expect(page.locator('tbody[data-role="tester"] [data-not-ready]')).toContainText('Codex is not signed in')
+  await expect(page.locator('tbody[data-role="pm"] [data-not-ready]')).toHaveCount(0)
   await expect(page.getByRole('spinbutton', { name: 'Instances of engineer' })).toHaveValue('3')
   await expect(page.getByLabel('Model for tester')).toHaveValue('claude-haiku-4-5')
   const roles = await api<RoleConfig[]>('roles.list')
