@@ -9,7 +9,6 @@
 import { join } from 'node:path'
 import { Octokit } from '@octokit/rest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { DEFAULT_SETTINGS } from '../../../src/shared/api'
 import type { Trigger } from '../../../src/shared/protocol/trigger'
 import { parseResponse } from '../../../src/shared/protocol/response'
 import { toAgentResult } from '../../../src/main/agents/results'
@@ -343,7 +342,6 @@ describe("the Tester's verdict on the commit", () => {
     expect(status).toMatchObject({ state: 'failure', description: '1 of 3 tests failed' })
     const held = await owner.rest.pulls.merge({ ...base, pull_number: pr }).catch((e: { status: number; response: { data: { message: string } } }) => e)
     expect(held).toMatchObject({ status: 405, response: { data: { message: 'Required status check "baton/tester" is failing.' } } })
-    expect(DEFAULT_SETTINGS.trust.associations).toContain('COLLABORATOR')
   })
 })
 
