@@ -6,6 +6,8 @@
 // until the tests pass. Safe to repeat: the PR comment is found by its marker,
 // and the status is posted only when the latest `baton/tester` differs.
 import { stripAnsi } from '../../shared/ansi'
+import { AppError } from '../../shared/errors'
+import { audit } from '../store/audit'
 import { agentPullOf } from '../store/github-signals'
 import type { TaskRow } from '../store/tasks'
 import type { Pipeline } from './definition'
@@ -58,5 +60,12 @@ export async function publishVerdict(ctx: EngineContext, task: TaskRow, repo: Re
     url = (await ctx.effect(task.id, 'github', () => ctx.o.github.comment(repo, pull.number, body, marker))) ?? null
   }
   const description = statusDescription(result.answer.text || (state === 'success' ? 'The tests passed' : 'The tests failed'))
-  await ctx.effect(task.id, 'github', () => ctx.o.github.setStatus!(repo, pull.head_sha, { context: TESTER_CONTEXT, state, description, targetUrl: url }))
+  try {
+    await ctx.effect(task.id, 'github', () => ctx.o.github.setStatus!(repo, pull.head_sha, { context: TESTER_CONTEXT, state, description, targetUrl: url }))
+  } catch (error) {
+    // A token that may not write statuses (a fine-grained one without "Commit statuses") must not hold the
+    // Tester's answer for ever: said once, and the answer applies. Anything else (offline, 5xx) is retried.
+    if (!(error instanceof AppError) || (error.code !== 'forbidden' && error.code !== 'not_found')) throw error
+    audit(ctx.db, { kind: 'verdict.refused', repoId: repo.id, issue: task.issue, taskId: task.id, message: `${TESTER_CONTEXT} not published on ${pull.head_sha.slice(0, 7)}: ${error.message}` })
+  }
 }
