@@ -33,7 +33,8 @@
 // - usage on `turn.completed` is the thread's running total: on a resume the
 //   provider subtracts what the thread's rollout file last recorded.
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { tmpdir } from 'node:os'
+import { isAbsolute, join, relative, resolve } from 'node:path'
 import type { Provider, ProviderContext, ProviderResult } from './types'
 import { ProviderError } from './stream-errors'
 import { startStreamProcess } from './stream-process'
@@ -124,6 +125,26 @@ export function codexArgs(ctx: ProviderContext, extraConfig: string[] = []): str
   return args
 }
 
+/**
+ * Why Codex's command sandbox cannot work with this environment, or null.
+ * On Linux Codex runs every command and patch through a helper it links into
+ * `$CODEX_HOME/tmp/arg0`, and refuses to make it inside the temporary folder
+ * ("Refusing to create helper binaries under temporary dir"); each command
+ * then fails with "bwrap: execvp codex-linux-sandbox: No such file or
+ * directory" while the turn goes on. Seen with 0.171.0 and a HOME under /tmp.
+ */
+export function codexHomeProblem(env: NodeJS.ProcessEnv, sandbox: string, platform: NodeJS.Platform = process.platform, temp: string = tmpdir()): string | null {
+  if (platform !== 'linux' || sandbox === 'danger-full-access') return null
+  const home = env.CODEX_HOME?.trim() || (env.HOME?.trim() ? join(env.HOME.trim(), '.codex') : '')
+  if (!home) return null
+  const inside = (dir: string): boolean => {
+    const rel = relative(resolve(dir), resolve(home))
+    return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))
+  }
+  if (!inside(temp) && !inside('/tmp')) return null
+  return `Codex cannot sandbox its commands with CODEX_HOME at ${home}, inside the temporary folder: set CODEX_HOME (or HOME) to a folder outside ${inside(temp) ? temp : '/tmp'}`
+}
+
 export interface CodexOptions {
   /** SIGTERM → SIGKILL delay when stopping the CLI. Default 5 s. */
   killGraceMs?: number
@@ -137,6 +158,11 @@ export function createCodex(options: CodexOptions = {}): Provider {
   return async (ctx) => {
     const command = resolveCodexExecutable(ctx)
     const args = codexArgs(ctx, options.config)
+    // Said first in the live output: otherwise each command just fails while the
+    // model goes on. Not refused: a turn that runs no command (a check, a
+    // triage) still works.
+    const homeProblem = codexHomeProblem(ctx.env ?? {}, codexSandbox(ctx.settings.permissionMode))
+    if (homeProblem) ctx.progress(`warning: ${homeProblem}`)
     const reader = new CodexStreamReader()
     const resume = ctx.resumeSession ?? ctx.trigger.resumeSession
     // Codex reports the thread's running total; remember where it stood.
