@@ -9,7 +9,7 @@
 import type { Usage } from '../agents/providers/types'
 import { audit } from '../store/audit'
 import { endAttempt, getTask, setTaskState, type TaskRow } from '../store/tasks'
-import { answerRecorded, grant, grantOf, issueSpend, issueSpends, openBudgetIssues, openBudgetItem, recordPartialUsage, repoGrants, resolveBudgetItems, spendSince } from '../store/spend'
+import { answerRecorded, budgetItems, budgetItemSeen, grant, grantOf, issueSpend, issueSpends, openBudgetItem, recordPartialUsage, repoGrants, resolveBudgetItems, resolveScopeItems, spendSince, type BudgetItem } from '../store/spend'
 import type { Pipeline } from './definition'
 import { stageOf } from './definition'
 import { baseRole, CODE_ROLES, issueKey, type EngineContext } from './engine-context'
@@ -89,32 +89,59 @@ function withLive(spent: SpendInScopes, l: Live, repoId: number, issue: number, 
 // The card's wait reason: the budget and its amounts (the badge says it waits for a person; the inbox item says what to do).
 const reasonOf = (b: BudgetBreach): string => breachMessage(b)
 
-function toInbox(ctx: EngineContext, b: BudgetBreach, at: { repoId: number; issue: number; taskId: string | null; agent: string | null }, what: string): void {
-  const question = `${breachMessage(b)}: ${what}. ${BUDGET_TODO[0]!.toUpperCase()}${BUDGET_TODO.slice(1)}.`
-  const opened = openBudgetItem(ctx.db, { ...at, question, key: breachKey(b), since: grantOf(ctx.db, at.repoId, at.issue), at: ctx.now().toISOString() })
-  if (!opened) return
-  ctx.o.events.emit({ type: 'notify', kind: 'budget', title: `#${at.issue}: a budget is spent`, body: question, repoId: at.repoId, issue: at.issue })
+/**
+ * One inbox item per budget and limit: an issue's own budget on the issue
+ * (again after a person's Retry), the day's or a role's once for the whole
+ * scope (again the next day) — never one per issue it holds. `known`: the
+ * pass's items, read once.
+ */
+function toInbox(ctx: EngineContext, b: BudgetBreach, at: { repoId: number; issue: number; taskId: string | null; agent: string | null }, what: string, known?: Map<number, BudgetItem[]>): void {
+  const scoped = b.scope !== 'issue'
+  const key = breachKey(b)
+  const since = scoped ? dayStart(ctx.now()) : grantOf(ctx.db, at.repoId, at.issue)
+  if (!scoped && known && budgetItemSeen(known.get(at.issue) ?? [], key, since)) return
+  const why = scoped ? `no ${b.scope === 'role' ? `${b.role} ` : ''}task starts until 00:00 UTC` : what
+  const question = `${breachMessage(b)}: ${why}. ${BUDGET_TODO[0]!.toUpperCase()}${BUDGET_TODO.slice(1)}.`
+  const where = scoped ? { repoId: null, issue: null, taskId: null, agent: null } : at
+  if (!openBudgetItem(ctx.db, { ...where, question, key, since, at: ctx.now().toISOString() })) return
+  ctx.o.events.emit({ type: 'notify', kind: 'budget', title: scoped ? 'A budget is spent' : `#${at.issue}: a budget is spent`, body: question, ...(scoped ? {} : { repoId: at.repoId, issue: at.issue }) })
   ctx.o.events.changed('inbox')
+}
+
+/** The day's and the roles' budgets that are spent now, whatever the issue (their keys): a scope item of any other is resolved. */
+function spentScopes(ctx: EngineContext, today: { all: Spend; byAgent: Map<string, Spend> }, live: Live[]): Set<string> {
+  const budgets = { ...ctx.o.settings().budgets, issueUsd: 0, issueTokens: 0 }
+  const keys = new Set<string>()
+  const roles = new Set(['', ...Object.keys(budgets.roles)])
+  for (const role of roles) {
+    let spent: SpendInScopes = { issue: NO_SPEND, day: today.all, role: role ? roleSpend(today.byAgent, role) : NO_SPEND }
+    for (const l of live) spent = withLive(spent, l, -1, -1, role || '-')
+    const b = breachOf(role ? { ...budgets, dayUsd: 0, dayTokens: 0 } : { ...budgets, roles: {} }, spent, { issue: 0, role: role || '-' })
+    if (b) keys.add(breachKey(b))
+  }
+  return keys
 }
 
 /**
  * One scheduling pass's holds for a repository: each open issue whose stage
  * owner's next task would start over a budget waits, with the budget named
- * (and one inbox item); an issue whose budget item no longer holds (a person
- * raised a budget) has it resolved. A few queries per pass, none per issue.
+ * (and its inbox item); an item that no longer holds anything (a person
+ * raised a budget, the day turned) is resolved. A few queries per pass, none
+ * per issue.
  */
 export function budgetHolds(ctx: EngineContext, repoId: number, pipeline: Pipeline, issues: ReadonlyArray<{ number: number; labels: readonly string[] }>): Map<string, string> {
   const held = new Map<string, string>()
-  const open = openBudgetIssues(ctx.db, repoId)
-  if (!anyBudget(ctx) && open.size === 0) return held
   const { db } = ctx
-  const budgets = ctx.o.settings().budgets
+  const known = budgetItems(db, repoId)
+  const at = ctx.now().toISOString()
   const day = dayStart(ctx.now())
-  const perIssue = issueSpends(db, repoId)
-  const grants = repoGrants(db, repoId)
   const today = spendSince(db, day)
   const live = liveSpends(ctx)
-  const at = ctx.now().toISOString()
+  if (resolveScopeItems(db, spentScopes(ctx, today, live), '(resolved: the budget allows it now)', at) > 0) ctx.o.events.changed('inbox')
+  if (!anyBudget(ctx) && known.size === 0) return held
+  const budgets = ctx.o.settings().budgets
+  const perIssue = issueSpends(db, repoId)
+  const grants = repoGrants(db, repoId)
   for (const issue of issues) {
     const role = stageOf(pipeline, issue.labels)?.owner
     if (!role) continue
@@ -126,8 +153,8 @@ export function budgetHolds(ctx: EngineContext, repoId: number, pipeline: Pipeli
     const breach = breachOf(budgets, spent, { issue: issue.number, role })
     if (breach) {
       held.set(issueKey(repoId, issue.number), reasonOf(breach))
-      toInbox(ctx, breach, { repoId, issue: issue.number, taskId: null, agent: null }, `no ${baseRole(role)} task starts for #${issue.number}`)
-    } else if (open.has(issue.number) && resolveBudgetItems(db, repoId, issue.number, '(resolved: the budget allows it now)', at) > 0) {
+      toInbox(ctx, breach, { repoId, issue: issue.number, taskId: null, agent: null }, `no ${baseRole(role)} task starts for #${issue.number}`, known)
+    } else if ((known.get(issue.number) ?? []).some((i) => i.answered_at === null) && resolveBudgetItems(db, repoId, issue.number, '(resolved: the budget allows it now)', at) > 0) {
       audit(db, { kind: 'inbox.resolved', repoId, issue: issue.number, message: `#${issue.number} may spend again: the budget allows it now` })
       ctx.o.events.changed('inbox')
     }

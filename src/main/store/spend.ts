@@ -75,18 +75,42 @@ export function answerRecorded(db: Db, taskId: string, attempt: number, answer: 
   return db.prepare('SELECT 1 FROM usage WHERE task_id = ? AND attempt = ? AND answer = ?').get(taskId, attempt, answer) !== undefined
 }
 
-const escapeLike = (s: string): string => s.replace(/[\\%_]/g, (c) => `\\${c}`)
+/** One budget item as the pass reads it (dedupe in memory: no query per issue). */
+export interface BudgetItem {
+  issue: number | null
+  question: string
+  answered_at: string | null
+  created_at: string
+}
+
+/** Whether an item for this budget and limit (`key`, e.g. "of $5.00 spent on #12") was opened since `since` — open, or answered by a person meanwhile. */
+export function budgetItemSeen(items: readonly BudgetItem[], key: string, since: string | null): boolean {
+  return items.some((i) => i.question.startsWith('budget: ') && i.question.includes(` ${key}:`) && (i.answered_at === null || i.created_at > (since ?? '')))
+}
+
+/** A repository's budget items, by issue (issue-scoped ones). */
+export function budgetItems(db: Db, repoId: number): Map<number, BudgetItem[]> {
+  const rows = db.prepare("SELECT issue, question, answered_at, created_at FROM requests WHERE repo_id = ? AND kind = 'failure' AND question LIKE 'budget: %'").all(repoId) as BudgetItem[]
+  const byIssue = new Map<number, BudgetItem[]>()
+  for (const r of rows) if (r.issue !== null) byIssue.set(r.issue, [...(byIssue.get(r.issue) ?? []), r])
+  return byIssue
+}
+
+/** Budget items of a whole scope (the day, a role): no repository, no issue. */
+export function scopeItems(db: Db): Array<BudgetItem & { id: number }> {
+  return db.prepare("SELECT id, issue, question, answered_at, created_at FROM requests WHERE repo_id IS NULL AND issue IS NULL AND kind = 'failure' AND question LIKE 'budget: %'").all() as Array<BudgetItem & { id: number }>
+}
 
 /**
- * Opens the issue's budget item in the inbox unless one for the same budget
- * and limit (`key`, e.g. "of $5.00 spent on #12") was opened since the last
- * grant — open, or answered by a person meanwhile. Returns whether it opened one.
+ * Opens a budget item in the inbox — the issue's (`repoId`, `issue`) or a
+ * whole scope's (both null) — unless one for the same budget and limit was
+ * opened since `since` (budgetItemSeen). Returns whether it opened one.
  */
-export function openBudgetItem(db: Db, item: { repoId: number; issue: number; taskId: string | null; agent: string | null; question: string; key: string; since: string | null; at: string }): boolean {
-  const seen = db
-    .prepare(`SELECT 1 FROM requests WHERE repo_id = ? AND issue = ? AND kind = 'failure' AND question LIKE ? ESCAPE '\\' AND (answered_at IS NULL OR created_at > ?)`)
-    .get(item.repoId, item.issue, `budget: % ${escapeLike(item.key)}%`, item.since ?? '')
-  if (seen) return false
+export function openBudgetItem(db: Db, item: { repoId: number | null; issue: number | null; taskId: string | null; agent: string | null; question: string; key: string; since: string | null; at: string }): boolean {
+  const rows = db
+    .prepare("SELECT issue, question, answered_at, created_at FROM requests WHERE repo_id IS ? AND issue IS ? AND kind = 'failure' AND question LIKE 'budget: %'")
+    .all(item.repoId, item.issue) as BudgetItem[]
+  if (budgetItemSeen(rows, item.key, item.since)) return false
   db.prepare("INSERT INTO requests (kind, repo_id, issue, task_id, agent, question, created_at) VALUES ('failure', ?, ?, ?, ?, ?, ?)").run(
     item.repoId,
     item.issue,
@@ -98,6 +122,16 @@ export function openBudgetItem(db: Db, item: { repoId: number; issue: number; ta
   return true
 }
 
+/** Closes open scope items whose budget no longer holds anything (`over`: the keys still spent); returns how many. */
+export function resolveScopeItems(db: Db, over: ReadonlySet<string>, note: string, at: string): number {
+  let closed = 0
+  for (const item of scopeItems(db)) {
+    if (item.answered_at !== null || [...over].some((key) => item.question.includes(` ${key}:`))) continue
+    closed += db.prepare('UPDATE requests SET answered_at = ?, answer = ? WHERE id = ? AND answered_at IS NULL').run(at, note, item.id).changes
+  }
+  return closed
+}
+
 /** Closes the issue's open budget items (it may go on now); returns how many. */
 export function resolveBudgetItems(db: Db, repoId: number, issue: number, note: string, at: string): number {
   return db
@@ -105,11 +139,6 @@ export function resolveBudgetItems(db: Db, repoId: number, issue: number, note: 
     .run(at, note, repoId, issue).changes
 }
 
-/** Issues with an open budget item, per repository. */
-export function openBudgetIssues(db: Db, repoId: number): Set<number> {
-  const rows = db.prepare("SELECT DISTINCT issue FROM requests WHERE repo_id = ? AND kind = 'failure' AND answered_at IS NULL AND question LIKE 'budget: %'").all(repoId) as Array<{ issue: number }>
-  return new Set(rows.map((r) => r.issue))
-}
 
 /** Audits a change of the spend budgets (before → after, in words); returns whether they changed. */
 export function auditBudgetChange(db: Db, before: SpendBudgets, after: SpendBudgets): boolean {

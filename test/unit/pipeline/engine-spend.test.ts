@@ -128,8 +128,12 @@ describe('spend budgets in the engine', () => {
     expect(t.dispatched).toHaveLength(0)
     expect(t.waits.get('1#12')).toMatch(/^budget: \$20\.00 of \$20\.00 spent today \(UTC\)/)
     expect(t.waits.get('1#13')).toMatch(/^budget: \$20\.00 of \$20\.00 spent today \(UTC\)/)
-    // One item per issue held.
-    expect(t.inbox().map((i) => i.issue)).toEqual([12, 13])
+    // One item for the day, not one per issue it holds; again at the next pass, still one.
+    await t.pass()
+    const items = t.inbox()
+    expect(items).toHaveLength(1)
+    expect(items[0]).toMatchObject({ issue: null, task_id: null })
+    expect(items[0]!.question).toMatch(/^budget: \$20\.00 of \$20\.00 spent today \(UTC\): no task starts until 00:00 UTC\. Waits for a person/)
     t.move(12 * 3_600_000) // 2026-07-02T00:00:00Z
     await t.pass()
     expect(t.dispatched.map((d) => d.issue.number).sort()).toEqual([12, 13])
@@ -143,6 +147,12 @@ describe('spend budgets in the engine', () => {
     // #12 waits for an engineer over budget; #13's PM is not an engineer.
     expect(t.dispatched.map((d) => d.issue.number)).toEqual([13])
     expect(t.waits.get('1#12')).toMatch(/^budget: 60,000 of 50,000 tokens spent by engineer today \(UTC\)/)
+    expect(t.inbox()).toEqual([{ issue: null, task_id: null, question: expect.stringMatching(/^budget: 60,000 of 50,000 tokens spent by engineer today \(UTC\): no engineer task starts until 00:00 UTC\./) as string }])
+    // Raised: the role's item resolves by itself, and #12 starts.
+    t.setBudgets({ roles: { engineer: { usd: 0, tokens: 100_000 } } })
+    await t.pass()
+    expect(t.inbox()).toEqual([])
+    expect(t.dispatched.map((d) => d.issue.number)).toEqual([13, 12])
   })
 
   it("a person's Retry lets a held issue go on: its budgets count again from the press", async () => {
