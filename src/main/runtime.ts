@@ -1,7 +1,7 @@
 // The running pipeline: agents (supervisor), workspaces and the engine, wired
 // to GitHub. Built by the composition root when a GitHub connection exists.
 import { join } from 'node:path'
-import type { AgentSummary, Settings } from '../shared/api'
+import type { AgentOutputLine, AgentSummary, Settings } from '../shared/api'
 import { effectiveSettings, type RoleOverride } from './agents/role-config'
 import { loadRoles, type Role, type RoleSettings } from './agents/roles'
 import { toAgentResult } from './agents/results'
@@ -59,7 +59,7 @@ export interface Runtime {
   roles: Role[]
   waits: Map<string, string>
   agents(): AgentSummary[]
-  output(agent: string, limit: number): Array<{ at: string; line: string; task: string | null }>
+  output(agent: string, limit: number): AgentOutputLine[]
   /** Applies a role's current overrides to its agents; says, per instance, when. */
   configureRole(role: string): ReturnType<Supervisor['configureRole']>
   /** A role's settings as they apply now (role.yml with the overrides). */
@@ -117,7 +117,25 @@ export function startRuntime(o: RuntimeOptions): Runtime {
     backoffMs: o.timing?.backoffMs
   })
 
-  const outputs = new Map<string, Array<{ at: string; line: string; task: string | null }>>()
+  // Each agent's last lines, kept after it goes idle: a builtin run that took
+  // milliseconds stays visible on the Agents screen. Each line carries its
+  // task's issue (looked up once per task), so runs can be told apart.
+  const outputs = new Map<string, AgentOutputLine[]>()
+  const tags = new Map<string, Pick<AgentOutputLine, 'repoId' | 'repo' | 'issue'>>()
+  const tagOf = (task: string | null): Pick<AgentOutputLine, 'repoId' | 'repo' | 'issue'> => {
+    if (!task) return { repoId: null, repo: null, issue: null }
+    const known = tags.get(task)
+    if (known) return known
+    const row = o.db.prepare('SELECT t.repo_id AS repoId, t.issue, r.owner, r.name FROM tasks t JOIN repos r ON r.id = t.repo_id WHERE t.id = ?').get(task) as
+      | { repoId: number; issue: number; owner: string; name: string }
+      | undefined
+    const tag = row ? { repoId: row.repoId, repo: `${row.owner}/${row.name}`, issue: row.issue } : { repoId: null, repo: null, issue: null }
+    if (row) {
+      if (tags.size >= 1000) tags.delete(tags.keys().next().value as string)
+      tags.set(task, tag)
+    }
+    return tag
+  }
   supervisor.on('response', (r) => {
     // The instance's own provider and model: the ones it ran with, even just after a change.
     const info = supervisor.list().find((a) => a.name === r.agent)
@@ -136,10 +154,11 @@ export function startRuntime(o: RuntimeOptions): Runtime {
   })
   supervisor.on('progress', (p) => {
     const list = outputs.get(p.agent) ?? []
-    list.push({ at: p.at, line: p.line, task: p.task })
+    const row: AgentOutputLine = { at: p.at, line: p.line, task: p.task, ...tagOf(p.task) }
+    list.push(row)
     if (list.length > OUTPUT_LINES) list.splice(0, list.length - OUTPUT_LINES)
     outputs.set(p.agent, list)
-    o.events.emit({ type: 'agent.output', agent: p.agent, task: p.task, line: p.line, at: p.at })
+    o.events.emit({ type: 'agent.output', agent: p.agent, ...row })
   })
   let idleKick: NodeJS.Timeout | null = null
   supervisor.on('state', (info) => {
@@ -158,6 +177,10 @@ export function startRuntime(o: RuntimeOptions): Runtime {
   const timer = setInterval(() => void engine.tick().catch(() => undefined), o.tickMs ?? 2000)
   timer.unref()
 
+  const lastRun = (agent: string): AgentSummary['lastRun'] => {
+    const last = (outputs.get(agent) ?? []).findLast((l) => l.task !== null)
+    return last?.task ? { task: last.task, repoId: last.repoId, repo: last.repo, issue: last.issue, at: last.at } : null
+  }
   const summary = (info: AgentInfo): AgentSummary => {
     const task = info.task ? (o.db.prepare('SELECT t.issue, r.owner, r.name FROM tasks t JOIN repos r ON r.id = t.repo_id WHERE t.id = ?').get(info.task) as { issue: number; owner: string; name: string } | undefined) : undefined
     const today = o.db
@@ -179,7 +202,8 @@ export function startRuntime(o: RuntimeOptions): Runtime {
       since: info.since,
       lastHeartbeat: info.lastHeartbeat,
       restarts: info.restarts,
-      today
+      today,
+      lastRun: lastRun(info.name)
     }
   }
 

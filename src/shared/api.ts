@@ -264,6 +264,18 @@ export interface AgentSummary {
   lastHeartbeat: string | null
   restarts: number
   today: { inputTokens: number; outputTokens: number; costUsd: number }
+  /** Its last run, kept after it goes idle (a builtin run takes milliseconds): the task, its issue, its last line's time. */
+  lastRun: { task: string; repoId: number | null; repo: string | null; issue: number | null; at: string } | null
+}
+
+/** One line of an agent's output, tagged with the issue its task is for (null: no task, e.g. a start-up line). */
+export interface AgentOutputLine {
+  at: string
+  line: string
+  task: string | null
+  repoId: number | null
+  repo: string | null
+  issue: number | null
 }
 
 export interface InboxItem {
@@ -728,7 +740,7 @@ export interface ApiOutputs {
   'inbox.answer': { answered: true }
   'tasks.retry': { retried: true; stage: string; task: string | null }
   'agents.control': AgentSummary
-  'agents.output': Array<{ at: string; line: string; task: string | null }>
+  'agents.output': AgentOutputLine[]
   'auth.status': AuthStatus
   'auth.signInToken': AuthStatus
   'auth.deviceStart': DeviceFlow
@@ -766,7 +778,7 @@ export type Topic = 'app' | 'repos' | 'issues' | 'agents' | 'tasks' | 'inbox' | 
 /** Pushed from the core to every connected renderer. */
 export type ApiEvent =
   | { type: 'changed'; topics: Topic[]; board?: BoardVersion }
-  | { type: 'agent.output'; agent: string; task: string | null; line: string; at: string }
+  | ({ type: 'agent.output'; agent: string } & AgentOutputLine)
   | {
       type: 'notify'
       kind: NotifyKind | 'info'

@@ -1,10 +1,12 @@
-// Hash routes: #/pipeline, #/agents, …, #/issue/<repoId>/<number>, #/pr/<repoId>/<number>.
+// Hash routes: #/pipeline, #/agents, #/agents/<name>, …, #/issue/<repoId>/<number>, #/pr/<repoId>/<number>.
 export type Screen = 'pipeline' | 'agents' | 'inbox' | 'usage' | 'settings' | 'issue' | 'pr'
 
 export interface Route {
   screen: Screen
   repoId?: number
   number?: number
+  /** `#/agents/<name>`: the Agents screen focused on that agent's live output. */
+  agent?: string
 }
 
 const SCREENS: readonly Screen[] = ['pipeline', 'agents', 'inbox', 'usage', 'settings']
@@ -15,6 +17,7 @@ export function parseHash(hash: string): Route {
   if ((head === 'issue' || head === 'pr') && a && b && /^\d+$/.test(a) && /^\d+$/.test(b)) {
     return { screen: head, repoId: Number(a), number: Number(b) }
   }
+  if (head === 'agents' && a && /^[a-z][a-z0-9-]{0,62}$/.test(a)) return { screen: 'agents', agent: a }
   const screen = SCREENS.find((s) => s === head)
   return { screen: screen ?? 'pipeline' }
 }
@@ -25,3 +28,4 @@ export function go(path: string): void {
 
 export const issueHref = (repoId: number, number: number): string => `#/issue/${repoId}/${number}`
 export const prHref = (repoId: number, number: number): string => `#/pr/${repoId}/${number}`
+export const agentHref = (agent: string): string => `#/agents/${encodeURIComponent(agent)}`
