@@ -105,7 +105,7 @@ describe.skipIf(!haveCli)('the whole pipeline on the real Claude Code CLI', () =
     expect(build!.p.notes.find((n) => n.kind === 'plan')?.body).toContain(PLAN_MARKER)
     expect(JSON.stringify((build!.requests[0]!.body as Json).system)).toMatch(/Engineer/)
     // The Tester ran the tests through Bash: the real failure went back in its next request.
-    expect(JSON.stringify(failing!.requests[1]!.body)).toContain('ERR_ASSERTION')
+    expect(JSON.stringify(failing!.requests[2]!.body)).toContain('ERR_ASSERTION')
     // On the return: the failing tests' tail, the review and its line comment.
     const notes = fix!.p.notes
     expect(notes.find((n) => n.kind === 'test-report')?.body).toMatch(/code: 'ERR_ASSERTION',\s+actual: 'Hello Ada',\s+expected: 'Hello, Ada!'/)
@@ -113,7 +113,11 @@ describe.skipIf(!haveCli)('the whole pipeline on the real Claude Code CLI', () =
     expect(review).toContain(REVIEW_MARKER)
     expect(review).toContain(LINE_MARKER)
     expect(review).toMatch(/@alice/)
-    expect(JSON.stringify(passing!.requests[1]!.body)).toContain('EXIT=0')
+    expect(JSON.stringify(passing!.requests[2]!.body)).toContain('EXIT=0')
+    // What the Tester's commands run with, as its Bash saw it (the token check below reads it too).
+    const env = JSON.stringify(failing!.requests[1]!.body)
+    expect(env).toContain(`HOME=${w.home}`)
+    expect(env).toContain('ANTHROPIC_BASE_URL=')
   })
 
   it('no request carried a token, and the outsider\'s comment only as data marked trusted: false', () => {

@@ -157,14 +157,18 @@ describe.skipIf(!haveCli)('the whole pipeline on the real Codex CLI', () => {
     expect(build!.p.notes.find((n) => n.kind === 'plan')?.body).toContain(PLAN_MARKER)
     // Codex has no system-prompt flag: the role's prompt leads the task prompt.
     expect(build!.p.text).toMatch(/^# Your role\n/)
-    expect(toolOutputs(failing!.requests[1]!.body).join('\n')).toContain('ERR_ASSERTION')
+    expect(toolOutputs(failing!.requests[2]!.body).join('\n')).toContain('ERR_ASSERTION')
     const notes = fix!.p.notes
     expect(notes.find((n) => n.kind === 'test-report')?.body).toMatch(/code: 'ERR_ASSERTION',\s+actual: 'Hello Ada',\s+expected: 'Hello, Ada!'/)
     const review = notes.find((n) => n.kind === 'review')?.body ?? ''
     expect(review).toContain(REVIEW_MARKER)
     expect(review).toContain(LINE_MARKER)
     expect(review).toMatch(/@alice/)
-    expect(toolOutputs(passing!.requests[1]!.body).join('\n')).toContain('EXIT=0')
+    expect(toolOutputs(passing!.requests[2]!.body).join('\n')).toContain('EXIT=0')
+    // What the Tester's commands run with, as exec_command saw it (the token check below reads it too).
+    const env = toolOutputs(failing!.requests[1]!.body).join('\n')
+    expect(env).toContain(`HOME=${w.home}`)
+    expect(env).toContain('OPENAI_BASE_URL=')
   })
 
   it("no request carried a token, and the outsider's comment only as data marked trusted: false", () => {

@@ -274,7 +274,10 @@ export function decide(p: PromptFacts, outputs: string[]): Step {
       }
     }
     case 'tester/needs-testing': {
-      if (step === 0) return { kind: 'run', command: 'npm test 2>&1; echo "EXIT=$?"', description: 'Run the tests' }
+      // First what the tests will run with: the environment goes back to the
+      // endpoint in the next request, where the test looks for tokens.
+      if (step === 0) return { kind: 'run', command: 'env | sort', description: 'Show the environment' }
+      if (step === 1) return { kind: 'run', command: 'npm test 2>&1; echo "EXIT=$?"', description: 'Run the tests' }
       const tail = last.trim().split('\n').slice(-12).join('\n')
       return /EXIT=0\b/.test(last)
         ? { kind: 'final', text: `DONE: The tests pass\nLABEL-UPDATED: needs-testing --> needs-review\n\n## Test report\n\n\`\`\`\n${tail}\n\`\`\`` }
