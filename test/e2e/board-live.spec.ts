@@ -22,7 +22,7 @@ test('a write in SQLite reaches the board as a delta of that one card', async ({
     if (response.url().endsWith('/api/issues.boardChanges')) void response.json().then((body: { data: BoardDelta }) => answers.push(body.data))
   })
   await page.goto(baton.url)
-  const card = page.locator('section.column[data-stage="backlog"] a[data-issue="1"]')
+  const card = page.locator('section.column[data-stage="backlog"] [data-issue="1"]')
   await expect(card).toBeVisible()
   await expect.poll(() => answers.some((a) => a.kind === 'full')).toBe(true)
   const before = answers.length
@@ -42,7 +42,7 @@ test('a write in SQLite reaches the board as a delta of that one card', async ({
 
   // A stage move by label: the card changes column, the others stay.
   baton.core.db.prepare(`UPDATE issues SET labels = '["in-progress","enhancement"]' WHERE repo_id = ? AND number = 1`).run(baton.repoId)
-  await expect(page.locator('section.column[data-stage="in-progress"] a[data-issue="1"]')).toBeVisible()
+  await expect(page.locator('section.column[data-stage="in-progress"] [data-issue="1"]')).toBeVisible()
   await expect(page.locator('section.column[data-stage="backlog"] .count')).toHaveText('3')
 
   // Away and back: the board is kept, and only changes since are asked for.
@@ -51,7 +51,7 @@ test('a write in SQLite reaches the board as a delta of that one card', async ({
   baton.core.db.prepare("UPDATE issues SET title = 'Changed while away' WHERE repo_id = ? AND number = 2").run(baton.repoId)
   const fulls = answers.filter((a) => a.kind === 'full').length
   await page.evaluate(() => (location.hash = '/pipeline'))
-  await expect(page.locator('a[data-issue="2"]').first()).toContainText('Changed while away')
+  await expect(page.locator('.board [data-issue="2"]').first()).toContainText('Changed while away')
   await expect.poll(() => answers.some((a) => a.kind === 'delta' && a.cards.some((c) => c.number === 2 && c.title === 'Changed while away'))).toBe(true)
   expect(answers.filter((a) => a.kind === 'full').length).toBe(fulls)
 })

@@ -57,7 +57,7 @@ test('Settings → Budgets shows the defaults, saves a change, refuses a bad one
 
 test('a card waits on its spent budget, with the budget named; the inbox has one item; Usage shows spent beside the budget', async ({ page }) => {
   await open(page, '/pipeline')
-  const card = page.locator('a.issue[data-issue="1"]', { hasText: 'budget: $5.20 of $5.00 spent on #1' }).first()
+  const card = page.locator('.board .issue[data-issue="1"]', { hasText: 'budget: $5.20 of $5.00 spent on #1' }).first()
   await expect(card).toBeVisible({ timeout: 30_000 })
   await expect(card).toContainText('budget: $5.20 of $5.00 spent on #1')
   await open(page, '/inbox')
@@ -77,7 +77,7 @@ for (const theme of ['light', 'dark'] as const) {
     await section.scrollIntoViewIfNeeded()
     await section.screenshot({ path: `${shots}/budgets-settings-${theme}.png` })
     await open(page, '/pipeline')
-    const card = page.locator('a.issue[data-issue="1"]', { hasText: 'budget: $5.20' }).first()
+    const card = page.locator('.board .issue[data-issue="1"]', { hasText: 'budget: $5.20' }).first()
     await expect(card).toBeVisible({ timeout: 30_000 })
     await page.screenshot({ path: `${shots}/budgets-board-${theme}.png` })
     await card.screenshot({ path: `${shots}/budgets-card-${theme}.png` })

@@ -24,7 +24,7 @@ async function open(page: Page, hash = '/pipeline'): Promise<void> {
 }
 
 const column = (page: Page, stage: string) => page.locator(`section.column[data-stage="${stage}"]`)
-const card = (page: Page, stage: string, n: number) => column(page, stage).locator(`a[data-issue="${n}"]`)
+const card = (page: Page, stage: string, n: number) => column(page, stage).locator(`[data-issue="${n}"]`)
 
 test('the board shows each issue in its stage with what is happening to it', async ({ page }) => {
   await open(page)
@@ -46,22 +46,22 @@ test('the board shows each issue in its stage with what is happening to it', asy
 
 test('search and filters narrow the board', async ({ page }) => {
   await open(page)
-  await expect(page.locator('a[data-issue]')).toHaveCount(15)
+  await expect(page.locator('.board [data-issue]')).toHaveCount(15)
   await page.getByRole('searchbox').fill('upload')
-  await expect(page.locator('a[data-issue]')).toHaveCount(2)
+  await expect(page.locator('.board [data-issue]')).toHaveCount(2)
   await expect(page.getByText('2 of 15 issues')).toBeVisible()
   await page.getByRole('searchbox').fill('#12')
-  await expect(page.locator('a[data-issue]')).toHaveCount(1)
+  await expect(page.locator('.board [data-issue]')).toHaveCount(1)
   await page.getByRole('button', { name: 'Clear filters' }).click()
   await page.getByLabel('Label').selectOption('bug')
-  await expect(page.locator('a[data-issue]')).toHaveCount(3)
+  await expect(page.locator('.board [data-issue]')).toHaveCount(3)
   await page.getByLabel('Label').selectOption('')
   await page.getByLabel('Agent').selectOption('engineer-1')
-  await expect(page.locator('a[data-issue]')).toHaveCount(1)
+  await expect(page.locator('.board [data-issue]')).toHaveCount(1)
   await expect(card(page, 'in-progress', 5)).toBeVisible()
   await page.getByLabel('Agent').selectOption('')
   await page.getByLabel('Repository').selectOption(String(baton.docsRepoId))
-  await expect(page.locator('a[data-issue]')).toHaveCount(2)
+  await expect(page.locator('.board [data-issue]')).toHaveCount(2)
 })
 
 test('an issue page shows the body, the timeline with attempts, notes and spend', async ({ page }) => {

@@ -30,7 +30,7 @@ async function reportStatus(page: Page, context: string, state: 'success' | 'fai
   expect(res.status).toBe(201)
 }
 
-const card = (page: Page, stage: string, issue: number) => page.locator(`section[data-stage="${stage}"] a[data-issue="${issue}"]`)
+const card = (page: Page, stage: string, issue: number) => page.locator(`section[data-stage="${stage}"] [data-issue="${issue}"]`)
 
 test.describe.configure({ mode: 'serial' })
 
@@ -39,8 +39,8 @@ test('the agents carry the seeded issues; a person reads the diff and merges; th
   await page.goto(baton.url)
   await expect(page.getByRole('heading', { level: 1, name: 'Pipeline' })).toBeVisible()
   await expect(card(page, 'needs-review', 1)).toBeVisible({ timeout: 90_000 })
-  await expect(page.locator('a[data-issue="5"]')).toContainText(/blocked by #1/i)
-  await expect(page.locator('a[data-issue="4"]')).toContainText(/approve/i)
+  await expect(page.locator('.board [data-issue="5"]')).toContainText(/blocked by #1/i)
+  await expect(page.locator('.board [data-issue="4"]')).toContainText(/approve/i)
   await page.screenshot({ path: `${shots}/sandbox-board.png` })
 
   await card(page, 'needs-review', 1).click()
@@ -86,7 +86,7 @@ test('a person answers a REQUEST in the inbox and the agent continues', async ({
   await page.getByRole('button', { name: 'Answer' }).first().click()
   await page.goto(baton.origin + '/#/pipeline')
   // The PM asked about #3; with the answer it triages and hands the issue on.
-  await expect(page.locator('section[data-stage="needs-architecture"] a[data-issue="3"], section[data-stage="ready-for-dev"] a[data-issue="3"]')).toBeVisible({
+  await expect(page.locator('section[data-stage="needs-architecture"] [data-issue="3"], section[data-stage="ready-for-dev"] [data-issue="3"]')).toBeVisible({
     timeout: 60_000
   })
 })
