@@ -13,7 +13,7 @@ import { answerRecorded, budgetItems, budgetItemSeen, grant, grantOf, issueSpend
 import type { Pipeline } from './definition'
 import { stageOf } from './definition'
 import { baseRole, CODE_ROLES, issueKey, type EngineContext } from './engine-context'
-import { addSpend, breachKey, breachMessage, breachOf, BUDGET_TODO, chargeOf, dayStart, NO_SPEND, type BudgetBreach, type Spend, type SpendInScopes } from './spend'
+import { addSpend, breachKey, breachMessage, breachOf, BUDGET_TODO, chargeOf, dayStart, isOver, NO_SPEND, type BudgetBreach, type Spend, type SpendInScopes } from './spend'
 
 export interface LiveUsageReport {
   agent: string
@@ -142,18 +142,53 @@ export function budgetHolds(ctx: EngineContext, repoId: number, pipeline: Pipeli
   const budgets = ctx.o.settings().budgets
   const perIssue = issueSpends(db, repoId)
   const grants = repoGrants(db, repoId)
+  // Today's spend per role, once a pass (the loop runs for every open issue).
+  const roleToday = new Map<string, Spend>()
+  const roleSpendToday = (role: string): Spend => {
+    let s = roleToday.get(role)
+    if (!s) roleToday.set(role, (s = roleSpend(today.byAgent, role)))
+    return s
+  }
+  const scopeBreaches = new Map<string, BudgetBreach | null>()
+  const scopeBreach = (role: string, issue: number): BudgetBreach | null => {
+    if (!scopeBreaches.has(role)) scopeBreaches.set(role, breachOf({ ...budgets, issueUsd: 0, issueTokens: 0 }, { issue: NO_SPEND, day: today.all, role: roleSpendToday(role) }, { issue: 0, role }))
+    const b = scopeBreaches.get(role) ?? null
+    return b && { ...b, issue }
+  }
+  // A whole scope's item (the day, a role) is asked for once a pass, not once per issue it holds.
+  const scopesAsked = new Set<string>()
+  const scopeReasons = new Map<string, string>()
   for (const issue of issues) {
-    const role = stageOf(pipeline, issue.labels)?.owner
-    if (!role) continue
+    const owner = stageOf(pipeline, issue.labels)?.owner
+    if (!owner) continue
+    const role = baseRole(owner)
     const granted = grants.get(issue.number)
     // After a Retry today, the day and the role count from the press for this issue.
-    const since = granted && granted > day ? spendSince(db, granted) : today
-    let spent: SpendInScopes = { issue: perIssue.get(issue.number) ?? NO_SPEND, day: since.all, role: roleSpend(since.byAgent, baseRole(role)) }
-    for (const l of live) spent = withLive(spent, l, repoId, issue.number, role)
-    const breach = breachOf(budgets, spent, { issue: issue.number, role })
+    const since = granted && granted > day ? spendSince(db, granted) : null
+    let breach: BudgetBreach | null
+    const own = perIssue.get(issue.number)
+    if (!since && !live.length && !(own && (isOver('usd', own.usd, budgets.issueUsd) || isOver('tokens', own.tokens, budgets.issueTokens)))) {
+      // The common case: no Retry today, nothing running, the issue's own budget not spent — the day's and the role's decide, once a pass per role.
+      breach = scopeBreach(role, issue.number)
+    } else {
+      let spent: SpendInScopes = since
+        ? { issue: own ?? NO_SPEND, day: since.all, role: roleSpend(since.byAgent, role) }
+        : { issue: own ?? NO_SPEND, day: today.all, role: roleSpendToday(role) }
+      for (const l of live) spent = withLive(spent, l, repoId, issue.number, role)
+      breach = breachOf(budgets, spent, { issue: issue.number, role })
+    }
     if (breach) {
-      held.set(issueKey(repoId, issue.number), reasonOf(breach))
-      toInbox(ctx, breach, { repoId, issue: issue.number, taskId: null, agent: null }, `no ${baseRole(role)} task starts for #${issue.number}`, known)
+      // A scope's words are the same for every issue it holds: made once a pass.
+      const scope = breach.scope === 'issue' ? null : `${breach.scope}:${breach.role}`
+      let reason = scope ? scopeReasons.get(scope) : undefined
+      if (reason === undefined) {
+        reason = reasonOf(breach)
+        if (scope) scopeReasons.set(scope, reason)
+      }
+      held.set(issueKey(repoId, issue.number), reason)
+      if (scope && scopesAsked.has(scope)) continue
+      if (scope) scopesAsked.add(scope)
+      toInbox(ctx, breach, { repoId, issue: issue.number, taskId: null, agent: null }, `no ${role} task starts for #${issue.number}`, known)
     } else if ((known.get(issue.number) ?? []).some((i) => i.answered_at === null) && resolveBudgetItems(db, repoId, issue.number, '(resolved: the budget allows it now)', at) > 0) {
       audit(db, { kind: 'inbox.resolved', repoId, issue: issue.number, message: `#${issue.number} may spend again: the budget allows it now` })
       ctx.o.events.changed('inbox')

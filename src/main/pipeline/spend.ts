@@ -59,21 +59,23 @@ export function dayStart(now: Date): string {
 export function breachOf(budgets: SpendBudgets, spent: SpendInScopes, at: { issue: number; role: string }, strict = false): BudgetBreach | null {
   const role = baseRole(at.role)
   const perRole = budgets.roles[role]
-  const checks: Array<[BudgetBreach['scope'], BudgetBreach['unit'], number, number]> = [
-    ['issue', 'usd', spent.issue.usd, budgets.issueUsd],
-    ['issue', 'tokens', spent.issue.tokens, budgets.issueTokens],
-    ['day', 'usd', spent.day.usd, budgets.dayUsd],
-    ['day', 'tokens', spent.day.tokens, budgets.dayTokens],
-    ['role', 'usd', spent.role.usd, perRole?.usd ?? 0],
-    ['role', 'tokens', spent.role.tokens, perRole?.tokens ?? 0]
-  ]
-  for (const [scope, unit, used, limit] of checks) {
-    if (limit <= 0) continue
-    // Cents decide for dollars: $5.000001 of $5.00 is not over, as the message would read "$5.00 of $5.00".
-    const over = unit === 'usd' ? Math.round(used * 100) - Math.round(limit * 100) : used - limit
-    if (strict ? over > 0 : over >= 0) return { scope, unit, spent: used, limit, issue: at.issue, role }
-  }
+  const breach = (scope: BudgetBreach['scope'], unit: BudgetBreach['unit'], used: number, limit: number): BudgetBreach => ({ scope, unit, spent: used, limit, issue: at.issue, role })
+  // In this order: the issue's own, then the day's, then the role's. (No allocation unless one is over: this runs for every open issue on every pass.)
+  if (isOver('usd', spent.issue.usd, budgets.issueUsd, strict)) return breach('issue', 'usd', spent.issue.usd, budgets.issueUsd)
+  if (isOver('tokens', spent.issue.tokens, budgets.issueTokens, strict)) return breach('issue', 'tokens', spent.issue.tokens, budgets.issueTokens)
+  if (isOver('usd', spent.day.usd, budgets.dayUsd, strict)) return breach('day', 'usd', spent.day.usd, budgets.dayUsd)
+  if (isOver('tokens', spent.day.tokens, budgets.dayTokens, strict)) return breach('day', 'tokens', spent.day.tokens, budgets.dayTokens)
+  if (perRole && isOver('usd', spent.role.usd, perRole.usd, strict)) return breach('role', 'usd', spent.role.usd, perRole.usd)
+  if (perRole && isOver('tokens', spent.role.tokens, perRole.tokens, strict)) return breach('role', 'tokens', spent.role.tokens, perRole.tokens)
   return null
+}
+
+/** Whether `used` is over `limit` (0: none); `strict`: past it, else at it counts too. */
+export function isOver(unit: BudgetBreach['unit'], used: number, limit: number, strict = false): boolean {
+  if (limit <= 0) return false
+  // Cents decide for dollars: $5.000001 of $5.00 is not over, as the message would read "$5.00 of $5.00".
+  const over = unit === 'usd' ? Math.round(used * 100) - Math.round(limit * 100) : used - limit
+  return strict ? over > 0 : over >= 0
 }
 
 export function amount(unit: BudgetBreach['unit'], n: number): string {
