@@ -1,4 +1,5 @@
-// Secrets given in main's environment (BATON_GITHUB_TOKEN, BATON_TOKEN) are
+// Secrets given in main's environment (BATON_GITHUB_TOKEN, BATON_TOKEN, the
+// webhook URL BATON_NOTIFY_WEBHOOK) are
 // taken out of `process.env` once, at start, and kept here: no child that main
 // starts afterwards (git, gh, an agent's runner) inherits them, whatever its
 // environment allow-list says. What Linux shows of main's *initial*
@@ -8,7 +9,7 @@
 import { registerSecret } from '../log'
 
 /** Variables main reads a secret from (and nothing it starts needs). */
-export const ENV_SECRETS = ['BATON_GITHUB_TOKEN', 'BATON_TOKEN'] as const
+export const ENV_SECRETS = ['BATON_GITHUB_TOKEN', 'BATON_TOKEN', 'BATON_NOTIFY_WEBHOOK'] as const
 
 /** Other variables that hold credentials: never passed on to git or agents. */
 export const CREDENTIAL_VARS = [

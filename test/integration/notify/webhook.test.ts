@@ -13,6 +13,7 @@ import { createCore, type Core } from '../../../src/main/app'
 import { createLogger } from '../../../src/main/log'
 import { notifyIfReady } from '../../../src/main/notify/ready'
 import { sendWebhook } from '../../../src/main/notify/webhook'
+import { takeEnvSecrets, withoutCredentials } from '../../../src/main/secrets/env-secrets'
 import { defaultPipeline } from '../../../src/main/pipeline/definition'
 import type { EngineContext } from '../../../src/main/pipeline/engine-context'
 import { toInbox } from '../../../src/main/pipeline/inbox'
@@ -175,6 +176,14 @@ describe('the webhook', () => {
     expect(holding).toEqual([join(dataDir, 'secrets', 'webhook.json')])
     const audit = core.db.prepare("SELECT message FROM events WHERE kind LIKE 'notify.%'").all() as Array<{ message: string }>
     expect(audit.map((a) => a.message)).toContain(`Webhook set (${new URL(url).host})`)
+  })
+
+  it('BATON_NOTIFY_WEBHOOK leaves main\'s environment at start, and no child gets it', () => {
+    const env: NodeJS.ProcessEnv = { BATON_NOTIFY_WEBHOOK: url, PATH: '/usr/bin' }
+    const kept = takeEnvSecrets(env)
+    expect(env.BATON_NOTIFY_WEBHOOK).toBeUndefined()
+    expect(kept.BATON_NOTIFY_WEBHOOK).toBe(url)
+    expect(withoutCredentials(kept)).toEqual({ PATH: '/usr/bin' })
   })
 
   it('after a network error it tries again, then reports the host only', async () => {
