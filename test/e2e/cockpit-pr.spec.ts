@@ -273,3 +273,28 @@ for (const theme of ['light', 'dark'] as const) {
     await expect(dialog).toBeHidden()
   })
 }
+
+test("the agents' own PR, as the README shows it: the Tester's report, a passing check, a line comment being written", async ({ page }) => {
+  test.setTimeout(180_000)
+  await page.setViewportSize({ width: 1440, height: 900 })
+  await page.goto(baton.url)
+  const card = page.getByRole('list', { name: 'Review issues' }).getByRole('link', { name: 'Add a power function' })
+  await expect(card).toBeVisible({ timeout: 150_000 })
+  await card.click()
+  await page.getByRole('link', { name: /Review PR #/ }).first().click()
+  await expect(page.locator('.d2h-file-wrapper').first()).toBeVisible({ timeout: 20_000 })
+  await expect(page.getByRole('region', { name: "Tester's report" })).not.toContainText('has not reported')
+  const number = Number(/#\/pr\/\d+\/(\d+)/.exec(page.url())?.[1])
+  const pull = await github<{ head: { sha: string } }>('GET', `/pulls/${number}`)
+  await status(pull.head.sha, 'ci/test', 'success', '14 tests passed')
+  await page.getByRole('button', { name: 'Refresh checks' }).click()
+  await expect(page.locator('.status .badge', { hasText: '1 check passed' })).toBeVisible({ timeout: 20_000 })
+  await expect(page.getByRole('region', { name: /^Commits/ })).not.toContainText('Commits (0)')
+  await gutter(page, 'src/calc.js', 21).click()
+  await page.getByRole('textbox', { name: 'Comment on line 21' }).fill('Could this say which exponent it got?')
+  await page.setViewportSize({ width: 1440, height: 1400 })
+  // The app scrolls inside its main pane: from the top, the whole review is in the shot.
+  await page.locator('main').evaluate((m) => m.scrollTo(0, 0))
+  await page.waitForTimeout(200)
+  await page.screenshot({ path: `${shots}/sandbox-pr.png` })
+})
