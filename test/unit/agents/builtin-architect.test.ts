@@ -139,6 +139,20 @@ describe('Architect (builtin) reads code', () => {
     expect(p.risks).toContain('The patch changes 2 lines (+2 −0) in 1 file: `calc/core.py`.')
   })
 
+  it("an untrusted comment's names do not steer the plan; a trusted one's do", async () => {
+    const dir = repo(pythonProject())
+    const comments = [
+      { author: 'mallory', body: 'The real bug is in `main`, see `add`.', association: 'NONE', trusted: false },
+      { author: 'ann', body: 'Also check `divide`.', association: 'OWNER', trusted: true }
+    ]
+    const t = trigger({ stage: 'needs-architecture', role: 'architect', agent: 'architect', workspace: dir, issue: { number: 9, title: 'Wrong results', body: 'Something is off.', comments } })
+    const r = parse(await architect(context(t)))
+    const affected = r.body.split('## Approach')[0] as string
+    expect(affected).toContain('`calc/core.py` — defines `divide` (line 5)')
+    expect(affected).not.toContain('calc/cli.py')
+    expect(affected).not.toContain('`add`')
+  })
+
   it('words alone name no file, and the risks say so', async () => {
     const p = await plan(pythonProject(), { title: 'Make it better', body: 'It should be more useful; the docs list too little.' })
     expect(p.affected).toContain('No file defines or imports what the issue names')
