@@ -1,10 +1,10 @@
 // The board as the person's cockpit (issue #13), driven as a person would:
 // every stage in view at 1440 px, the sidebar collapsed at 1024, a "Needs you"
 // lane with what to do on each card (Review PR #n, an answer, a Retry), j/k
-// between cards, Enter opens one, c writes a new issue; Retry from the card;
+// between cards, Enter opens one, c writes a new issue; Stop and Retry from the card;
 // axe in both themes at both widths. Then the sandbox, with real agents and
-// the forge: approve an outsider's issue from its card, and unblock a card by
-// merging the PR it names.
+// the forge: approve an outsider's issue from its card, answer an agent's
+// question inline, and unblock a card by merging the PR it names.
 import { expect, test, type Page } from '@playwright/test'
 import { mkdirSync, readFileSync } from 'node:fs'
 import { startSeededBaton, type SeededBaton } from './fixtures/serve'
@@ -106,6 +106,17 @@ test.describe('the seeded board', () => {
     }
   }
 
+  test('Stop on a working card stops its task; the card then offers Retry', async ({ page }) => {
+    await open(page, 1440)
+    const working = page.locator('.board .issue[data-issue="5"][data-activity="working"]')
+    await working.getByRole('button', { name: 'Stop #5' }).click()
+    await expect(page.getByText('Stopped #5')).toBeVisible()
+    const stopped = lane(page).locator('[data-issue="5"]')
+    await expect(stopped).toHaveAttribute('data-needs', 'retry')
+    await expect(stopped).toContainText(/stopped by .*Retry runs it again/)
+    await expect(stopped.getByRole('button', { name: 'Retry #5' })).toBeVisible()
+  })
+
   // Last: a Retry lets the engine run the seeded issues (they fail without a GitHub here).
   test('Retry on a failed card queues its stage again', async ({ page }) => {
     await open(page, 1440)
@@ -113,7 +124,8 @@ test.describe('the seeded board', () => {
     await failed.getByRole('button', { name: 'Retry #12' }).click()
     await expect(page.getByText('Retrying #12')).toBeVisible()
     await expect(lane(page).locator('[data-issue="12"]')).toHaveCount(0)
-    await expect(page.locator('.board [data-issue="12"]')).toHaveAttribute('data-activity', 'queued')
+    // Queued again (and maybe already running: the seeded core has no GitHub, so it fails again later, within its new budget).
+    await expect(page.locator('.board [data-issue="12"]')).toHaveAttribute('data-activity', /queued|working/)
   })
 })
 
@@ -149,6 +161,16 @@ test.describe('the sandbox', () => {
     await page.locator(`.board [data-issue="${number}"] [data-card-link]`).first().click()
     await expect(page.locator('main')).toContainText('approved', { timeout: 15_000 })
     await page.goBack()
+
+    // An agent's question is answered on its card, inline.
+    const asked = lane.locator('[data-needs="answer"]').first()
+    await expect(asked).toBeVisible({ timeout: 30_000 })
+    const askedNumber = await asked.getAttribute('data-issue')
+    await asked.getByRole('button', { name: 'Answer…' }).click()
+    await asked.getByLabel(`Your answer to #${askedNumber}`).fill('Make the error message name the bad input, with a test.')
+    await asked.getByRole('button', { name: 'Send' }).click()
+    await expect(page.getByText(`Answered #${askedNumber}`)).toBeVisible()
+    await expect(lane.locator(`[data-issue="${askedNumber}"][data-needs="answer"]`)).toHaveCount(0, { timeout: 30_000 })
 
     // The held card links the PR holding the slot; merging it lets the card go on.
     const heldNumber = await held.getAttribute('data-issue')
