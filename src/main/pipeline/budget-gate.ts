@@ -86,6 +86,15 @@ function withLive(spent: SpendInScopes, l: Live, repoId: number, issue: number, 
   }
 }
 
+/**
+ * What a task stopped by a budget becomes: cancelled (the scheduler starts
+ * the stage again once the budget allows), but a side lane's (Community,
+ * Marketing) failed — the scheduler runs those before any hold and would
+ * otherwise create a task every pass for the gate to stop (store/tasks.ts
+ * counts a side lane's task done unless cancelled).
+ */
+const stoppedState = (role: string): 'cancelled' | 'failed' => (['community', 'marketing'].includes(baseRole(role)) ? 'failed' : 'cancelled')
+
 // The card's wait reason: the budget and its amounts (the badge says it waits for a person; the inbox item says what to do).
 const reasonOf = (b: BudgetBreach): string => breachMessage(b)
 
@@ -222,7 +231,7 @@ export function overBudgetAtStart(ctx: EngineContext, task: TaskRow): boolean {
   if (!anyBudget(ctx)) return false
   const breach = breachOf(ctx.o.settings().budgets, spentFor(ctx, task.repo_id, task.issue, task.role), { issue: task.issue, role: task.role })
   if (!breach) return false
-  setTaskState(ctx.db, task.id, 'cancelled', { result: breachMessage(breach) })
+  setTaskState(ctx.db, task.id, stoppedState(task.role), { result: breachMessage(breach) })
   audit(ctx.db, { kind: 'budget.hold', repoId: task.repo_id, issue: task.issue, taskId: task.id, message: `${task.role}'s task for #${task.issue} did not start: ${breachMessage(breach)}` })
   toInbox(ctx, breach, { repoId: task.repo_id, issue: task.issue, taskId: task.id, agent: task.agent }, `${task.role}'s task for #${task.issue} did not start`)
   ctx.o.events.changed('tasks', 'issues')
@@ -253,7 +262,7 @@ export function liveUsage(ctx: EngineContext, report: LiveUsageReport): void {
       ctx.db.transaction(() => {
         recordPartialUsage(ctx.db, { at, repoId: now.repo_id, issue: now.issue, taskId: now.id, attempt: now.attempt, agent: live.report.agent, provider: live.report.provider, model: live.report.model, ...live.report.usage })
         endAttempt(ctx.db, now.id, now.attempt, 'budget', null, message)
-        setTaskState(ctx.db, now.id, 'cancelled', { result: message })
+        setTaskState(ctx.db, now.id, stoppedState(now.role), { result: message })
       })()
       liveOf(ctx).delete(now.id)
       audit(ctx.db, { kind: 'budget.stop', repoId: now.repo_id, issue: now.issue, taskId: now.id, subject: now.agent, message: `Stopped ${now.agent ?? now.role} on #${now.issue}: ${message}` })

@@ -52,8 +52,8 @@ function setup(budgets: Partial<SpendBudgets> = {}) {
     events: new EventHub(),
     log: createLogger({ level: 'error', write: () => undefined }),
     pool: {
-      idle: () => new Map(['pm', 'architect', 'engineer', 'tester'].map((r) => [r, [r].filter((a) => !busy.has(a))])),
-      roles: () => ['pm', 'architect', 'engineer', 'tester'],
+      idle: () => new Map(['pm', 'architect', 'engineer', 'tester', 'community'].map((r) => [r, [r].filter((a) => !busy.has(a))])),
+      roles: () => ['pm', 'architect', 'engineer', 'tester', 'community'],
       dispatch: (trigger) => {
         busy.add(trigger.agent)
         dispatched.push(trigger)
@@ -97,6 +97,17 @@ function setup(budgets: Partial<SpendBudgets> = {}) {
 }
 
 describe('spend budgets in the engine', () => {
+  it("a side lane's task stopped at its start is not made again every pass (Community runs before any hold)", async () => {
+    const t = setup({ issueUsd: 0, dayUsd: 1 })
+    // An outsider's issue: Community answers it first.
+    t.db.prepare("UPDATE issues SET author_association = 'NONE' WHERE number = 13").run()
+    t.spend(12, 1)
+    for (let i = 0; i < 5; i++) await t.pass()
+    const tasks = t.db.prepare("SELECT role, state, result FROM tasks WHERE issue = 13").all()
+    expect(tasks).toEqual([{ role: 'community', state: 'failed', result: 'budget: $1.00 of $1.00 spent today (UTC)' }])
+    expect(t.dispatched).toEqual([])
+  })
+
   it('a task that would start over the issue budget does not start: the card says why, one inbox item, until the budget is raised', async () => {
     const t = setup()
     t.spend(12, 5.2)
