@@ -4,25 +4,30 @@
 import { AppError } from '../shared/errors'
 import type { ApiInput, ApiMethod, ApiOutput, ApiResult } from '../shared/api'
 import { createCore } from './app'
-import { readLock } from './instance-lock'
+import { readLock, type LockInfo } from './instance-lock'
 import { createLogger } from './log'
+
+/** One call to the app that holds the lock, over its HTTP API (`baton mcp` uses this alone: it never starts a core). */
+export async function callRunning(lock: LockInfo & { url: string; token: string }, method: ApiMethod, input: unknown): Promise<ApiResult<unknown>> {
+  const origin = new URL(lock.url).origin
+  let response: Response
+  try {
+    response = await fetch(`${origin}/api/${method}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${lock.token}` },
+      body: JSON.stringify(input)
+    })
+  } catch (error) {
+    throw new AppError('unavailable', `The running Baton (pid ${lock.pid}) did not answer: ${(error as Error).message}`)
+  }
+  return (await response.json()) as ApiResult<unknown>
+}
 
 export async function callApi<M extends ApiMethod>(dataDir: string, method: M, input: ApiInput<M>): Promise<ApiOutput<M>> {
   const lock = readLock(dataDir)
   let result: ApiResult<unknown>
   if (lock?.url && lock.token) {
-    const origin = new URL(lock.url).origin
-    let response: Response
-    try {
-      response = await fetch(`${origin}/api/${method}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${lock.token}` },
-        body: JSON.stringify(input)
-      })
-    } catch (error) {
-      throw new AppError('unavailable', `The running Baton (pid ${lock.pid}) did not answer: ${(error as Error).message}`)
-    }
-    result = (await response.json()) as ApiResult<unknown>
+    result = await callRunning({ ...lock, url: lock.url, token: lock.token }, method, input)
   } else if (lock) {
     throw new AppError('conflict', `The Baton desktop app (pid ${lock.pid}) is using ${dataDir}. Run this from the app, or close it first.`)
   } else {

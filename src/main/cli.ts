@@ -44,6 +44,10 @@ Usage:
       Claude Code and Codex: installed, version, how each signs in; --check runs
       one short real turn through each ready one (its answer, time and cost).
       These talk to the running Baton on the data folder, or run the core for the one call.
+  baton mcp [--data-dir DIR]
+      An MCP server on stdio for Claude Code, Codex or any MCP client (tools:
+      issue_status, list_tasks, create_issue, who_is_online), talking to the
+      running Baton on the data folder. Claude Code: claude mcp add baton -- baton mcp
   baton forge [--port N] [--data-dir DIR] [--seed FILE]
       Run the local GitHub-compatible forge (the sandbox's and the tests' GitHub).
   baton --version | baton help
@@ -349,6 +353,14 @@ export async function main(argv: string[]): Promise<number> {
         return 0
       case 'providers':
         return await providersCommand(rest)
+      case 'mcp': {
+        const flags = parse('mcp', rest, {})
+        if (flags.help) return (console.log(USAGE), 0)
+        // Loaded here: the SDK costs start time for every other command.
+        const { runMcpStdio } = await import('./mcp/stdio')
+        await runMcpStdio(dataDirOf(flags))
+        return 0
+      }
       case 'forge': {
         // The local GitHub stand-in, standalone (DESIGN.md §8).
         const { runForgeCli, ForgeCliError } = await import('../forge/cli')

@@ -1,5 +1,6 @@
-// The headless entry's transport: the renderer and the API over HTTP, the
-// events over WebSocket, on 127.0.0.1 only, behind a per-start token
+// The headless entry's transport: the renderer and the API over HTTP (and
+// Baton's MCP tools at /mcp, mcp/http.ts), the events over WebSocket, on
+// 127.0.0.1 only, behind a per-start token
 // (DESIGN.md §9). The token arrives once in the URL (?token=…), is exchanged
 // for an HttpOnly SameSite=Strict cookie, and API clients may also send it as
 // a Bearer header.
@@ -233,8 +234,9 @@ export async function startServer(core: Core, options: ServeOptions): Promise<Se
       res.end()
       return
     }
+    const mcp = url.pathname === '/mcp'
     if (!authorized(req)) {
-      if (url.pathname.startsWith('/api/')) {
+      if (url.pathname.startsWith('/api/') || mcp) {
         sendJson(res, 401, { ok: false, error: { code: 'unauthorized', message: 'Missing or wrong Baton token.' } })
       } else {
         securityHeaders(res)
@@ -249,6 +251,18 @@ export async function startServer(core: Core, options: ServeOptions): Promise<Se
         return
       }
       handleApi(req, res, url.path.slice('/api/'.length)).catch((error: unknown) => failed(res, error))
+      return
+    }
+    if (mcp) {
+      // The MCP tools over Streamable HTTP (mcp/http.ts), behind the same checks as the API.
+      if (!allowedOrigin(req)) {
+        sendJson(res, 403, { ok: false, error: { code: 'forbidden', message: 'Cross-origin MCP calls are refused.' } })
+        return
+      }
+      // Loaded on the first call: the SDK costs nothing to a server nobody asks for MCP.
+      import('./mcp/http')
+        .then(({ handleMcp }) => handleMcp(core, req, res))
+        .catch((error: unknown) => failed(res, error))
       return
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
