@@ -2,7 +2,7 @@
 // blockedBy, request, activity), never from the words of its reason: the line
 // under the title, the links it names, and the one action the card offers.
 import type { BoardIssue } from '../../../shared/api'
-import { issueHref, prHref } from './route'
+import { issueHref, prHref } from './hrefs'
 
 export type CardAction = 'approve' | 'retry' | 'stop' | 'answer'
 

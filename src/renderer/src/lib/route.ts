@@ -26,6 +26,5 @@ export function go(path: string): void {
   location.hash = path.startsWith('/') ? path : `/${path}`
 }
 
-export const issueHref = (repoId: number, number: number): string => `#/issue/${repoId}/${number}`
-export const prHref = (repoId: number, number: number): string => `#/pr/${repoId}/${number}`
+export { issueHref, prHref } from './hrefs'
 export const agentHref = (agent: string): string => `#/agents/${encodeURIComponent(agent)}`
