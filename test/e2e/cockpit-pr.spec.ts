@@ -235,6 +235,8 @@ test('merging with a failing check asks first and names it; by keyboard; the mer
   await expect(page.locator('.status .badge').first()).toHaveText('Merged')
   await expect(page.getByRole('button', { name: /Approve & merge/ })).toHaveCount(0)
   await expect(page.getByText('Mergeability being checked')).toHaveCount(0)
+  // Nothing to send a line comment with any more: the diff offers none.
+  await expect(page.locator('button.bt-add')).toHaveCount(0)
   await page.screenshot({ path: `${shots}/cockpit-pr-merged.png` })
 
   const closed = await openPull('abandoned', 'An idea we dropped', '', [{ message: 'Try', files: { 'src/idea.js': 'export {}\n' } }])
