@@ -49,11 +49,12 @@ test('the agents carry the seeded issues; a person reads the diff and merges; th
   await page.getByRole('link', { name: /Review PR #/ }).first().click()
   await expect(page.getByText('src/calc.js').first()).toBeVisible()
   await expect(page.locator('.d2h-file-wrapper').first()).toBeVisible()
-  // A CI system reports on the PR's head commit on GitHub: the review shows it.
-  await expect(page.getByText('No checks reported on this commit.')).toBeVisible()
+  // The Tester's verdict is on the head commit (baton/tester); a CI system reports there too: the review shows both.
+  await expect(page.getByRole('region', { name: 'Checks' }).getByText('baton/tester')).toBeVisible()
+  await expect(page.locator('.status .badge', { hasText: '1 check passed' })).toBeVisible()
   await reportStatus(page, 'ci/test', 'success', '14 tests passed')
   await page.getByRole('button', { name: 'Refresh checks' }).click()
-  await expect(page.locator('.status .badge', { hasText: '1 check passed' })).toBeVisible({ timeout: 20_000 })
+  await expect(page.locator('.status .badge', { hasText: '2 checks passed' })).toBeVisible({ timeout: 20_000 })
   await expect(page.getByRole('region', { name: 'Checks' }).getByText('14 tests passed')).toBeVisible()
   // The app scrolls inside its own pane: a tall window shows the whole review.
   await page.setViewportSize({ width: 1280, height: 1500 })
