@@ -354,7 +354,25 @@ export interface BoardIssue {
   updatedAt: string
   pr: number | null
   url: string
+  /** What the person is asked to do, when the card waits for them (the board's "Needs you" lane); null otherwise. */
+  needs: NeedsYou | null
+  /** What holds it, as data: the open issues it depends on, the issue (and its PR) holding the one-PR-at-a-time slot, or its PR's checks. */
+  blockedBy: BlockedBy | null
+  /** The open question when an agent asked one (`inbox.answer` takes its id). */
+  request: { id: number; question: string } | null
 }
+
+/**
+ * What a card asks of the person: review its PR, answer an agent's question,
+ * approve an outsider's issue, retry a spent failure budget, lift a spent spend
+ * budget (raise it, or Retry), or resume a role they paused.
+ */
+export type NeedsYou = 'review' | 'answer' | 'approve' | 'retry' | 'budget' | 'paused'
+
+export type BlockedBy =
+  | { kind: 'issues'; issues: number[] }
+  | { kind: 'pr-slot'; issue: number; pr: number | null }
+  | { kind: 'checks' }
 
 /**
  * The board since a version (`issues.boardChanges`): the changed cards and the
@@ -388,26 +406,8 @@ export interface TaskAttempt {
   agent: string
   startedAt: string
   endedAt: string | null
-  /** What the person is asked to do, when the card waits for them (the board's "Needs you" lane); null otherwise. */
-  needs: NeedsYou | null
-  /** What holds it, as data: the open issues it depends on, the issue (and its PR) holding the one-PR-at-a-time slot, or its PR's checks. */
-  blockedBy: BlockedBy | null
-  /** The open question when an agent asked one (`inbox.answer` takes its id). */
-  request: { id: number; question: string } | null
   outcome: string | null
   response: string | null
-/**
- * What a card asks of the person: review its PR, answer an agent's question,
- * approve an outsider's issue, retry a spent failure budget, lift a spent spend
- * budget (raise it, or Retry), or resume a role they paused.
- */
-export type NeedsYou = 'review' | 'answer' | 'approve' | 'retry' | 'budget' | 'paused'
-
-export type BlockedBy =
-  | { kind: 'issues'; issues: number[] }
-  | { kind: 'pr-slot'; issue: number; pr: number | null }
-  | { kind: 'checks' }
-
   log: string | null
 }
 
@@ -624,6 +624,26 @@ export const api = {
       })
       .strict()
   },
+  // The board's actions where the wait is (the card's Approve and Stop; issue #13).
+  /** A maintainer approves an outsider's issue: the approval label of Settings → Trust is added on GitHub. */
+  'issues.approve': {
+    input: z
+      .object({
+        repoId: z.number({ error: () => 'repoId is a connected repository id' }).int(),
+        issue: z.number({ error: () => 'issue is an issue number' }).int().positive('issue is an issue number')
+      })
+      .strict()
+  },
+  /** A person stops the issue's running (or queued) task: the agent is cancelled and the stage waits for Retry. */
+  'tasks.stop': {
+    input: z
+      .object({
+        repoId: z.number({ error: () => 'repoId is a connected repository id' }).int(),
+        issue: z.number({ error: () => 'issue is an issue number' }).int().positive('issue is an issue number')
+      })
+      .strict()
+  },
+  // (end of the board's actions)
   'agents.control': { input: z.object({ name: AgentNameSchema, action: z.enum(['pause', 'resume', 'restart']) }).strict() },
   'agents.output': { input: z.object({ name: AgentNameSchema, limit: z.number().int().min(1).max(2000).default(200) }).strict() },
 
@@ -658,26 +678,6 @@ export const api = {
           .string()
           .trim()
           .regex(/^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,99}$/, 'a model is a name like claude-sonnet-4-5 (letters, digits and . _ : / @ -)')
-  // The board's actions where the wait is (the card's Approve and Stop; issue #13).
-  /** A maintainer approves an outsider's issue: the approval label of Settings → Trust is added on GitHub. */
-  'issues.approve': {
-    input: z
-      .object({
-        repoId: z.number({ error: () => 'repoId is a connected repository id' }).int(),
-        issue: z.number({ error: () => 'issue is an issue number' }).int().positive('issue is an issue number')
-      })
-      .strict()
-  },
-  /** A person stops the issue's running (or queued) task: the agent is cancelled and the stage waits for Retry. */
-  'tasks.stop': {
-    input: z
-      .object({
-        repoId: z.number({ error: () => 'repoId is a connected repository id' }).int(),
-        issue: z.number({ error: () => 'issue is an issue number' }).int().positive('issue is an issue number')
-      })
-      .strict()
-  },
-  // (end of the board's actions)
           .nullable()
           .optional(),
         instances: z.number({ error: () => 'instances is a whole number from 0 to 20' }).int('instances is a whole number from 0 to 20').min(0, 'instances is at least 0').max(20, 'instances is at most 20').optional(),
@@ -739,6 +739,8 @@ export interface ApiOutputs {
   'prs.requestChanges': { sent: true }
   'inbox.answer': { answered: true }
   'tasks.retry': { retried: true; stage: string; task: string | null }
+  'issues.approve': { approved: true; label: string; added: boolean }
+  'tasks.stop': { stopped: true; task: string; stage: string }
   'agents.control': AgentSummary
   'agents.output': AgentOutputLine[]
   'auth.status': AuthStatus
@@ -792,8 +794,6 @@ export type ApiEvent =
       url?: string
     }
 
-  'issues.approve': { approved: true; label: string; added: boolean }
-  'tasks.stop': { stopped: true; task: string; stage: string }
 export function isApiMethod(value: unknown): value is ApiMethod {
   return typeof value === 'string' && Object.hasOwn(api, value)
 }
