@@ -673,10 +673,26 @@ export class GitHubService implements GitHubLink {
       review: async (repo, pr, event, body, comments) => {
         const octokit = this.require()
         const row = this.repoRow(repo.id)
-        try {
+        // GitHub lets no account approve or request changes on its own pull
+        // request (422), and Baton opens the agents' PRs with the person's own
+        // token: there the review goes as a comment that says what it is, and
+        // the engine still sends the issue back (the decision is Baton's).
+        const author = (this.o.db.prepare('SELECT author FROM pulls WHERE repo_id = ? AND number = ?').get(repo.id, pr) as { author: string } | undefined)?.author
+        const own = (e: string) => e !== 'COMMENT' && Boolean(author && this.login() && author.toLowerCase() === this.login()?.toLowerCase())
+        const send = (e: typeof event, asComment: boolean) => {
+          const said = asComment ? `**${e === 'APPROVE' ? 'Approved' : 'Changes requested'}** in Baton (sent as a comment: GitHub does not let an account ${e === 'APPROVE' ? 'approve' : 'request changes on'} its own pull request).\n\n${body}` : body
           // Baton's marker: the sync reads this review back and must not act on it a second time (the engine already did).
-          const marked = `${body}\n\n<!-- baton:review -->`
-          await octokit.rest.pulls.createReview({ owner: row.owner, repo: row.name, pull_number: pr, event, body: marked, comments: comments.map((c) => ({ path: c.path, line: c.line, body: c.body })) })
+          const marked = `${said.trim()}\n\n<!-- baton:review -->`
+          return octokit.rest.pulls.createReview({ owner: row.owner, repo: row.name, pull_number: pr, event: asComment ? 'COMMENT' : e, body: marked, comments: comments.map((c) => ({ path: c.path, line: c.line, body: c.body })) })
+        }
+        try {
+          try {
+            await send(event, own(event))
+          } catch (error) {
+            const message = String((error as { response?: { data?: unknown } }).response?.data ? JSON.stringify((error as { response: { data: unknown } }).response.data) : (error as Error).message)
+            if (event === 'COMMENT' || (error as { status?: number }).status !== 422 || !/own pull request/i.test(message)) throw error
+            await send(event, true)
+          }
         } catch (error) {
           throw describeGitHubError(error, `reviewing #${pr}`)
         }

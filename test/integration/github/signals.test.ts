@@ -263,6 +263,27 @@ describe('reviews on GitHub', () => {
     await park(await triggerFor(issue, 'engineer', before))
   })
 
+  it("Request changes on a PR Baton opened with the person's own token: GitHub refuses that event on one's own PR, so it goes as a comment review with the line comments, and the issue still goes back once", async () => {
+    const issue = (await gh(TOKENS.owner).rest.issues.create({ ...base, title: 'Own PR review', body: 'Do it.', labels: ['needs-review'] })).data.number
+    pushBranch(env.forge, 'owner', 'app', `baton/${issue}-own-pr-review`, 'own-review.txt', 'one\ntwo\n')
+    // Opened as Baton's login (owner), as the Engineer's PRs are.
+    const pr = (await gh(TOKENS.owner).rest.pulls.create({ ...base, head: `baton/${issue}-own-pr-review`, base: 'main', title: 'Own PR review', body: `Closes #${issue}` })).data.number
+    await sync()
+    const before = triggers.length
+    await engine.requestChanges(repo.id, pr, 'Please rename it', [{ path: 'own-review.txt', line: 2, body: 'Rename two' }])
+    await engine.idle()
+    expect(labels(issue)).toEqual(['ready-for-dev'])
+    const reviews = (await gh(TOKENS.owner).rest.pulls.listReviews({ ...base, pull_number: pr })).data
+    expect(reviews.map((r) => r.state)).toEqual(['COMMENTED'])
+    expect(reviews[0]?.body).toMatch(/^\*\*Changes requested\*\* in Baton \(sent as a comment/)
+    const lines = (await gh(TOKENS.owner).rest.pulls.listReviewComments({ ...base, pull_number: pr })).data
+    expect(lines.map((c) => [c.path, c.line, c.body])).toEqual([['own-review.txt', 2, 'Rename two']])
+    // Read back from GitHub, it is not a second review.
+    await sync()
+    expect(env.db.prepare("SELECT COUNT(*) AS n FROM events WHERE repo_id = ? AND issue = ? AND kind = 'stage.loop'").get(repo.id, issue)).toEqual({ n: 1 })
+    await park(await triggerFor(issue, 'engineer', before))
+  })
+
   it('a lone review comment made on GitHub sends the issue back too', async () => {
     const { issue, pr, sha } = await issueWithPull('Lone comment', 'needs-review', 'lone.txt')
     await sync()
