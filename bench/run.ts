@@ -14,7 +14,8 @@ const optional: Array<{ name: string; file: string; fn: string }> = [
   { name: 'Dashboard', file: './dashboard.ts', fn: 'benchDashboard' },
   { name: 'Renderer memory over a busy run', file: './renderer-memory.ts', fn: 'benchRendererMemory' },
   { name: 'Real Claude Code CLI: orchestration overhead per task', file: './claude-overhead.ts', fn: 'benchClaudeOverhead' },
-  { name: 'Spend budgets per scheduling pass', file: './budget.ts', fn: 'benchBudget' }
+  { name: 'Spend budgets per scheduling pass', file: './budget.ts', fn: 'benchBudget' },
+  { name: 'MCP round trip (stdio and HTTP)', file: './mcp.ts', fn: 'benchMcp' }
 ]
 for (const o of optional) {
   if (existsSync(new URL(o.file, import.meta.url))) {
