@@ -36,6 +36,7 @@ import { createProviderKeys } from './secrets/provider-keys'
 import { ProviderStatusService, readiness, type ProviderStatusOptions } from './agents/provider-status'
 import { providerHandlers } from './api/provider-handlers'
 import { notifyHandlers } from './api/notify-handlers'
+import { issueHandlers } from './api/issue-handlers'
 import { createNotifier, type Notifier } from './notify/notifier'
 import { createWebhookStore } from './notify/webhook-store'
 import type { WebhookOptions } from './notify/webhook'
@@ -302,6 +303,8 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     ...configMethods,
     ...providerHandlers({ db, events, keys: providerKeys, status: providerStatus, runtime: () => runtime }),
     ...notifyHandlers({ db, events, webhook, notifier }),
+    // The issue page's writes (issue #13); the engine's next pass sees the change.
+    ...issueHandlers({ db, events, github, tick: () => void runtime?.engine.tick().catch(() => undefined) }),
     'app.status': () => status(),
     'app.switchMode': ({ sandbox: into }) => {
       const restart = options.switchMode

@@ -644,6 +644,49 @@ export const api = {
       .strict()
   },
   // (end of the board's actions)
+  // The issue page's writes (issue #13): each through the GitHub service's idempotent path, mirrored at once, audited.
+  /** A person's comment. `key` (the page makes one per draft) names it: the same key twice posts once. */
+  'issues.comment': {
+    input: z
+      .object({
+        repoId: z.number({ error: () => 'repoId is a connected repository id' }).int(),
+        issue: z.number({ error: () => 'issue is an issue number' }).int().positive('issue is an issue number'),
+        body: z.string().trim().min(1, 'write something to comment').max(65_000, 'a comment is at most 65,000 characters (GitHub refuses longer)'),
+        key: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'key is 8 to 64 letters, digits, _ or -').optional()
+      })
+      .strict()
+  },
+  /** Adds and removes labels (computed against the issue's current labels; one write). */
+  'issues.setLabels': {
+    input: z
+      .object({
+        repoId: z.number({ error: () => 'repoId is a connected repository id' }).int(),
+        issue: z.number({ error: () => 'issue is an issue number' }).int().positive('issue is an issue number'),
+        add: z.array(z.string().trim().min(1, 'a label has a name').max(50, 'a label name is at most 50 characters')).max(100).default([]),
+        remove: z.array(z.string().trim().min(1, 'a label has a name').max(50, 'a label name is at most 50 characters')).max(100).default([])
+      })
+      .strict()
+      .refine((v) => v.add.length + v.remove.length > 0, { message: 'name a label to add or to remove', path: ['add'] })
+  },
+  /** Closes the issue as completed (the default) or as not planned. */
+  'issues.close': {
+    input: z
+      .object({
+        repoId: z.number({ error: () => 'repoId is a connected repository id' }).int(),
+        issue: z.number({ error: () => 'issue is an issue number' }).int().positive('issue is an issue number'),
+        reason: z.enum(['completed', 'not_planned'], { error: () => 'reason is completed or not_planned' }).default('completed')
+      })
+      .strict()
+  },
+  'issues.reopen': {
+    input: z
+      .object({
+        repoId: z.number({ error: () => 'repoId is a connected repository id' }).int(),
+        issue: z.number({ error: () => 'issue is an issue number' }).int().positive('issue is an issue number')
+      })
+      .strict()
+  },
+  // (end of the issue page's writes)
   'agents.control': { input: z.object({ name: AgentNameSchema, action: z.enum(['pause', 'resume', 'restart']) }).strict() },
   'agents.output': { input: z.object({ name: AgentNameSchema, limit: z.number().int().min(1).max(2000).default(200) }).strict() },
 
@@ -741,6 +784,10 @@ export interface ApiOutputs {
   'tasks.retry': { retried: true; stage: string; task: string | null }
   'issues.approve': { approved: true; label: string; added: boolean }
   'tasks.stop': { stopped: true; task: string; stage: string }
+  'issues.comment': { commented: true; url: string | null }
+  'issues.setLabels': { labels: string[] }
+  'issues.close': { closed: true; reason: 'completed' | 'not_planned'; changed: boolean }
+  'issues.reopen': { reopened: true; changed: boolean }
   'agents.control': AgentSummary
   'agents.output': AgentOutputLine[]
   'auth.status': AuthStatus

@@ -575,6 +575,42 @@ export class GitHubService implements GitHubLink {
     }
   }
 
+  // ── the person's issue writes (the issue page; issue #13) ────────────
+
+  /**
+   * Closes (as completed or not planned) or reopens an issue. Safe to repeat:
+   * GitHub's current state is read first and an issue already so is no write.
+   * Mirrored at once; a poll already in flight must not undo it.
+   */
+  async setIssueState(repoId: number, issue: number, to: { state: 'open' } | { state: 'closed'; reason: 'completed' | 'not_planned' }): Promise<{ changed: boolean }> {
+    const octokit = this.require()
+    const row = this.repoRow(repoId)
+    try {
+      const current = (await octokit.rest.issues.get({ owner: row.owner, repo: row.name, issue_number: issue })).data
+      if (current.pull_request) throw new AppError('bad_request', `#${issue} is a pull request: close or merge it from its review page.`)
+      const reason = to.state === 'closed' ? to.reason : null
+      const same = current.state === to.state && (to.state === 'open' || (current.state_reason ?? 'completed') === reason)
+      if (same) {
+        upsertIssue(this.o.db, row.id, current as unknown as Record<string, unknown>)
+        return { changed: false }
+      }
+      const result = await octokit.rest.issues.update({
+        owner: row.owner,
+        repo: row.name,
+        issue_number: issue,
+        state: to.state,
+        ...(to.state === 'closed' ? { state_reason: to.reason } : {})
+      })
+      this.local.touch(row.id, issue)
+      upsertIssue(this.o.db, row.id, result.data as unknown as Record<string, unknown>)
+      this.o.events.changed('issues')
+      return { changed: true }
+    } catch (error) {
+      if (error instanceof AppError) throw error
+      throw describeGitHubError(error, `${to.state === 'open' ? 'reopening' : 'closing'} #${issue}`)
+    }
+  }
+
   // ── the pipeline's writes (all safe to repeat) ───────────────────────
 
   port(): GitHubPort {
