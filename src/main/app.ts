@@ -49,6 +49,8 @@ export interface CoreOptions {
   dataDir: string
   mode: AppStatus['mode']
   sandbox?: boolean
+  /** The sandbox forge's port (baton serve --forge-port): that one or a failure; else the one it had last time, else a free one. */
+  sandboxForgePort?: number
   /** better_sqlite3.node for the running runtime (the desktop app passes Electron's build). */
   nativeBinding?: string
   log?: Logger
@@ -132,7 +134,10 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   let sandbox: Sandbox | null = null
   if (options.sandbox) {
     try {
-      sandbox = await startSandbox(dataDir, { port: sandboxPort(dataDir) }).catch(() => startSandbox(dataDir, { port: 0 }))
+      const asked = options.sandboxForgePort
+      sandbox = await (asked !== undefined
+        ? startSandbox(dataDir, { port: asked })
+        : startSandbox(dataDir, { port: sandboxPort(dataDir) }).catch(() => startSandbox(dataDir, { port: 0 })))
       writeFileSync(join(dataDir, 'sandbox-forge', 'port'), String(new URL(sandbox.forge.url).port))
     } catch (error) {
       db.close()

@@ -23,9 +23,11 @@ export class UsageError extends Error {}
 const USAGE = `Baton ${VERSION} — a team of AI role agents for your GitHub issues
 
 Usage:
-  baton serve [--port N] [--data-dir DIR] [--sandbox]
+  baton serve [--port N] [--data-dir DIR] [--sandbox [--forge-port N]]
       Run headless: the dashboard and API on http://127.0.0.1:N (default 4646;
       0 picks a free port). Prints the address to open, with its token.
+      --forge-port: the sandbox's local GitHub on that port (default: the one
+      it had last time, else a free one); its address is printed too.
       BATON_TOKEN chooses the token; BATON_GITHUB_TOKEN holds GitHub's.
   baton status [--json] [--data-dir DIR]
       What Baton knows: the running instance, the database, the repositories.
@@ -67,18 +69,21 @@ function parse<T extends NonNullable<ParseArgsConfig['options']>>(command: strin
   }
 }
 
-function port(value: string | undefined): number {
+function port(value: string | undefined, flag = '--port'): number {
   if (value === undefined) return 4646
-  const n = Number(value)
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`baton serve: --port expects a number from 0 to 65535, got "${value}".`)
+  const n = value.trim() === '' ? NaN : Number(value)
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`baton serve: ${flag} expects a number from 0 to 65535, got "${value}".`)
   return n
 }
 
 async function serve(argv: string[]): Promise<void> {
-  const flags = parse('serve', argv, { port: { type: 'string' }, sandbox: { type: 'boolean' } })
+  const flags = parse('serve', argv, { port: { type: 'string' }, sandbox: { type: 'boolean' }, 'forge-port': { type: 'string' } })
   if (flags.help) return void console.log(USAGE)
   // A bad flag is named before the data folder is touched.
   const listenPort = port(flags.port as string | undefined)
+  const forgeFlag = flags['forge-port'] as string | undefined
+  if (forgeFlag !== undefined && !flags.sandbox) throw new UsageError('baton serve: --forge-port is the sandbox\'s forge: add --sandbox (or use npm run sandbox).')
+  const forgePort = forgeFlag === undefined ? undefined : port(forgeFlag, '--forge-port')
   const log = createLogger()
   // Before anything starts a child: the secrets leave process.env (secrets/env-secrets.ts).
   const env = takeEnvSecrets()
@@ -86,6 +91,7 @@ async function serve(argv: string[]): Promise<void> {
     dataDir: (flags['data-dir'] as string | undefined) ?? defaultDataDir(),
     mode: 'headless',
     sandbox: Boolean(flags.sandbox),
+    sandboxForgePort: forgePort,
     log,
     env
   })
@@ -103,6 +109,9 @@ async function serve(argv: string[]): Promise<void> {
   core.lock.update({ url: server.url, token: server.token })
   console.log(`Baton ${VERSION} is running${flags.sandbox ? ' in the sandbox' : ''}.`)
   console.log(`Data folder: ${core.dataDir}`)
+  const forge = core.sandbox()?.forge
+  if (forge) console.log(`Forge (the sandbox's GitHub): ${forge.url} — API ${forge.apiUrl}`)
+  // The address to open comes last, alone on its line: the one thing to copy.
   console.log(`Open: ${server.url}`)
   const stop = async (signal: string) => {
     log.info(`Stopping (${signal})`)

@@ -21,7 +21,14 @@ export async function startSandbox(dataDir: string, options: { port?: number } =
   const ready = join(folder, '.seeded')
   // A forge stopped while it was being seeded is half made: start it afresh.
   if (!existsSync(ready)) rmSync(folder, { recursive: true, force: true })
-  const forge = await createForge({ dataDir: folder, port: options.port ?? 0, seed: sandboxSeed(), deviceFlowInterval: 1 })
+  const port = options.port ?? 0
+  const forge = await createForge({ dataDir: folder, port, seed: sandboxSeed(), deviceFlowInterval: 1 }).catch((error: NodeJS.ErrnoException) => {
+    // The port was asked for (--forge-port, or the one it had last time): say which, and what to do.
+    if (error.code === 'EADDRINUSE' || error.code === 'EACCES') {
+      throw new Error(`port ${port} on 127.0.0.1 is ${error.code === 'EADDRINUSE' ? 'in use' : 'not allowed'}: choose another with --forge-port N (0 picks a free one).`, { cause: error })
+    }
+    throw error
+  })
   writeFileSync(ready, new Date().toISOString())
   return {
     forge,
