@@ -447,6 +447,8 @@ export interface IssueDetail {
   timeline: AuditEvent[]
   usage: { inputTokens: number; outputTokens: number; costUsd: number }
   pr: { number: number; state: string; merged: boolean; head: string; url: string } | null
+  /** The issue's board card (what it waits for, what blocks it, its question): the page offers the card's actions. Null when closed long ago. */
+  card: BoardIssue | null
 }
 
 export interface PrFile {

@@ -119,6 +119,7 @@ export function issueDetail(db: Db, repoId: number, number: number, context: Iss
     notes,
     timeline,
     usage,
-    pr: pr ? { number: pr.number, state: pr.state, merged: pr.merged === 1, head: pr.head, url: `${web}/pull/${pr.number}` } : null
+    pr: pr ? { number: pr.number, state: pr.state, merged: pr.merged === 1, head: pr.head, url: `${web}/pull/${pr.number}` } : null,
+    card: card ?? null
   }
 }
