@@ -20,6 +20,19 @@ export function pushback(notes: ProviderContext['trigger']['notes']): string | n
   return /\b(fail\w*|exited with code [1-9]|was stopped|error)\b/i.test(last.body) ? 'the tests failed' : null
 }
 
+/**
+ * The builtin Engineer's work lives in commits only, so it starts from the
+ * branch as committed: a run cut short (main killed with -9, and its agents
+ * with it) can leave a half-applied patch or a merge in progress in this very
+ * worktree, which the re-run of the same trigger after the restart would trip
+ * over ("the diff … does not apply").
+ */
+async function startClean(cwd: string): Promise<void> {
+  await git(cwd, ['merge', '--abort'], { ok: [0, 1, 128] })
+  await git(cwd, ['reset', '--hard', '--quiet', 'HEAD'])
+  await git(cwd, ['clean', '-fdq'])
+}
+
 export const engineer: Provider = async (ctx) => {
   const { issue, stage, notes, answer, branch } = ctx.trigger
   if (stage === 'ready-for-dev') {
@@ -33,6 +46,7 @@ export const engineer: Provider = async (ctx) => {
   }
   if (!ctx.trigger.workspace) return reply(ctx, { status: 'error', statusText: 'No worktree was prepared for this task' })
   const cwd = ctx.cwd
+  await startClean(cwd)
   // The PR no longer merges (the default branch moved): bring the branch up to date, no more.
   // (Not for a hand-off: another role asked for something else, and the issue stays where it is.)
   const update = stage === 'handoff' ? null : branchUpdateAsked(notes)

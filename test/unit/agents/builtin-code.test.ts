@@ -1,6 +1,6 @@
 // Architect, Engineer and Tester builtin behaviours on real git repositories
 // with a real test suite (node:test through npm test).
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { architect } from '../../../agents/architect/builtin'
@@ -59,6 +59,20 @@ describe('Engineer (builtin)', () => {
     expect(r).toMatchObject({ status: 'done', branch: 'baton/5-divide-by-zero', labelUpdate: { from: 'in-progress', to: 'needs-testing' } })
     expect(readFileSync(join(dir, 'src/calc.js'), 'utf8')).toContain("throw new RangeError('division by zero')")
     expect(git(dir, 'log', '-1', '--format=%an <%ae>|%s')).toBe('Baton Engineer <engineer@baton.invalid>|divide by zero returns Infinity (#5)')
+    expect(git(dir, 'status', '--porcelain')).toBe('')
+  })
+
+  it('a run cut short left a half-applied patch in the worktree: the re-run starts from the branch as committed and applies it whole', async () => {
+    const dir = repo(calcProject(), 'baton/5-divide-by-zero')
+    // What a kill -9 mid-apply leaves: one file changed, another removed, a stray file.
+    writeFileSync(join(dir, 'src/calc.js'), readFileSync(join(dir, 'src/calc.js'), 'utf8') + '\nexport const half = 1\n')
+    rmSync(join(dir, 'README.md'), { force: true })
+    writeFileSync(join(dir, 'stray.tmp'), 'x')
+    const t = trigger({ stage: 'in-progress', role: 'engineer', agent: 'engineer', workspace: dir, branch: 'baton/5-divide-by-zero', issue: issue(`Fix:\n\n${fixDiff}`) })
+    const r = parse(await engineer(context(t)))
+    expect(r).toMatchObject({ status: 'done', branch: 'baton/5-divide-by-zero' })
+    expect(readFileSync(join(dir, 'src/calc.js'), 'utf8')).not.toContain('half')
+    expect(git(dir, 'show', '--stat', '--format=', 'HEAD')).not.toMatch(/README|stray/)
     expect(git(dir, 'status', '--porcelain')).toBe('')
   })
 
