@@ -133,6 +133,11 @@ test.describe('the new-issue dialog on the seeded app', () => {
     await expect(page.locator('#ni-title-err')).toHaveText('A title is needed.')
     await expect(title).toHaveAccessibleDescription('A title is needed.')
     await expect(title).toBeFocused()
+    // Over 256 characters (trimmed, as the server counts) says so; spaces around do not count.
+    await title.fill('t'.repeat(257))
+    await expect(page.locator('#ni-title-err')).toHaveText('The title is 257 characters; GitHub takes at most 256.')
+    await title.fill(`  ${'t'.repeat(256)}  `)
+    await expect(page.locator('#ni-title-err')).toHaveCount(0)
     await title.fill('Paste the whole log')
     await expect(page.locator('#ni-title-err')).toHaveCount(0)
 
