@@ -115,7 +115,15 @@ describe('faults', () => {
     const args = built
       ? ['bin/baton.js', 'serve', '--sandbox', '--port', '0', '--data-dir', dataDir]
       : ['--import', 'tsx', '-e', `import('./src/main/cli.ts').then((m) => m.main(['serve', '--sandbox', '--port', '0', '--data-dir', ${JSON.stringify(dataDir)}]))`]
-    const start = (): ChildProcess => spawn(process.execPath, args, { stdio: 'ignore', env: { ...process.env, BATON_LOG_LEVEL: 'error' } })
+    // What each start said (errors only), so a start that dies or hangs is explained.
+    let said = ''
+    const start = (): ChildProcess => {
+      said = ''
+      const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, BATON_LOG_LEVEL: 'error' } })
+      child.stdout?.on('data', (c: Buffer) => (said += c.toString('utf8')))
+      child.stderr?.on('data', (c: Buffer) => (said += c.toString('utf8')))
+      return child
+    }
     // A seeded PRNG: the same moments every run.
     let seed = 20261122
     const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
@@ -141,14 +149,19 @@ describe('faults', () => {
       // machine a fixed delay would turn the test into a start-up race.
       started = await until(`start ${i + 1} to open its database`, () => {
         const n = startsSoFar()
+        if (n <= started && (child.exitCode !== null || child.signalCode !== null)) throw new Error(`start ${i + 1} exited (${child.exitCode ?? child.signalCode}) before it opened its database:\n${said.slice(-2000)}`)
         return n > started && n
-      }, 90_000)
+      }, 90_000).catch((error: Error) => {
+        throw new Error(`${error.message}\n${said.slice(-2000)}`)
+      })
       await new Promise((r) => setTimeout(r, random() * 3000))
       child.kill('SIGKILL')
       await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(null) : child.once('exit', r)))
     }
     const last = start()
     try {
+      // The last run opens the database too (the run may have settled before it started), then settles.
+      await until('the last start to open its database', () => startsSoFar() > started, 90_000)
       await until('the run to settle after 20 crashes', () => settled(endState(dataDir)), 180_000)
     } finally {
       last.kill('SIGTERM')
