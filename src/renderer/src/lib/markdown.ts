@@ -83,6 +83,8 @@ function renderMarkdownNow(source: string): string {
     }
   }
   for (const img of fragment.querySelectorAll('img:not([src])')) img.remove()
+  // A code block scrolls sideways: a keyboard reaches it (axe: scrollable-region-focusable).
+  for (const pre of fragment.querySelectorAll('pre')) pre.setAttribute('tabindex', '0')
   const out = document.createElement('div')
   out.append(fragment)
   return out.innerHTML
