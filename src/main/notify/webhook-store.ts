@@ -4,11 +4,9 @@
 //   BATON_NOTIFY_WEBHOOK in the environment wins (headless);
 //   else a 0600 file in <data>/secrets/ (0700), on the desktop encrypted with
 //   Electron's safeStorage (the injected Cipher; refused without a keychain).
-import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { AppError } from '../../shared/errors'
 import { registerSecret } from '../log'
-import type { Cipher } from '../secrets/token-store'
+import { secretFile, type Cipher } from '../secrets/secret-file'
 import { checkWebhookUrl } from './webhook'
 
 export const WEBHOOK_VARIABLE = 'BATON_NOTIFY_WEBHOOK'
@@ -22,8 +20,8 @@ export interface WebhookStore {
 }
 
 export function createWebhookStore(options: { dataDir: string; env?: NodeJS.ProcessEnv; cipher?: Cipher }): WebhookStore {
-  const dir = join(options.dataDir, 'secrets')
-  const file = join(dir, options.cipher ? 'webhook.enc' : 'webhook.json')
+  const stored = secretFile(options.dataDir, 'webhook', options.cipher)
+  const file = stored.path
   const env = options.env ?? process.env
   const fromEnv = () => {
     const v = env[WEBHOOK_VARIABLE]?.trim()
@@ -36,20 +34,14 @@ export function createWebhookStore(options: { dataDir: string; env?: NodeJS.Proc
     }
   }
   const read = (): string | null => {
-    let raw: Buffer
+    // Damaged, or another machine's keychain: as if none were set.
+    const value = stored.read() as { url?: unknown } | null
+    if (typeof value?.url !== 'string') return null
+    registerSecret(value.url)
     try {
-      raw = readFileSync(file)
-    } catch {
-      return null
-    }
-    try {
-      if (options.cipher && !options.cipher.isEncryptionAvailable()) return null
-      const value = JSON.parse(options.cipher ? options.cipher.decryptString(raw) : raw.toString('utf8')) as { url?: unknown } | null
-      if (typeof value?.url !== 'string') return null
-      registerSecret(value.url)
       return checkWebhookUrl(value.url)
     } catch {
-      return null // damaged, or another machine's keychain: as if none were set
+      return null
     }
   }
   const store: WebhookStore = {
@@ -63,20 +55,10 @@ export function createWebhookStore(options: { dataDir: string; env?: NodeJS.Proc
       }
       registerSecret(url.trim())
       registerSecret(checked)
-      if (options.cipher && !options.cipher.isEncryptionAvailable()) {
-        throw new AppError('unavailable', `The system keychain is not available, so Baton will not store the webhook URL. Set ${WEBHOOK_VARIABLE} instead.`)
-      }
-      mkdirSync(dir, { recursive: true, mode: 0o700 })
-      chmodSync(dir, 0o700)
-      const text = JSON.stringify({ url: checked })
-      // A fresh 0600 file, then rename: never a moment with wider rights.
-      const tmp = `${file}.${process.pid}.tmp`
-      writeFileSync(tmp, options.cipher ? options.cipher.encryptString(text) : text, { mode: 0o600 })
-      chmodSync(tmp, 0o600)
-      renameSync(tmp, file)
+      stored.write({ url: checked }, `The system keychain is not available, so Baton will not store the webhook URL. Set ${WEBHOOK_VARIABLE} instead.`)
     },
     clear() {
-      rmSync(file, { force: true })
+      stored.remove()
     },
     describe() {
       const url = store.get()

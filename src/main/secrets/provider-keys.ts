@@ -8,11 +8,9 @@
 // allow-list (agents/agent-env.ts) passes each only to roles of that provider.
 // The keys travel to the runner by environment, never by a file: the agents'
 // sandbox hides the data folder (agents/isolation.ts).
-import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { AppError } from '../../shared/errors'
 import { registerSecret } from '../log'
-import type { Cipher } from './token-store'
+import { secretFile, type Cipher } from './secret-file'
 
 /** The providers that take a key, and the variable their CLI reads it from. */
 export const KEY_VARIABLE = { 'claude-code': 'ANTHROPIC_API_KEY', codex: 'OPENAI_API_KEY' } as const
@@ -41,56 +39,35 @@ export function checkKey(provider: KeyedProvider, key: string): string {
 }
 
 export function createProviderKeys(options: { dataDir: string; env?: NodeJS.ProcessEnv; cipher?: Cipher }): ProviderKeys {
-  const dir = join(options.dataDir, 'secrets')
-  const file = join(dir, options.cipher ? 'providers.enc' : 'providers.json')
+  const stored = secretFile(options.dataDir, 'providers', options.cipher)
+  const file = stored.path
   const env = options.env ?? process.env
   // Keys given in the environment are masked in logs and agent output too.
   for (const v of ['ANTHROPIC_API_KEY', 'OPENAI_API_KEY', 'CODEX_API_KEY']) registerSecret(env[v])
 
   const read = (): Partial<Record<KeyedProvider, string>> => {
-    let raw: Buffer
-    try {
-      raw = readFileSync(file)
-    } catch {
-      return {}
-    }
-    try {
-      if (options.cipher && !options.cipher.isEncryptionAvailable()) return {}
-      const value = JSON.parse(options.cipher ? options.cipher.decryptString(raw) : raw.toString('utf8')) as Record<string, unknown> | null
-      const out: Partial<Record<KeyedProvider, string>> = {}
-      for (const p of KEYED_PROVIDERS) {
-        const k = value?.[p]
-        if (typeof k === 'string' && k) {
-          registerSecret(k)
-          out[p] = k
-        }
+    // A damaged file, or another machine's keychain: as if no key was typed.
+    const value = stored.read() as Record<string, unknown> | null
+    const out: Partial<Record<KeyedProvider, string>> = {}
+    for (const p of KEYED_PROVIDERS) {
+      const k = value?.[p]
+      if (typeof k === 'string' && k) {
+        registerSecret(k)
+        out[p] = k
       }
-      return out
-    } catch {
-      // A damaged file, or another machine's keychain: as if no key was typed.
-      return {}
     }
+    return out
   }
   let cache: Partial<Record<KeyedProvider, string>> | null = null
   const all = () => (cache ??= read())
 
   const write = (next: Partial<Record<KeyedProvider, string>>): void => {
     if (!Object.keys(next).length) {
-      rmSync(file, { force: true })
+      stored.remove()
       cache = next
       return
     }
-    if (options.cipher && !options.cipher.isEncryptionAvailable()) {
-      throw new AppError('unavailable', 'The system keychain is not available, so Baton will not store the key. Set ANTHROPIC_API_KEY or OPENAI_API_KEY in the environment Baton starts with instead.')
-    }
-    mkdirSync(dir, { recursive: true, mode: 0o700 })
-    chmodSync(dir, 0o700)
-    const text = JSON.stringify(next)
-    // A fresh 0600 file, then rename: never a moment with wider rights.
-    const tmp = `${file}.${process.pid}.tmp`
-    writeFileSync(tmp, options.cipher ? options.cipher.encryptString(text) : text, { mode: 0o600 })
-    chmodSync(tmp, 0o600)
-    renameSync(tmp, file)
+    stored.write(next, 'The system keychain is not available, so Baton will not store the key. Set ANTHROPIC_API_KEY or OPENAI_API_KEY in the environment Baton starts with instead.')
     cache = next
   }
 

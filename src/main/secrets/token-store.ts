@@ -5,10 +5,9 @@
 //   desktop:  the same file, encrypted with Electron's safeStorage (injected:
 //             the core never imports electron); refused when encryption is
 //             unavailable; a warning when Linux falls back to a fixed key.
-import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { AppError } from '../../shared/errors'
 import { registerSecret } from '../log'
+import { secretFile } from './secret-file'
 
 export interface StoredToken {
   token: string
@@ -21,13 +20,8 @@ export interface StoredToken {
 
 const METHODS = new Set(['token', 'device', 'gh', 'env', 'sandbox'])
 
-/** Electron's safeStorage, passed in by the desktop entry. */
-export interface Cipher {
-  isEncryptionAvailable(): boolean
-  encryptString(text: string): Buffer
-  decryptString(data: Buffer): string
-  getSelectedStorageBackend?(): string
-}
+import type { Cipher } from './secret-file'
+export type { Cipher }
 
 export interface TokenStore {
   get(): StoredToken | null
@@ -66,28 +60,16 @@ export function apiUrlOf(value: string, name = 'BATON_GITHUB_API_URL'): string {
 }
 
 export function createTokenStore(options: { dataDir: string; env?: NodeJS.ProcessEnv; cipher?: Cipher; apiUrl?: string }): TokenStore {
-  const dir = join(options.dataDir, 'secrets')
-  const file = join(dir, options.cipher ? 'github.enc' : 'github.json')
+  const stored = secretFile(options.dataDir, 'github', options.cipher)
+  const file = stored.path
   const env = options.env ?? process.env
   let memory: StoredToken | null = null
 
   const read = (): StoredToken | null => {
-    let raw: Buffer
-    try {
-      raw = readFileSync(file)
-    } catch {
-      return null
-    }
-    try {
-      if (options.cipher && !options.cipher.isEncryptionAvailable()) return null
-      const text = options.cipher ? options.cipher.decryptString(raw) : raw.toString('utf8')
-      const value = JSON.parse(text) as Partial<StoredToken> | null
-      // A damaged file, or another machine's keychain: as if signed out.
-      if (!value || typeof value.token !== 'string' || !value.token || typeof value.apiUrl !== 'string' || !METHODS.has(String(value.method))) return null
-      return value as StoredToken
-    } catch {
-      return null
-    }
+    const value = stored.read() as Partial<StoredToken> | null
+    // A damaged file, or another machine's keychain: as if signed out.
+    if (!value || typeof value.token !== 'string' || !value.token || typeof value.apiUrl !== 'string' || !METHODS.has(String(value.method))) return null
+    return value as StoredToken
   }
 
   return {
@@ -98,9 +80,9 @@ export function createTokenStore(options: { dataDir: string; env?: NodeJS.Proces
         registerSecret(fromEnv)
         return { token: fromEnv, method: 'env', apiUrl: env.BATON_GITHUB_API_URL ? apiUrlOf(env.BATON_GITHUB_API_URL) : (options.apiUrl ?? 'https://api.github.com'), login: null }
       }
-      const stored = read()
-      if (stored) registerSecret(stored.token)
-      return stored
+      const found = read()
+      if (found) registerSecret(found.token)
+      return found
     },
     set(value) {
       registerSecret(value.token)
@@ -109,21 +91,11 @@ export function createTokenStore(options: { dataDir: string; env?: NodeJS.Proces
         memory = value
         return
       }
-      if (options.cipher && !options.cipher.isEncryptionAvailable()) {
-        throw new AppError('unavailable', 'The system keychain is not available, so Baton will not store the token. Set BATON_GITHUB_TOKEN instead.')
-      }
-      mkdirSync(dir, { recursive: true, mode: 0o700 })
-      chmodSync(dir, 0o700)
-      const text = JSON.stringify(value)
-      // A fresh 0600 file, then rename: never a moment with wider rights.
-      const tmp = `${file}.${process.pid}.tmp`
-      writeFileSync(tmp, options.cipher ? options.cipher.encryptString(text) : text, { mode: 0o600 })
-      chmodSync(tmp, 0o600)
-      renameSync(tmp, file)
+      stored.write(value, 'The system keychain is not available, so Baton will not store the token. Set BATON_GITHUB_TOKEN instead.')
     },
     clear() {
       memory = null
-      rmSync(file, { force: true })
+      stored.remove()
     },
     describe() {
       if (env.BATON_GITHUB_TOKEN) return { storage: 'from the BATON_GITHUB_TOKEN environment variable', warning: null }
