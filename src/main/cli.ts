@@ -42,6 +42,11 @@ Usage:
       Stop the issue's running task; its stage waits until you retry it.
   baton issue approve <owner/name#number> [--data-dir DIR]
       Approve an outsider's issue (adds the approval label): agents may take it.
+  baton issue comment <owner/name#number> (--body TEXT | --body-file F) [--data-dir DIR]
+  baton issue label <owner/name#number> [--add L]… [--remove L]… [--data-dir DIR]
+  baton issue close <owner/name#number> [--not-planned] [--data-dir DIR]
+  baton issue reopen <owner/name#number> [--data-dir DIR]
+      The issue page's writes, through GitHub as the signed-in person; a repeat changes nothing.
   baton providers [--check] [--json] [--data-dir DIR]
       Claude Code and Codex: installed, version, how each signs in; --check runs
       one short real turn through each ready one (its answer, time and cost).
@@ -204,7 +209,8 @@ async function issue(argv: string[]): Promise<void> {
     console.log(result.added ? `Approved ${ref.repo}#${ref.number}: label "${result.label}" added, agents may take it.` : `${ref.repo}#${ref.number} was approved already (label "${result.label}").`)
     return
   }
-  if (sub !== 'create') throw new UsageError(`baton issue: unknown subcommand "${sub ?? ''}" (create, approve).`)
+  if (sub === 'comment' || sub === 'label' || sub === 'close' || sub === 'reopen') return issueWrite(sub, rest)
+  if (sub !== 'create') throw new UsageError(`baton issue: unknown subcommand "${sub ?? ''}" (create, approve, comment, label, close, reopen).`)
   const flags = parse('issue create', rest, {
     repo: { type: 'string' },
     title: { type: 'string' },
@@ -227,6 +233,59 @@ async function issue(argv: string[]): Promise<void> {
     console.error(`GitHub did not take the issue: ${result.draft.error}. It is kept as draft ${result.draft.id}; retry from the app or the API.`)
     process.exitCode = 1
   }
+}
+
+// The issue page's writes from a terminal (issue #13): the same API methods as the page.
+async function issueWrite(sub: 'comment' | 'label' | 'close' | 'reopen', rest: string[]): Promise<void> {
+  const command = `baton issue ${sub}`
+  const { values, positionals } = (() => {
+    try {
+      return parseArgs({
+        args: rest,
+        options: {
+          ...common,
+          body: { type: 'string' },
+          'body-file': { type: 'string' },
+          add: { type: 'string', multiple: true },
+          remove: { type: 'string', multiple: true },
+          'not-planned': { type: 'boolean' }
+        },
+        strict: true,
+        allowPositionals: true
+      })
+    } catch (error) {
+      throw new UsageError(`${command}: ${(error as Error).message}`)
+    }
+  })()
+  if (positionals.length > 1) throw new UsageError(`${command}: give one issue, as owner/name#number.`)
+  const ref = parseIssueRef(positionals[0], command)
+  const allowed = { comment: ['body', 'body-file'], label: ['add', 'remove'], close: ['not-planned'], reopen: [] as string[] }[sub]
+  const stray = ['body', 'body-file', 'add', 'remove', 'not-planned'].find((f) => values[f as keyof typeof values] !== undefined && !allowed.includes(f))
+  if (stray) throw new UsageError(`${command}: --${stray} is not an option of this command.`)
+  const dataDir = dataDirOf(values)
+  const at = `${ref.repo}#${ref.number}`
+  if (sub === 'comment') {
+    if ((values.body === undefined) === (values['body-file'] === undefined)) throw new UsageError(`${command}: give the comment as --body TEXT or --body-file F (one of them).`)
+    const { readFileSync } = await import('node:fs')
+    const body = values['body-file'] !== undefined ? readFileSync(values['body-file'], 'utf8') : (values.body as string)
+    const result = await callApi(dataDir, 'issues.comment', { repoId: await findRepoId(dataDir, ref.repo), issue: ref.number, body })
+    return void console.log(`Commented on ${at}${result.url ? `: ${result.url}` : '.'}`)
+  }
+  if (sub === 'label') {
+    const add = values.add ?? []
+    const remove = values.remove ?? []
+    if (!add.length && !remove.length) throw new UsageError(`${command}: name a label with --add L or --remove L.`)
+    const result = await callApi(dataDir, 'issues.setLabels', { repoId: await findRepoId(dataDir, ref.repo), issue: ref.number, add, remove })
+    return void console.log(`${at} labels: ${result.labels.join(', ') || 'none'}`)
+  }
+  const repoId = await findRepoId(dataDir, ref.repo)
+  if (sub === 'close') {
+    const result = await callApi(dataDir, 'issues.close', { repoId, issue: ref.number, reason: values['not-planned'] ? 'not_planned' : 'completed' })
+    const how = result.reason === 'not_planned' ? 'not planned' : 'completed'
+    return void console.log(result.changed ? `Closed ${at} as ${how}.` : `${at} was closed as ${how} already.`)
+  }
+  const result = await callApi(dataDir, 'issues.reopen', { repoId, issue: ref.number })
+  console.log(result.changed ? `Reopened ${at}.` : `${at} was open already.`)
 }
 
 /** `owner/name#12` → the repository and the number, or a usage error that shows the shape. */
