@@ -62,6 +62,13 @@ export interface CoreOptions {
   runner?: RuntimeOptions['runner']
   /** Agents start with the core (default: when a repository is connected). */
   startAgents?: boolean
+  /**
+   * One call from the CLI with no app running (cli-client.ts): the API's
+   * writes are made, but no agent starts, nothing is dispatched and no sync
+   * loop runs — an agent started for one command and stopped a moment later
+   * would lose its attempt and spend the stage's failure budget.
+   */
+  oneShot?: boolean
   /** Tests and the sandbox shorten GitHub's pacing. */
   githubTiming?: Partial<GateTiming>
   agentTiming?: RuntimeOptions['timing']
@@ -209,6 +216,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       settings: () => readSettings(db),
       agentsDir,
       runner: options.runner ?? defaultRunner(),
+      agents: !options.oneShot,
       env,
       providerKeys: () => providerKeys.env(),
       isolation,
@@ -236,8 +244,8 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     // The sandbox's seeded issues predate the connection: it adopts them all.
     db.prepare('UPDATE repos SET connected_at = ? WHERE owner = ? AND name = ?').run('1970-01-01T00:00:00Z', owner, name)
   }
-  if (options.startAgents ?? (db.prepare('SELECT COUNT(*) AS n FROM repos').get() as { n: number }).n > 0) ensureRuntime()
-  if (github.status().signedIn) github.startSync()
+  if (!options.oneShot && (options.startAgents ?? (db.prepare('SELECT COUNT(*) AS n FROM repos').get() as { n: number }).n > 0)) ensureRuntime()
+  if (!options.oneShot && github.status().signedIn) github.startSync()
 
   const status = (): AppStatus => {
     const dbPath = paths.database(dataDir)

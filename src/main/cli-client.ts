@@ -31,7 +31,7 @@ export async function callApi<M extends ApiMethod>(dataDir: string, method: M, i
   } else if (lock) {
     throw new AppError('conflict', `The Baton desktop app (pid ${lock.pid}) is using ${dataDir}. Run this from the app, or close it first.`)
   } else {
-    const core = await createCore({ dataDir, mode: 'headless', log: createLogger({ level: 'warn' }) })
+    const core = await createCore({ dataDir, mode: 'headless', oneShot: true, log: createLogger({ level: 'warn' }) })
     try {
       result = await core.call(method, input)
     } finally {

@@ -46,6 +46,8 @@ export interface RuntimeOptions {
   waits?: Map<string, string>
   /** How often the scheduler looks again on its own (backoffs expiring). */
   tickMs?: number
+  /** Start the agents and the engine's ticks (default true; false for a one-shot CLI call, see CoreOptions.oneShot). */
+  agents?: boolean
   timing?: { heartbeatMs?: number; stallMs?: number; backoffMs?: (attempt: number) => number }
   /** Each repository's pipeline (default: the default pipeline). */
   pipeline?: (repoId: number) => Pipeline
@@ -171,11 +173,14 @@ export function startRuntime(o: RuntimeOptions): Runtime {
       }, 50)
     }
   })
-  supervisor.start()
-  // Running tasks whose trigger was never written (main stopped in between) go back to the queue.
-  void engine.resume().catch(() => undefined)
-  const timer = setInterval(() => void engine.tick().catch(() => undefined), o.tickMs ?? 2000)
-  timer.unref()
+  let timer: NodeJS.Timeout | null = null
+  if (o.agents !== false) {
+    supervisor.start()
+    // Running tasks whose trigger was never written (main stopped in between) go back to the queue.
+    void engine.resume().catch(() => undefined)
+    timer = setInterval(() => void engine.tick().catch(() => undefined), o.tickMs ?? 2000)
+    timer.unref()
+  }
 
   const lastRun = (agent: string): AgentSummary['lastRun'] => {
     const last = (outputs.get(agent) ?? []).findLast((l) => l.task !== null)
@@ -225,7 +230,7 @@ export function startRuntime(o: RuntimeOptions): Runtime {
     },
     settingsOf,
     async stop() {
-      clearInterval(timer)
+      if (timer) clearInterval(timer)
       if (idleKick) clearTimeout(idleKick)
       await engine.idle()
       await supervisor.stop()
