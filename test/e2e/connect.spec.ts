@@ -110,7 +110,7 @@ test("a repository's own .baton/pipeline.yml gives the board its columns, in its
   await expect(design).toContainText('Design')
   await expect(page.locator('section[data-stage="needs-architecture"]')).toHaveCount(0)
   // The issue the paused PM holds back stays at backlog, a stage of both pipelines.
-  const held = page.locator('section[data-stage="backlog"] a', { hasText: 'Show the cart total with tax' })
+  const held = page.locator('section[data-stage="backlog"] [data-issue]', { hasText: 'Show the cart total with tax' })
   await expect(held).toContainText('pm is paused')
   await expect(held).toHaveAttribute('data-activity', 'waiting')
   const order = await page.locator('section[data-stage]').evaluateAll((els) => els.map((e) => e.getAttribute('data-stage')))

@@ -73,7 +73,8 @@ test('an issue page shows the body, the timeline with attempts, notes and spend'
   // The seeded data folder has no signed-in account: a comment's marker alone never makes it a role's (issue #11).
   await expect(page.locator('.t-comment').first()).toContainText('baton-bot')
   await expect(page.locator('.t-comment').first()).not.toContainText('via Baton')
-  await expect(page.getByText('backlog → needs-architecture')).toBeVisible()
+  // A stage move reads in words, with the stages' titles.
+  await expect(page.getByText('from Backlog to Architecture')).toBeVisible()
   await page.getByText(/Attempt 1 · architect-1/).click()
   await expect(page.getByText('listing extension points')).toBeVisible()
   await expect(page.getByRole('region', { name: /Notes/ })).toContainText('src/plugins/registry.ts')
