@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process'
 import { formatResponse, type ResponseInput } from '../../shared/protocol/response'
 import type { ProviderContext, ProviderResult } from './providers/types'
+import { sandboxOthers } from './providers/stream-process'
 
 export function reply(ctx: ProviderContext, r: Omit<ResponseInput, 'task'>): ProviderResult {
   // At the `handoff` stage another role asked for this work and the issue stays
@@ -133,6 +134,14 @@ export function run(
         else child.kill('SIGKILL')
       } catch {
         /* already gone */
+      }
+      // In the sandbox, what left the group too (a test suite's own setsid children).
+      for (const pid of sandboxOthers()) {
+        try {
+          process.kill(pid, 'SIGKILL')
+        } catch {
+          /* gone already */
+        }
       }
     }
     const timer = o.timeoutMs ? setTimeout(kill, o.timeoutMs) : null

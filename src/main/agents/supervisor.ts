@@ -270,7 +270,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const command = this.o.isolation?.wrap(this.o.runner) ?? this.o.runner
     const child = spawn(command.execPath, command.args, {
       // By environment, never a file: the sandbox hides the data folder (isolation.ts).
-      env: agentEnvironment({ ...(this.o.env ?? process.env), ...this.o.providerKeys?.() }, { ELECTRON_RUN_AS_NODE: '1', BATON_AGENT_CONFIG: JSON.stringify(config) }, spec.settings.provider),
+      env: agentEnvironment({ ...(this.o.env ?? process.env), ...this.o.providerKeys?.() }, { ELECTRON_RUN_AS_NODE: '1', BATON_AGENT_CONFIG: JSON.stringify(config), ...(this.o.isolation?.kind === 'bubblewrap' ? { BATON_SANDBOXED: '1' } : {}) }, spec.settings.provider),
       stdio: ['ignore', 'pipe', 'pipe', 'ipc']
     })
     instance.child = child

@@ -105,7 +105,7 @@ export function startStreamProcess(o: StreamProcessOptions): StreamProcess {
     }
     // Each process group in the tree, then each process (a member may have
     // left its group).
-    for (const pid of [child.pid, ...tree]) {
+    for (const pid of [child.pid, ...new Set([...tree, ...sandboxOthers()])]) {
       for (const target of [-pid, pid]) {
         try {
           process.kill(target, sig)
@@ -236,6 +236,25 @@ export function startStreamProcess(o: StreamProcessOptions): StreamProcess {
   })
 
   return { pid: child.pid, done, stop }
+}
+
+/**
+ * Inside Baton's sandbox (agents/isolation.ts; BATON_SANDBOXED=1) the runner
+ * has a PID namespace of its own, and it runs one task at a time: every
+ * process in it but the namespace's init (pid 1) and the runner itself belongs
+ * to the task being stopped — also one started after the tree was read, or one
+ * that left it (a Bash tool's `setsid`). Outside the sandbox: none.
+ */
+export function sandboxOthers(env: NodeJS.ProcessEnv = process.env): number[] {
+  if (env.BATON_SANDBOXED !== '1') return []
+  try {
+    return readdirSync('/proc')
+      .filter((n) => /^\d+$/.test(n))
+      .map(Number)
+      .filter((pid) => pid !== 1 && pid !== process.pid)
+  } catch {
+    return []
+  }
 }
 
 /** All descendants of a process (children first), from /proc or `ps`. */
