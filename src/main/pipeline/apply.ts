@@ -21,6 +21,8 @@ import { retryOrFail } from './retry'
 import { publishVerdict } from './verdict'
 
 export function handleResult(ctx: EngineContext, result: AgentResult, tries = 0): Promise<void> {
+  // Baton stopped while a retry waited: the response file stays, and the next start replays it.
+  if (!ctx.db.open) return Promise.resolve()
   // Until its answer is applied, the agent's response file is the only
   // record of it (a crash replays it on start): the agent gets no new
   // trigger meanwhile, since its next response would overwrite that file.
@@ -34,6 +36,7 @@ export function handleResult(ctx: EngineContext, result: AgentResult, tries = 0)
   return ctx.keyed(ctx.taskKey(result.task), 'result', () => apply(ctx, result)).then(settled, (error: unknown) => {
     // GitHub refused or could not be reached mid-way: every effect is safe to
     // repeat, so the same answer is applied again a little later.
+    if (!ctx.db.open) return
     if (tries >= 8) {
       const task = getTask(ctx.db, result.task)
       if (task) toInbox(ctx, task, 'failure', `Baton could not apply ${result.agent}'s answer on GitHub: ${(error as Error).message}`)
