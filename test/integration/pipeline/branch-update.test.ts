@@ -120,7 +120,10 @@ describe('an agent PR whose default branch moved', () => {
     await at('needs-review', 1)
     const pr = (await pullFor(1))!
     expect(await pull(pr.number)).toMatchObject({ mergeable: true, mergeable_state: 'clean' })
-    expect(core.db.prepare('SELECT mergeable, mergeable_state FROM pulls WHERE number = ?').get(pr.number)).toEqual({ mergeable: 1, mergeable_state: 'clean' })
+    // The label moves when the Tester's answer is applied; the sync reads the PR's mergeability after that.
+    const readMergeable = () => core.db.prepare('SELECT mergeable, mergeable_state FROM pulls WHERE number = ?').get(pr.number) as { mergeable: number | null; mergeable_state: string | null } | undefined
+    await until(`PR #${pr.number}'s mergeability read`, async () => readMergeable()?.mergeable_state != null)
+    expect(readMergeable()).toEqual({ mergeable: 1, mergeable_state: 'clean' })
     // Asking whether it still merges costs an idle repository nothing: a 304, not counted.
     await api('repos.syncNow', { id: 1 })
     t.forge.clearLog()
