@@ -7,6 +7,8 @@ import m006 from './006-budgets-answers'
 import m007 from './007-github-signals'
 import m008 from './008-mergeability'
 import m009 from './009-spend-budgets'
+import m011 from './011-memory-leases'
+import m010 from './010-handoffs'
 
 /** Numbered migrations, applied in order; `user_version` records the last one applied. */
-export const migrations: readonly string[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009]
+export const migrations: readonly string[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009, m010]
