@@ -9,9 +9,13 @@
 // The build's own output goes to out/build.log; the terminal gets one line, or
 // the log's tail when the build fails (exit code kept).
 //
-// Usage: node scripts/build-if-stale.js [--root DIR] [--build "COMMAND"]
+// `npm run build` is this script with --force: it always builds, and writes the
+// same stamp, so a `npm run serve` after it starts at once.
+//
+// Usage: node scripts/build-if-stale.js [--root DIR] [--build "COMMAND"] [--force]
 //   --root   the project folder (default: this script's parent folder)
 //   --build  the build command, run through the shell (default: npx electron-vite build)
+//   --force  build even when the build is current
 import { spawn } from 'node:child_process'
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
@@ -80,8 +84,8 @@ function runBuild(root, command) {
  * Builds when stale. Resolves to the exit code: 0 when current or built,
  * the build's code when it failed (the stamp then stays as it was).
  */
-export async function buildIfStale({ root, command = 'npx electron-vite build', out = process.stdout, err = process.stderr }) {
-  const reason = staleReason(root)
+export async function buildIfStale({ root, command = 'npx electron-vite build', force = false, out = process.stdout, err = process.stderr }) {
+  const reason = staleReason(root) ?? (force ? 'forced' : null)
   if (!reason) return 0
   const started = Date.now()
   out.write(`Building Baton (${reason})… `)
@@ -103,11 +107,11 @@ export async function buildIfStale({ root, command = 'npx electron-vite build', 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   let flags
   try {
-    flags = parseArgs({ options: { root: { type: 'string' }, build: { type: 'string' } }, strict: true }).values
+    flags = parseArgs({ options: { root: { type: 'string' }, build: { type: 'string' }, force: { type: 'boolean' } }, strict: true }).values
   } catch (error) {
-    console.error(`build-if-stale: ${error.message}\nUsage: node scripts/build-if-stale.js [--root DIR] [--build "COMMAND"]`)
+    console.error(`build-if-stale: ${error.message}\nUsage: node scripts/build-if-stale.js [--root DIR] [--build "COMMAND"] [--force]`)
     process.exit(2)
   }
   const root = resolve(flags.root ?? join(dirname(fileURLToPath(import.meta.url)), '..'))
-  process.exitCode = await buildIfStale({ root, command: flags.build })
+  process.exitCode = await buildIfStale({ root, command: flags.build, force: flags.force === true })
 }

@@ -1,7 +1,7 @@
 // scripts/build-if-stale.js on a tiny fake project: the real script in a real
 // child process, with a build command that makes the outputs and counts its runs.
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, utimesSync, writeFileSync, existsSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, statSync, utimesSync, writeFileSync, existsSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { expect, it } from 'vitest'
@@ -94,5 +94,32 @@ it('a failed build prints the log\'s tail, keeps its exit code, and is tried aga
   expect(failed.stderr).toContain('error: the bundle broke')
   expect(failed.stderr).not.toContain('vite line 0\n')
   expect(run(root).stdout).toMatch(/done in/)
+  expect(runs(root)).toBe(2)
+})
+
+// `npm run build` (the real script from package.json, with the fake project's
+// root and build command after `--`) builds even when current and writes the
+// stamp: a `npm run serve` after it starts from that build.
+const npmBuild = (root: string) =>
+  spawnSync('npm', ['run', '--silent', 'build', '--', '--root', root, '--build', 'node build.cjs'], { encoding: 'utf8', timeout: 60_000 })
+
+it('npm run build always builds and writes the stamp, so the next serve does not rebuild', () => {
+  const root = fakeProject()
+  const fresh = npmBuild(root)
+  expect(fresh.status, fresh.stderr).toBe(0)
+  expect(fresh.stdout).toMatch(/^Building Baton \(no build stamp\)… done in \d+\.\d s\n$/)
+  expect(existsSync(join(root, 'out/.build-stamp'))).toBe(true)
+  expect(runs(root)).toBe(1)
+  // What npm run serve/sandbox do first: nothing, the build is current.
+  expect(run(root).stdout).toBe('')
+  expect(runs(root)).toBe(1)
+
+  const stampBefore = statSync(join(root, 'out/.build-stamp')).mtimeMs
+  const again = npmBuild(root)
+  expect(again.status, again.stderr).toBe(0)
+  expect(again.stdout).toMatch(/^Building Baton \(forced\)… done in/)
+  expect(runs(root)).toBe(2)
+  expect(statSync(join(root, 'out/.build-stamp')).mtimeMs).toBeGreaterThanOrEqual(stampBefore)
+  expect(run(root).stdout).toBe('')
   expect(runs(root)).toBe(2)
 })
