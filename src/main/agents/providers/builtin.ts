@@ -8,11 +8,25 @@ import { community } from '../../../../agents/community/builtin'
 import { engineer } from '../../../../agents/engineer/builtin'
 import { marketing } from '../../../../agents/marketing/builtin'
 import { pm } from '../../../../agents/pm/builtin'
+import { reviewerLint } from '../../../../agents/reviewer-lint/builtin'
+import { reviewerSecrets } from '../../../../agents/reviewer-secrets/builtin'
+import { reviewerTests } from '../../../../agents/reviewer-tests/builtin'
 import { tester } from '../../../../agents/tester/builtin'
 import { formatResponse } from '../../../shared/protocol/response'
 import type { Provider } from './types'
 
-export const builtinRoles: Readonly<Record<string, Provider>> = { pm, architect, engineer, tester, marketing, community }
+export const builtinRoles: Readonly<Record<string, Provider>> = {
+  pm,
+  architect,
+  engineer,
+  tester,
+  marketing,
+  community,
+  // The reviewers a fan-out review stage (capability `review`) sends its children to (issue #15).
+  'reviewer-lint': reviewerLint,
+  'reviewer-tests': reviewerTests,
+  'reviewer-secrets': reviewerSecrets
+}
 
 export const builtin: Provider = async (ctx) => {
   const role = ctx.trigger.role.replace(/-\d+$/, '')
