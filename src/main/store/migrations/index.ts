@@ -11,4 +11,4 @@ import m011 from './011-memory-leases'
 import m010 from './010-handoffs'
 
 /** Numbered migrations, applied in order; `user_version` records the last one applied. */
-export const migrations: readonly string[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009, m010]
+export const migrations: readonly string[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009, m010, m011]
