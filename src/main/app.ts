@@ -37,6 +37,7 @@ import { ProviderStatusService, readiness, type ProviderStatusOptions } from './
 import { providerHandlers } from './api/provider-handlers'
 import { notifyHandlers } from './api/notify-handlers'
 import { issueHandlers } from './api/issue-handlers'
+import { memoryHandlers } from './api/memory-handlers'
 import { createNotifier, type Notifier } from './notify/notifier'
 import { createWebhookStore } from './notify/webhook-store'
 import type { WebhookOptions } from './notify/webhook'
@@ -318,6 +319,8 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     ...notifyHandlers({ db, events, webhook, notifier }),
     // The issue page's writes (issue #13); the engine's next pass sees the change.
     ...issueHandlers({ db, events, github, tick: () => void runtime?.engine.tick().catch(() => undefined) }),
+    // Scoped memory and file leases (issue #14): a person here; /mcp passes a task's agent as the caller.
+    ...memoryHandlers({ db, events, login: () => github.login(), tick: () => void runtime?.engine.tick().catch(() => undefined) }),
     'app.status': () => status(),
     'app.switchMode': ({ sandbox: into }) => {
       const restart = options.switchMode

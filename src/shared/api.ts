@@ -5,6 +5,7 @@
 import { z } from 'zod'
 import type { ApiErrorBody } from './errors'
 import { PipelineSpec, type PipelineSource, type StageDef } from './pipeline'
+import { ForgetInput, LeaseInput, RecallInput, ReleaseInput, RememberInput, type LeaseResult, type LeaseView, type MemoryEntry } from './memory'
 
 const Empty = z.object({}).strict()
 const AgentNameSchema = z.string().regex(/^[a-z][a-z0-9-]{0,39}$/)
@@ -444,6 +445,8 @@ export interface IssueDetail {
   comments: IssueComment[]
   tasks: TaskInfo[]
   notes: Array<{ role: string; kind: string; body: string; createdAt: string }>
+  /** The issue scope's remembered entries (issue #14: `remember issue:owner/repo#n`), live ones only, oldest first. */
+  memory: MemoryEntry[]
   timeline: AuditEvent[]
   usage: { inputTokens: number; outputTokens: number; costUsd: number }
   pr: { number: number; state: string; merged: boolean; head: string; url: string } | null
@@ -749,6 +752,13 @@ export const api = {
   'notify.clearWebhook': { input: Empty },
   'notify.testWebhook': { input: Empty },
   'pipeline.get': { input: z.object({ repoId: z.number().int().nullable().default(null) }).strict() },
+  // Scoped memory and file leases (issue #14; shared/memory.ts, api/memory-handlers.ts): the MCP tools' own schemas.
+  'memory.remember': { input: RememberInput },
+  'memory.recall': { input: RecallInput },
+  'memory.forget': { input: ForgetInput },
+  'leases.take': { input: LeaseInput },
+  'leases.release': { input: ReleaseInput },
+  'leases.list': { input: z.object({ repo: LeaseInput.shape.repo }).strict() },
   'pipeline.update': {
     input: z
       .object({
@@ -815,6 +825,12 @@ export interface ApiOutputs {
   'notify.testWebhook': { ok: boolean; status: number | null; tries: number; error: string | null }
   'pipeline.get': PipelineView
   'pipeline.update': PipelineView
+  'memory.remember': { scope: string; key: string; created: boolean; expiresAt: string | null }
+  'memory.recall': { scope: string; entries: MemoryEntry[]; truncated: boolean }
+  'memory.forget': { scope: string; key: string; forgotten: boolean }
+  'leases.take': LeaseResult
+  'leases.release': { released: number }
+  'leases.list': LeaseView[]
 }
 
 export type ApiMethod = keyof typeof api

@@ -7,7 +7,11 @@ import type { Logger } from '../log'
 
 export type Handlers = { [M in ApiMethod]: (input: ApiParsedInput<M>) => Promise<ApiOutput<M>> | ApiOutput<M> }
 
-export async function dispatch(handlers: Handlers, method: unknown, input: unknown, log?: Logger): Promise<ApiResult<unknown>> {
+/**
+ * `caller`: who calls, for the handlers that care (api/memory-handlers.ts);
+ * none is the person. `/mcp` passes a task's agent (issue #14).
+ */
+export async function dispatch(handlers: Handlers, method: unknown, input: unknown, log?: Logger, caller?: unknown): Promise<ApiResult<unknown>> {
   if (!isApiMethod(method)) {
     return { ok: false, error: { code: 'not_found', message: `Unknown API method ${JSON.stringify(method)}.` } }
   }
@@ -25,8 +29,8 @@ export async function dispatch(handlers: Handlers, method: unknown, input: unkno
     }
   }
   try {
-    const handler = handlers[method] as (input: unknown) => Promise<unknown> | unknown
-    return { ok: true, data: await handler(parsed.data) }
+    const handler = handlers[method] as (input: unknown, caller?: unknown) => Promise<unknown> | unknown
+    return { ok: true, data: await (caller === undefined ? handler(parsed.data) : handler(parsed.data, caller)) }
   } catch (error) {
     if (error instanceof AppError) return { ok: false, error: error.toBody() }
     log?.error(`API ${method} failed`, error)

@@ -3,6 +3,7 @@ import { AppError } from '../../shared/errors'
 import { batonRole } from '../../shared/marker'
 import type { BoardContext } from './board'
 import { board } from './board'
+import { issueMemory } from './memory'
 import type { Db } from './open'
 import { webBase } from './web-url'
 
@@ -117,6 +118,8 @@ export function issueDetail(db: Db, repoId: number, number: number, context: Iss
     comments,
     tasks,
     notes,
+    // The issue scope's remembered entries (issue #14): the Notes panel shows them with scope, author and expiry.
+    memory: issueMemory(db, repoId, number, new Date().toISOString()),
     timeline,
     usage,
     pr: pr ? { number: pr.number, state: pr.state, merged: pr.merged === 1, head: pr.head, url: `${web}/pull/${pr.number}` } : null,

@@ -1,5 +1,7 @@
 // Per-issue shared memory: what each role left for the later stages (plan,
 // triage, test report, …) and the hand-offs between roles.
+import { planFilesOf } from '../pipeline/plan-files'
+import { setPlanFiles } from './leases'
 import type { Db } from './open'
 
 export interface NoteInput {
@@ -12,7 +14,11 @@ export interface NoteInput {
 }
 
 export function addNote(db: Db, note: NoteInput): void {
-  db.prepare('INSERT INTO notes (repo_id, issue, role, kind, body, created_at) VALUES (?, ?, ?, ?, ?, ?)').run(note.repoId, note.issue, note.role, note.kind, note.body, note.at)
+  db.transaction(() => {
+    db.prepare('INSERT INTO notes (repo_id, issue, role, kind, body, created_at) VALUES (?, ?, ?, ?, ?, ?)').run(note.repoId, note.issue, note.role, note.kind, note.body, note.at)
+    // The plan's file list is what the Engineer will touch: the scheduler's lease check reads it (issue #14).
+    if (note.kind === 'plan') setPlanFiles(db, note.repoId, note.issue, planFilesOf(note.body))
+  })()
 }
 
 /** Adds the note unless the same body of the same kind is already there (a replayed answer adds nothing). */
