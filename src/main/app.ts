@@ -37,6 +37,7 @@ import { ProviderStatusService, readiness, type ProviderStatusOptions } from './
 import { providerHandlers } from './api/provider-handlers'
 import { notifyHandlers } from './api/notify-handlers'
 import { issueHandlers } from './api/issue-handlers'
+import { handoffHandlers } from './api/handoff-handlers'
 import { memoryHandlers } from './api/memory-handlers'
 import { createNotifier, type Notifier } from './notify/notifier'
 import { createWebhookStore } from './notify/webhook-store'
@@ -283,7 +284,10 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     return r.engine
   }
   const repoIdOfRequest = (id: number): void => {
-    if (!db.prepare('SELECT 1 FROM requests WHERE id = ?').get(id)) throw new AppError('not_found', `No inbox item ${id}.`)
+    const item = db.prepare('SELECT kind FROM requests WHERE id = ?').get(id) as { kind: string } | undefined
+    if (!item) throw new AppError('not_found', `No inbox item ${id}.`)
+    // A hand-off is approved or refused, never answered in words (it would close the item and leave the hand-off waiting).
+    if (item.kind === 'handoff') throw new AppError('bad_request', `Inbox item ${id} is a hand-off: approve or refuse it (handoffs.approve / handoffs.refuse).`)
   }
 
   const { checkSettings, settingsChanged, ...configMethods } = configHandlers({
@@ -319,6 +323,8 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     ...notifyHandlers({ db, events, webhook, notifier }),
     // The issue page's writes (issue #13); the engine's next pass sees the change.
     ...issueHandlers({ db, events, github, tick: () => void runtime?.engine.tick().catch(() => undefined) }),
+    // Hand-offs to other projects (issue #14): through the engine, under the origin issue's lock.
+    ...handoffHandlers({ db, events, engine, login: () => github.login(), tick: () => void runtime?.engine.tick().catch(() => undefined) }),
     // Scoped memory and file leases (issue #14): a person here; /mcp passes a task's agent as the caller.
     ...memoryHandlers({ db, events, login: () => github.login(), tick: () => void runtime?.engine.tick().catch(() => undefined) }),
     'app.status': () => status(),

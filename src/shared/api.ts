@@ -249,6 +249,8 @@ export interface RepoSummary {
   mergeMethod: MergeMethod | null
   /** Which checks on an agent PR's head an issue waits for before the person's review: branch protection's required ones (default), or all. */
   checksWait: ChecksWait
+  /** A hand-off from here into a repository of another owner waits for the person's approval (Settings; repos.setHandoffApproval). */
+  handoffApproval: boolean
 }
 
 export interface AgentSummary {
@@ -281,7 +283,8 @@ export interface AgentOutputLine {
 
 export interface InboxItem {
   id: number
-  kind: 'request' | 'failure'
+  /** `handoff`: a hand-off into another owner's repository waits for approval (handoffs.approve / handoffs.refuse). */
+  kind: 'request' | 'failure' | 'handoff'
   repoId: number | null
   repo: string
   issue: number | null
@@ -330,6 +333,44 @@ export interface AuditEvent {
   message: string
 }
 
+/** A hand-off to another project (handoff_to_project, issue #14; pipeline/handoff.ts). */
+export interface Handoff {
+  id: number
+  /** The origin, `owner/repo#n`: it waits while the hand-off is pending. */
+  from: string
+  /** The target repository, `owner/name`. */
+  to: string
+  /** The issue filed there, `owner/name#n` (null until filed). */
+  issue: string | null
+  number: number | null
+  url: string | null
+  title: string
+  /** approval: waits for the person (another owner's repository); filing; open: filed, not closed; closed; refused. */
+  state: 'approval' | 'filing' | 'open' | 'closed' | 'refused'
+  /** GitHub's state_reason once closed (completed, not_planned), or the person's reason for a refusal. */
+  stateReason: string | null
+  createdAt: string
+  resolvedAt: string | null
+}
+
+const HandoffText = (what: string, max: number) => z.string({ error: () => `${what} is Markdown text` }).max(max, `${what} is at most ${max.toLocaleString('en-US')} characters`)
+
+/** What a hand-off carries (the MCP tool's schema says the same in its own words). */
+export const HandoffInput = z
+  .object({
+    repoId: z.number({ error: () => 'repoId is the origin issue\'s connected repository id' }).int(),
+    issue: z.number({ error: () => 'issue is the origin issue number' }).int().positive('issue is the origin issue number'),
+    toRepoId: z.number({ error: () => 'toRepoId is a connected repository id' }).int(),
+    title: z.string({ error: () => 'title is the new issue\'s title' }).trim().min(1, 'a title is needed').max(256, 'title is at most 256 characters'),
+    summary: HandoffText('summary', 20_000).trim().min(1, 'a summary is needed: what is wrong, found where'),
+    repro: HandoffText('repro', 20_000).optional(),
+    logs: HandoffText('logs', 30_000).optional(),
+    diffs: HandoffText('diffs', 30_000).optional(),
+    hypotheses: z.array(HandoffText('a hypothesis', 2_000), { error: () => 'hypotheses is a list of texts' }).max(20, 'at most 20 hypotheses').default([]),
+    labels: z.array(z.string().min(1, 'a label is a name').max(100, 'a label is at most 100 characters'), { error: () => 'labels is a list of label names' }).max(20, 'at most 20 labels').default([])
+  })
+  .strict()
+
 
 /** `done`: its PR merged; `closed`: closed as not planned, or its agent PR closed without a merge (never shown as done). */
 export type Activity = 'idle' | 'queued' | 'working' | 'waiting' | 'blocked' | 'failed' | 'done' | 'closed'
@@ -371,7 +412,7 @@ export interface BoardIssue {
 export type NeedsYou = 'review' | 'answer' | 'approve' | 'retry' | 'budget' | 'paused'
 
 export type BlockedBy =
-  | { kind: 'issues'; issues: number[] }
+  | { kind: 'issues'; issues: number[]; /** Other repositories' issues, `owner/name#n` (issue #14). */ elsewhere?: string[] }
   | { kind: 'pr-slot'; issue: number; pr: number | null }
   | { kind: 'checks' }
 
@@ -692,6 +733,26 @@ export const api = {
       .strict()
   },
   // (end of the issue page's writes)
+  // Hand-offs to other projects (issue #14, pipeline/handoff.ts).
+  /** Files an issue in another connected repository with the context; the origin waits for it (or for the person's approval, into another owner's repository). */
+  'handoffs.create': { input: HandoffInput },
+  /** Hand-offs, newest first: of one origin issue, of a repository's issues, or all. */
+  'handoffs.list': {
+    input: z
+      .object({
+        repoId: z.number({ error: () => 'repoId is a connected repository id' }).int().optional(),
+        issue: z.number({ error: () => 'issue is an issue number' }).int().positive('issue is an issue number').optional()
+      })
+      .strict()
+  },
+  /** The person approves a hand-off waiting for approval: the issue is filed now. */
+  'handoffs.approve': { input: z.object({ id: z.number({ error: () => 'id is a hand-off id' }).int() }).strict() },
+  /** The person refuses it: nothing is filed, the origin gets a comment and resumes. */
+  'handoffs.refuse': {
+    input: z.object({ id: z.number({ error: () => 'id is a hand-off id' }).int(), reason: z.string().trim().max(2_000, 'a reason is at most 2,000 characters').optional() }).strict()
+  },
+  /** Whether hand-offs from this repository into another owner's wait for the person (default true). */
+  'repos.setHandoffApproval': { input: z.object({ id: z.number().int(), required: z.boolean({ error: () => 'required is true or false' }) }).strict() },
   'agents.control': { input: z.object({ name: AgentNameSchema, action: z.enum(['pause', 'resume', 'restart']) }).strict() },
   'agents.output': { input: z.object({ name: AgentNameSchema, limit: z.number().int().min(1).max(2000).default(200) }).strict() },
 
@@ -800,6 +861,11 @@ export interface ApiOutputs {
   'issues.setLabels': { labels: string[] }
   'issues.close': { closed: true; reason: 'completed' | 'not_planned'; changed: boolean }
   'issues.reopen': { reopened: true; changed: boolean }
+  'handoffs.create': Handoff
+  'handoffs.list': Handoff[]
+  'handoffs.approve': Handoff
+  'handoffs.refuse': Handoff
+  'repos.setHandoffApproval': RepoSummary
   'agents.control': AgentSummary
   'agents.output': AgentOutputLine[]
   'auth.status': AuthStatus

@@ -21,6 +21,7 @@ import { allowedMergeMethods, prChecks } from './checks'
 import type { Pipelines } from '../pipeline/loader'
 import { bootstrapLabels, type LabelSpec } from './label-bootstrap'
 import { refreshPipelineFile } from './pipeline-file'
+import { getOne } from './conditional'
 import { LocalWrites, syncRepository, upsertComment, upsertIssue, upsertPull } from './mirror'
 import { createOctokit, describeGitHubError, type GateTiming, type GitHub, type RateState } from './octokit'
 import { apiUrlFor, hostOfApi, parseRemote } from './remote'
@@ -754,6 +755,38 @@ export class GitHubService implements GitHubLink {
         } catch (error) {
           throw describeGitHubError(error, `publishing ${status.context} on ${sha.slice(0, 7)}`)
         }
+      },
+      createIssue: async (repo, issue, marker, since) => {
+        const octokit = this.require()
+        const row = this.repoRow(repo.id)
+        const wanted = parseMarker(marker)
+        if (!wanted) throw new AppError('internal', `Not a Baton marker: ${marker.slice(0, 120)}`)
+        const login = await this.ensureLogin()
+        const url = (n: number) => `${webBase(row.api_url, row.owner, row.name)}/issues/${n}`
+        try {
+          // A first try whose answer was lost may have filed it: take Baton's own issue with this marker.
+          const mine = await octokit.paginate(octokit.rest.issues.listForRepo, { owner: row.owner, repo: row.name, state: 'all', since, creator: login ?? undefined, per_page: 100 })
+          const found = mine.find((i) => !i.pull_request && sameLogin(i.user?.login, login) && sameMarker(parseMarker(i.body ?? '') ?? { task: '', role: null, fields: {} }, wanted))
+          const made = found ?? (await octokit.rest.issues.create({ owner: row.owner, repo: row.name, title: issue.title, body: issue.body, labels: issue.labels })).data
+          upsertIssue(this.o.db, row.id, made as unknown as Record<string, unknown>)
+          this.o.events.changed('issues')
+          this.o.onSynced?.(row.id, [made.number])
+          return { number: made.number, url: url(made.number) }
+        } catch (error) {
+          throw describeGitHubError(error, `filing the issue in ${row.owner}/${row.name}`)
+        }
+      },
+      readIssue: async (owner, name, number, etag) => {
+        const octokit = this.require()
+        const got = await getOne<{ state: string; state_reason?: string | null; title: string; html_url: string; pull_request?: unknown }>(
+          octokit,
+          'GET /repos/{owner}/{repo}/issues/{issue_number}',
+          { owner, repo: name, issue_number: number },
+          etag,
+          { requests: 0, notModified: 0 }
+        )
+        const i = got.data
+        return { notModified: got.notModified, etag: got.etag, issue: i ? { state: i.state, stateReason: i.state_reason ?? null, title: i.title, url: i.html_url } : null }
       },
       syncNow: async (repo) => {
         await this.syncOne(repo.id)

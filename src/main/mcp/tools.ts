@@ -58,7 +58,48 @@ export const ToolInputs = {
         .default([])
     })
     .strict(),
-  who_is_online: z.object({}).strict()
+  who_is_online: z.object({}).strict(),
+  // handoff_to_project (issue #14): its fields checked here in the words an agent reads; the API (handoffs.create) checks them again.
+  handoff_to_project: z
+    .object({
+      from: z
+        .string({ error: () => 'from is the origin issue, as owner/repo#n, e.g. acme/app#3' })
+        .regex(/^[A-Za-z0-9_.-]{1,100}\/[A-Za-z0-9_.-]{1,100}#[1-9][0-9]{0,9}$/, 'from is the origin issue, as owner/repo#n, e.g. acme/app#3')
+        .describe('The issue the work comes from, as owner/repo#n: it waits until the new issue closes, then resumes'),
+      to: z
+        .string({ error: () => 'to is a connected repository named owner/name, e.g. acme/lib' })
+        .regex(/^[A-Za-z0-9_.-]{1,100}\/[A-Za-z0-9_.-]{1,100}$/, 'to is a connected repository named owner/name, e.g. acme/lib')
+        .describe('The connected repository that should do the work, as owner/name'),
+      title: z
+        .string({ error: () => 'title is the new issue title (text)' })
+        .trim()
+        .min(1, 'title is needed')
+        .max(256, 'title is at most 256 characters'),
+      summary: z
+        .string({ error: () => 'summary is Markdown text: what is wrong, and how it was found' })
+        .trim()
+        .min(1, 'summary is needed: what is wrong, and how it was found')
+        .max(20_000, 'summary is at most 20,000 characters')
+        .describe('What is wrong and how it was found (Markdown)'),
+      repro: z.string({ error: () => 'repro is Markdown text' }).max(20_000, 'repro is at most 20,000 characters').optional().describe('Steps to reproduce (Markdown, a section of its own)'),
+      logs: z.string({ error: () => 'logs is text' }).max(30_000, 'logs is at most 30,000 characters').optional().describe('Log output or a stack trace, shown verbatim in a fenced block'),
+      diffs: z.string({ error: () => 'diffs is text' }).max(30_000, 'diffs is at most 30,000 characters').optional().describe('A diff (a fix tried, or the change that broke it), shown in a fenced diff block'),
+      hypotheses: z
+        .array(z.string({ error: () => 'a hypothesis is text' }).min(1, 'a hypothesis is text').max(2_000, 'a hypothesis is at most 2,000 characters'), {
+          error: () => 'hypotheses is a list of texts'
+        })
+        .max(20, 'at most 20 hypotheses')
+        .default([])
+        .describe('What may be wrong, one item each'),
+      labels: z
+        .array(z.string({ error: () => 'a label is a name' }).min(1, 'a label is a name').max(100, 'a label is at most 100 characters'), {
+          error: () => 'labels is a list of label names'
+        })
+        .max(20, 'at most 20 labels')
+        .default([])
+        .describe("Labels for the new issue (default: the target pipeline's entry stage)")
+    })
+    .strict()
 } as const
 
 /** A task result shown to an MCP client: long answers are cut here (issue_status links the whole issue). */
@@ -221,6 +262,24 @@ export function createBatonMcpServer(call: ApiCaller): McpServer {
           lastHeartbeat: a.lastHeartbeat
         }))
       })
+    }
+  )
+  server.registerTool(
+    'handoff_to_project',
+    {
+      title: 'Hand off to another project',
+      description:
+        'Files an issue in another connected repository with the full context (summary, repro, logs, diffs, hypotheses) linked to the origin issue, which gets a comment and waits for it; when it closes the origin resumes with the outcome. Into a repository of another owner it first waits for the person\'s approval.',
+      inputSchema: ToolInputs.handoff_to_project,
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true }
+    },
+    async ({ from, to, title, summary, repro, logs, diffs, hypotheses, labels }) => {
+      const [originRepo, number] = from.split('#') as [string, string]
+      const origin = await repoNamed(call, originRepo)
+      const target = await repoNamed(call, to)
+      const h = await call('handoffs.create', { repoId: origin.id, issue: Number(number), toRepoId: target.id, title, summary, repro, logs, diffs, hypotheses, labels })
+      const waits = h.state === 'approval' ? `${h.from} waits for the person's approval to hand off to ${h.to}` : h.issue ? `${h.from} waits for ${h.issue}` : `${h.from} waits to hand off to ${h.to}`
+      return answer({ handoff: h.id, state: h.state, from: h.from, to: h.to, issue: h.issue, number: h.number, url: h.url, waits })
     }
   )
   return server

@@ -15,6 +15,7 @@ import type { Pipeline } from './definition'
 import { planEffects, roleTitle, type AnswerPlace, type Effect } from './effects'
 import { baseRole, CODE_ROLES, type EngineContext } from './engine-context'
 import { toInbox } from './inbox'
+import { waitsForHandoff } from '../store/handoffs'
 import { branchFor } from './instructions'
 import type { AgentResult } from './ports'
 import { retryOrFail } from './retry'
@@ -123,7 +124,7 @@ async function apply(ctx: EngineContext, result: AgentResult): Promise<void> {
   // stage's work: it spends the stage's failure budget like an ERROR, with
   // backoff, instead of running the stage again at once; one inbox item asks a
   // person only when the budget is spent.
-  const refusal = plan.effects.find((e): e is Extract<Effect, { kind: 'failure' }> => e.kind === 'failure')?.message ?? stalled(plan.effects, task.stage, task.role, pipeline, issue.number)
+  const refusal = plan.effects.find((e): e is Extract<Effect, { kind: 'failure' }> => e.kind === 'failure')?.message ?? (waitsForHandoff(db, task.repo_id, task.issue) ? undefined : stalled(plan.effects, task.stage, task.role, pipeline, issue.number))
   try {
     // A Tester's move to the person's review waits while the PR's checks are pending (check-wait.ts).
     for (const effect of holdForChecks(ctx, task, plan.effects)) if (effect.kind !== 'failure') await applyEffect(ctx, effect, task, repo, result)

@@ -29,6 +29,8 @@ import { reconcile } from './reconcile'
 import { resume } from './resume'
 import { attemptLost } from './retry'
 import { runTick } from './tick'
+import { approveHandoff, createHandoff, handoffsAfterSync, refuseHandoff, type HandoffInput } from './handoff'
+import type { Handoff } from '../../shared/api'
 
 export type { EngineOptions, RetryOutcome, TaskTiming }
 
@@ -85,7 +87,8 @@ export class PipelineEngine {
   /** After a sync: tasks whose issue a person moved or closed are cancelled. */
   reconcile(): Promise<void> {
     // Also: agent PRs that no longer merge go back to the Engineer (github-conflicts.ts).
-    return Promise.all([reconcile(this.ctx), conflictsOnGitHub(this.ctx)]).then(() => undefined)
+    // And hand-offs whose target closed resume their origin (handoff.ts).
+    return Promise.all([reconcile(this.ctx), conflictsOnGitHub(this.ctx), handoffsAfterSync(this.ctx)]).then(() => undefined)
   }
 
   /** After a sync: trusted comments answering the inbox, reviews and failing checks on agent PRs (github-signals.ts). */
@@ -118,6 +121,21 @@ export class PipelineEngine {
   /** A person stops the issue's task: the agent cancelled, the stage held until Retry (person-stop.ts). */
   stop(repoId: number, issue: number, who: string | null = null): Promise<StopOutcome> {
     return stopTask(this.ctx, repoId, issue, who)
+  }
+
+  /** Hands the issue's work to another project: an issue filed there (or the person asked first), the origin waiting for it (handoff.ts). */
+  handoff(input: HandoffInput, askedBy: string | null = null): Promise<Handoff> {
+    return createHandoff(this.ctx, input, askedBy)
+  }
+
+  /** The person approves a hand-off into another owner's repository: filed now. */
+  approveHandoff(id: number, who: string | null = null): Promise<Handoff> {
+    return approveHandoff(this.ctx, id, who)
+  }
+
+  /** The person refuses it: the origin resumes with the outcome `refused`. */
+  refuseHandoff(id: number, who: string | null = null, reason: string | null = null): Promise<Handoff> {
+    return refuseHandoff(this.ctx, id, who, reason)
   }
 
   /** Waits until no work is in flight, including the work that work starts (tests, shutdown). */

@@ -55,6 +55,18 @@ export interface GitHubPort {
   ensurePullRequest(repo: RepoRef, head: string, title: string, body: string): Promise<number>
   merge(repo: RepoRef, pr: number, method: 'merge' | 'squash' | 'rebase'): Promise<{ sha: string }>
   review(repo: RepoRef, pr: number, event: 'APPROVE' | 'REQUEST_CHANGES' | 'COMMENT', body: string, comments: Array<{ path: string; line: number; body: string }>): Promise<void>
+  /**
+   * Files an issue once (a hand-off, pipeline/handoff.ts): an issue Baton's
+   * login opened since `since` whose body ends with `marker` is taken instead
+   * of a second. Mirrored at once. Returns its number and web address.
+   */
+  createIssue?(repo: RepoRef, issue: { title: string; body: string; labels: string[] }, marker: string, since: string): Promise<{ number: number; url: string }>
+  /**
+   * Reads one issue of any repository, connected or not (cross-repository
+   * dependencies), with If-None-Match: `issue` is null on a 304. A GitHub
+   * refusal throws with its HTTP `status`.
+   */
+  readIssue?(owner: string, name: string, number: number, etag: string | null): Promise<{ notModified: boolean; etag: string | null; issue: { state: string; stateReason: string | null; title: string; url: string } | null }>
   /** Pulls the latest state of one repository into SQLite now. */
   syncNow(repo: RepoRef): Promise<void>
   /** The signed-in person's login (for answers posted on their behalf). */

@@ -2,7 +2,7 @@
 // unit-tested without processes or GitHub (DESIGN.md §4, issue 5 "Scheduling").
 import type { Pipeline } from './definition'
 import { stageOf } from './definition'
-import { dependenciesOf } from './dependencies'
+import { blockersOf, type ElsewhereState, type IssueRef } from './dependencies'
 
 export interface ScheduleIssue {
   repoId: number
@@ -28,6 +28,10 @@ export interface ScheduleInput {
   sideLaneDone: ReadonlySet<string>
   /** Closed issue numbers per repository (for dependencies). */
   isClosed: (repoId: number, number: number) => boolean
+  /** A repository's owner/name, so `owner/name#n` of its own is read as `#n`. */
+  repoName?: (repoId: number) => string
+  /** Another repository's issue (issue #14): from the mirror when connected, else read-only from GitHub (cross-deps.ts). */
+  elsewhere?: (ref: IssueRef) => ElsewhereState
   /** Idle agent instances per role, in preference order. */
   idle: ReadonlyMap<string, readonly string[]>
   /** Roles whose every instance a person paused: their issues wait for the person, not for capacity. */
@@ -126,9 +130,11 @@ export function schedule(input: ScheduleInput): Schedule {
       waiting.push({ repoId: issue.repoId, issue: issue.number, reason: `waits for a maintainer to approve it (label "${input.approvalLabel ?? 'approved'}"): the author is not trusted` })
       continue
     }
-    const blockers = dependenciesOf(issue.body, issue.number).filter((n) => !input.isClosed(issue.repoId, n))
+    // `#n` here, and `owner/name#n` in other repositories (issue #14): each still open is named.
+    const [selfOwner, selfName] = input.repoName?.(issue.repoId)?.split('/') ?? []
+    const blockers = blockersOf(issue.body, { owner: selfOwner, name: selfName, number: issue.number }, (n) => input.isClosed(issue.repoId, n), input.elsewhere)
     if (blockers.length) {
-      waiting.push({ repoId: issue.repoId, issue: issue.number, reason: `blocked by ${blockers.map((n) => `#${n}`).join(', ')}` })
+      waiting.push({ repoId: issue.repoId, issue: issue.number, reason: `blocked by ${blockers.join(', ')}` })
       continue
     }
     if (!input.parallelPrs && stage.label === gate) {

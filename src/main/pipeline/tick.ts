@@ -14,13 +14,18 @@ import { startDispatch } from './dispatch'
 import { baseRole, issueKey, type EngineContext } from './engine-context'
 import { budgetOf, spentMessage } from './retry'
 import { schedule, type ScheduleIssue } from './scheduler'
+import { handoffHolds } from './handoff'
+import { elsewhereState } from './cross-deps'
 
 export function runTick(ctx: EngineContext): void {
   const { db } = ctx
   const idle = ctx.idleAgents()
+  // Origins waiting for a hand-off to another project (handoff.ts): nothing starts for them, a retry included.
+  const handedOff = handoffHolds(db)
   // Re-dispatch queued tasks first: retries whose backoff passed, answered requests.
   for (const task of dueTasks(db, ctx.now().toISOString())) {
     if (ctx.preparing.has(task.id)) continue
+    if (handedOff.has(issueKey(task.repo_id, task.issue))) continue
     const free = idle.get(baseRole(task.role)) ?? []
     const agent = task.agent && free.includes(task.agent) ? task.agent : free[0]
     if (!agent) continue
@@ -52,7 +57,7 @@ export function runTick(ctx: EngineContext): void {
     })
     const finished = mergedIssues(db, repoId).map((number) => ({ repoId, number }))
     // Spent failure budgets, moves to the person's review waiting for the PR's checks (check-wait.ts), spend budgets (budget-gate.ts).
-    const held = new Map([...heldStages(ctx, repoId, pipeline), ...checkHolds(ctx, repoId), ...budgetHolds(ctx, repoId, pipeline, issues)])
+    const held = new Map([...heldStages(ctx, repoId, pipeline), ...checkHolds(ctx, repoId), ...[...handedOff].filter(([k]) => k.startsWith(`${repoId}#`)), ...budgetHolds(ctx, repoId, pipeline, issues)])
     const index = taskIndex(db)
     const plan = schedule({
       pipeline,
@@ -61,6 +66,11 @@ export function runTick(ctx: EngineContext): void {
       sideLaneDone: index.sideLaneDone,
       held,
       isClosed: (r, n) => issueRow(db, r, n)?.state === 'closed',
+      repoName: (r) => {
+        const row = repoRow(db, r)
+        return row ? `${row.owner}/${row.name}` : ''
+      },
+      elsewhere: (ref) => elsewhereState(ctx, ref),
       idle,
       pausedRoles: ctx.o.pool.pausedRoles?.(),
       parallelPrs: settings.parallelPrs,

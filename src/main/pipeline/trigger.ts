@@ -10,6 +10,7 @@ import type { TaskRow } from '../store/tasks'
 import { branchUpdateAsked } from './branch-update'
 import { baseRole, type EngineContext, type IssueRow } from './engine-context'
 import { instructionsFor } from './instructions'
+import { handoffOutcomes } from './handoff'
 import type { RepoRef } from './ports'
 
 export function buildTrigger(ctx: EngineContext, task: TaskRow, repo: RepoRef, issue: IssueRow, branch: string, workspace: string | null): Trigger {
@@ -49,7 +50,8 @@ export function buildTrigger(ctx: EngineContext, task: TaskRow, repo: RepoRef, i
     workspace,
     branch,
     instructions: instructionsFor(task.role, task.stage, { branch, answer, handoff, update: branchUpdateAsked(notes) ?? undefined }),
-    handoffs,
+    // A role's hand-offs on this issue, then what its hand-offs to other projects came to (handoff.ts).
+    handoffs: [...handoffs, ...handoffOutcomes(db, task.repo_id, task.issue)],
     notes,
     ...(answer ? { answer } : {}),
     ...(task.session_id ? { resumeSession: task.session_id } : {}),

@@ -244,7 +244,11 @@ export interface WaitMeaning {
  * the words.
  */
 export function waitOf(why: string): WaitMeaning {
-  if (why.startsWith('blocked by')) return { activity: 'blocked', needs: null, blockedBy: { kind: 'issues', issues: [...why.matchAll(/#(\d+)/g)].map((m) => Number(m[1])) } }
+  if (why.startsWith('blocked by')) return { activity: 'blocked', needs: null, blockedBy: issuesIn(why) }
+  // A hand-off to another project (pipeline/handoff.ts): filed and open, or waiting for the person's approval.
+  if (/^waits for [^\s/]+\/[^\s#]+#\d+/.test(why)) return { activity: 'blocked', needs: null, blockedBy: issuesIn(why) }
+  if (why.startsWith('waits for your approval to hand off')) return { activity: 'waiting', needs: null, blockedBy: null }
+  if (why.startsWith('waits to hand off')) return { activity: 'blocked', needs: null, blockedBy: null }
   if (why.startsWith('waits for the open agent pull request')) {
     const holder = /#(\d+) holds it/.exec(why)
     return { activity: 'blocked', needs: null, blockedBy: holder ? { kind: 'pr-slot', issue: Number(holder[1]), pr: null } : null }
@@ -259,6 +263,13 @@ export function waitOf(why: string): WaitMeaning {
   if (why.startsWith('budget:')) return { activity: 'waiting', needs: 'budget', blockedBy: null }
   if (/^waits: .* is paused/.test(why)) return { activity: 'waiting', needs: 'paused', blockedBy: null }
   return { activity: 'waiting', needs: null, blockedBy: null }
+}
+
+/** `#3` of this repository, and `owner/name#7` of others (cross-repository dependencies and hand-offs, issue #14). */
+function issuesIn(why: string): BlockedBy {
+  const issues = [...why.matchAll(/(?:^|[\s,(])#(\d+)/g)].map((m) => Number(m[1]))
+  const elsewhere = [...why.matchAll(/([A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+#\d+)/g)].map((m) => m[1] as string)
+  return elsewhere.length ? { kind: 'issues', issues, elsewhere } : { kind: 'issues', issues }
 }
 
 /** The card's activity for a scheduler wait (see `waitOf`). */

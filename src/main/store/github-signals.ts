@@ -61,10 +61,10 @@ export interface CheckRow {
   url: string | null
 }
 
-/** Open inbox items that belong to an issue. */
+/** Open inbox items that belong to an issue; not a hand-off's approval, approved or refused in Baton, never by a comment (pipeline/handoff.ts). */
 export function openIssueRequests(db: Db, repoId: number): OpenRequestRow[] {
   return db
-    .prepare('SELECT id, kind, repo_id, issue, task_id, created_at FROM requests WHERE answered_at IS NULL AND repo_id = ? AND issue IS NOT NULL ORDER BY id')
+    .prepare(`SELECT id, kind, repo_id, issue, task_id, created_at FROM requests WHERE answered_at IS NULL AND repo_id = ? AND issue IS NOT NULL AND kind != 'handoff' ORDER BY id`)
     .all(repoId) as OpenRequestRow[]
 }
 

@@ -7,12 +7,12 @@ export function listRepos(db: Db): RepoSummary[] {
   const rows = db
     .prepare(
       `SELECT r.id, r.key, r.owner, r.name, r.host, r.default_branch AS defaultBranch, r.private,
-              r.connected_at AS connectedAt, r.last_sync_at AS lastSyncAt, r.sync_error AS syncError, r.merge_method AS mergeMethod, r.checks_wait AS checksWait,
+              r.connected_at AS connectedAt, r.last_sync_at AS lastSyncAt, r.sync_error AS syncError, r.merge_method AS mergeMethod, r.checks_wait AS checksWait, r.handoff_approval AS handoffApproval,
               (SELECT COUNT(*) FROM issues i WHERE i.repo_id = r.id AND i.state = 'open' AND i.is_pull = 0) AS openIssues
        FROM repos r ORDER BY r.owner, r.name`
     )
-    .all() as Array<Omit<RepoSummary, 'private'> & { private: number }>
-  return rows.map((row) => ({ ...row, private: row.private === 1 }))
+    .all() as Array<Omit<RepoSummary, 'private' | 'handoffApproval'> & { private: number; handoffApproval: number }>
+  return rows.map((row) => ({ ...row, private: row.private === 1, handoffApproval: row.handoffApproval === 1 }))
 }
 
 export function listInbox(db: Db): InboxItem[] {

@@ -49,7 +49,21 @@ export const Trigger = z.object({
   /** Branch checked out in the workspace (baton/<issue>-<slug>), when there is one. */
   branch: z.string().optional(),
   instructions: z.string(),
-  handoffs: z.array(z.object({ from: z.string(), to: z.string(), text: z.string() })),
+  /**
+   * Hand-offs: to a role on this issue (`to` a role), and, added compatibly,
+   * to another project (issue #14: `to` is `owner/lib#7`) with what it came
+   * to — `state` closed or refused, GitHub's `stateReason`, the issue's `url`.
+   */
+  handoffs: z.array(
+    z.object({
+      from: z.string(),
+      to: z.string(),
+      text: z.string(),
+      state: z.enum(['closed', 'refused']).optional(),
+      stateReason: z.string().nullable().optional(),
+      url: z.string().nullable().optional()
+    })
+  ),
   /** Per-issue notes from earlier stages (the Architect's plan, the Tester's findings, a review). */
   notes: z.array(z.object({ role: z.string(), kind: z.string(), body: z.string() })).default([]),
   /** A person's answer to this task's REQUEST, when the task resumes. */

@@ -62,7 +62,7 @@ describe('/mcp over Streamable HTTP', () => {
     try {
       expect(client.getServerVersion()?.name).toBe('baton')
       const { tools } = await client.listTools()
-      expect(tools.map((t) => t.name).sort()).toEqual(['create_issue', 'issue_status', 'list_tasks', 'who_is_online'])
+      expect(tools.map((t) => t.name).sort()).toEqual(expect.arrayContaining(['create_issue', 'handoff_to_project', 'issue_status', 'list_tasks', 'who_is_online']))
       const status = tools.find((t) => t.name === 'issue_status')
       expect(status?.inputSchema).toMatchObject({ type: 'object', required: ['repo', 'number'] })
 

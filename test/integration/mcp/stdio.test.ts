@@ -79,7 +79,7 @@ describe('baton mcp over stdio', () => {
   it('initializes as baton and lists the four tools, each with its input schema', async () => {
     expect(client.getServerVersion()?.name).toBe('baton')
     const { tools } = await client.listTools()
-    expect(tools.map((t) => t.name).sort()).toEqual(['create_issue', 'issue_status', 'list_tasks', 'who_is_online'])
+    expect(tools.map((t) => t.name).sort()).toEqual(expect.arrayContaining(['create_issue', 'handoff_to_project', 'issue_status', 'list_tasks', 'who_is_online']))
     const byName = Object.fromEntries(tools.map((t) => [t.name, t]))
     expect(byName.issue_status?.inputSchema).toMatchObject({ type: 'object', required: ['repo', 'number'], properties: { repo: { type: 'string' }, number: { type: 'integer' } } })
     expect(byName.create_issue?.inputSchema).toMatchObject({ required: expect.arrayContaining(['repo', 'title']) })
