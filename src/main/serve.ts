@@ -15,6 +15,13 @@ import { AppError, type ErrorCode } from '../shared/errors'
 import type { Core } from './app'
 import { parseRequestTarget } from './request-target'
 
+/**
+ * llhttp reads a request line without a version (`GET /\n…`: a bare LF ends
+ * it) as HTTP/0.9 and the rest of that line as a header; such a request is
+ * refused, never served as `GET /`.
+ */
+const http1 = (req: IncomingMessage): boolean => req.httpVersionMajor === 1
+
 export interface ServeOptions {
   port?: number
   token?: string
@@ -212,6 +219,10 @@ export async function startServer(core: Core, options: ServeOptions): Promise<Se
       sendJson(res, 400, { ok: false, error: { code: 'bad_request', message: url.message } })
       return
     }
+    if (!http1(req)) {
+      sendJson(res, 400, { ok: false, error: { code: 'bad_request', message: 'Baton serves HTTP/1.x requests only (the request line has no HTTP version).' } })
+      return
+    }
     if (!allowedHost(req)) {
       sendJson(res, 421, { ok: false, error: { code: 'forbidden', message: 'Unexpected Host header.' } })
       return
@@ -295,7 +306,7 @@ export async function startServer(core: Core, options: ServeOptions): Promise<Se
     socket.on('error', () => socket.destroy())
     try {
       const url = parseRequestTarget(req.url)
-      if (!url.ok) return refuseUpgrade(socket, '400 Bad Request')
+      if (!url.ok || !http1(req)) return refuseUpgrade(socket, '400 Bad Request')
       if (url.pathname !== '/events' || !allowedHost(req) || !allowedOrigin(req) || !authorized(req)) {
         return refuseUpgrade(socket, '401 Unauthorized')
       }

@@ -106,6 +106,11 @@ function readTarget(raw: string): string {
   return raw.split(' ', 1)[0] ?? ''
 }
 
+/** The path the server routes on: dot segments removed (`/./api/x` is the API's `/api/x`). */
+function servedPath(target: string): string {
+  return new URL(`http://127.0.0.1${target}`).pathname
+}
+
 /** Nothing unusual about it: a signed-in GET of a dashboard path must be served. */
 function plainPageRequest(c: Case, signIn: SignIn): boolean {
   return (
@@ -120,7 +125,7 @@ function plainPageRequest(c: Case, signIn: SignIn): boolean {
     /^[\x21-\x7e]*$/.test(c.target) &&
     !malformed(c.target) &&
     !c.target.includes('token=') &&
-    !c.target.startsWith('/api/')
+    !servedPath(c.target).startsWith('/api/')
   )
 }
 
