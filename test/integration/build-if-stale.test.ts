@@ -34,11 +34,9 @@ if (process.env.FAIL) { console.error('error: the bundle broke'); process.exit(4
   return root
 }
 
-const run = (root: string, env: NodeJS.ProcessEnv = {}) => {
-  const started = performance.now()
-  const result = spawnSync(process.execPath, [script, '--root', root, '--build', `node build.cjs`], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 30_000 })
-  return { ...result, ms: performance.now() - started }
-}
+// A start from the current build is pinned by what ran (no build, nothing printed), never by a time: bench/ measures it.
+const run = (root: string, env: NodeJS.ProcessEnv = {}) =>
+  spawnSync(process.execPath, [script, '--root', root, '--build', `node build.cjs`], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 30_000 })
 const runs = (root: string) => (existsSync(join(root, 'runs')) ? readFileSync(join(root, 'runs'), 'utf8').length : 0)
 
 it('builds once, then starts from the current build; a touched source rebuilds', () => {
@@ -54,7 +52,6 @@ it('builds once, then starts from the current build; a touched source rebuilds',
   expect(second.status).toBe(0)
   expect(second.stdout).toBe('')
   expect(runs(root)).toBe(1)
-  expect(second.ms).toBeLessThan(1000)
 
   // Saved now: newer than the stamp, which is the moment the last build started.
   const now = new Date()
