@@ -4,6 +4,8 @@
 // role's provider, and writes its response file atomically. Heartbeats and
 // live progress go to main over the Node IPC channel; the files stay the
 // record, so a crash of either side loses nothing.
+import { rmSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import { z } from 'zod'
 import { ipcPaths, readIfExists, watchFolder, writeAtomic } from '../src/main/agents/file-ipc'
 import { providers } from '../src/main/agents/providers/index'
@@ -110,6 +112,10 @@ async function main(): Promise<void> {
     current = { task: trigger.task, attempt: trigger.attempt, abort }
     send({ type: 'started', task: trigger.task, attempt: trigger.attempt })
     const limit = setTimeout(() => abort.abort(new Error(`time limit of ${config.settings.timeLimitSec} s passed`)), config.settings.timeLimitSec * 1000)
+    // The attempt's own files (its MCP config, with its task token): beside the
+    // ipc folder, in the data folder — which the sandbox replaces with a tmpfs
+    // of its own, so no other agent sees them — never in the worktree.
+    const runDir = join(dirname(config.ipcDir), 'runs', config.agent, `${trigger.task}-${trigger.attempt}`)
     let text: string
     try {
       const provider = providers[config.settings.provider]
@@ -123,7 +129,8 @@ async function main(): Promise<void> {
         progress: (line) => send({ type: 'progress', task: trigger.task, line: line.slice(0, 2000) }),
         usage: (usage) => send({ type: 'usage', task: trigger.task, attempt: trigger.attempt, usage }),
         resumeSession: trigger.resumeSession,
-        env: process.env
+        env: process.env,
+        runDir
       }
       const started = performance.now()
       const result = await provider(ctx)
@@ -133,6 +140,7 @@ async function main(): Promise<void> {
       text = formatResponse({ task: trigger.task, status: 'error', statusText: reason.split('\n')[0] ?? 'failed', extra: [{ key: 'ATTEMPT', value: String(trigger.attempt) }], body: reason })
     } finally {
       clearTimeout(limit)
+      rmSync(runDir, { recursive: true, force: true })
     }
     current = null
     // Stopping (main is gone, or it stopped this agent): whatever the provider

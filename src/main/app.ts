@@ -44,6 +44,7 @@ import { createWebhookStore } from './notify/webhook-store'
 import type { WebhookOptions } from './notify/webhook'
 import { effectiveSettings } from './agents/role-config'
 import { MODEL_PROVIDERS, type ModelProvider } from '../shared/api'
+import { AgentMcp } from './mcp/agent-access'
 
 const here = dirname(fileURLToPath(import.meta.url))
 
@@ -93,6 +94,8 @@ export interface Core {
   readonly github: GitHubService
   /** Notifications (notify/notifier.ts): the desktop entry shows its notices. */
   readonly notifier: Notifier
+  /** Baton's MCP for its own agents: the per-task tokens `/mcp` accepts, and the address agents are given (serve.ts sets it). */
+  readonly agentMcp: AgentMcp
   runtime(): Runtime | null
   sandbox(): Sandbox | null
   call(method: unknown, input: unknown): ReturnType<typeof dispatch>
@@ -157,6 +160,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
 
   const waits = new Map<string, string>()
   let runtime: Runtime | null = null
+  const agentMcp = new AgentMcp()
   const agentsDir = options.agentsDir ?? defaultAgentsDir()
   // The role folders: the running agents' own, else read once for Settings and pipeline checks.
   let catalog: Role[] | null = null
@@ -225,7 +229,8 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       waits,
       timing: options.agentTiming,
       pipeline: (repoId) => pipelines.forRepo(repoId),
-      roleOverrides: () => readRoleOverrides(db)
+      roleOverrides: () => readRoleOverrides(db),
+      mcp: agentMcp
     })
     pipelines.invalidate()
     // What people did on GitHub while no engine ran (an answer, a review, a failed check) is in the mirror already.
@@ -448,6 +453,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     handlers,
     github,
     notifier,
+    agentMcp,
     runtime: () => runtime,
     sandbox: () => sandbox,
     call: (method, input) => dispatch(handlers, method, input, log),
@@ -456,6 +462,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       closed = true
       github.stop()
       await runtime?.stop()
+      agentMcp.serve(null)
       notifier.stop()
       await sandbox?.close()
       boardLog.stop()

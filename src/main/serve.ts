@@ -14,6 +14,7 @@ import type { ApiResult } from '../shared/api'
 import { AppError, type ErrorCode } from '../shared/errors'
 import type { Core } from './app'
 import { parseRequestTarget } from './request-target'
+import type { TaskScope } from './mcp/task-tokens'
 
 /**
  * llhttp reads a request line without a version (`GET /\n…`: a bare LF ends
@@ -137,6 +138,9 @@ export async function startServer(core: Core, options: ServeOptions): Promise<Se
   }
   const authorized = (req: IncomingMessage): boolean =>
     sameToken(bearerToken(req), token) || sameToken(cookieToken(req), token)
+  // A task's token (mcp/task-tokens.ts), as a Bearer header only: it opens
+  // /mcp and nothing else — not the API, the events, the pages or a cookie.
+  const taskScope = (req: IncomingMessage): TaskScope | null => core.agentMcp.tokens.resolve(bearerToken(req))
 
   const serveStatic = (req: IncomingMessage, res: ServerResponse, path: string): void => {
     let file = normalize(join(rendererDir, path))
@@ -246,7 +250,8 @@ export async function startServer(core: Core, options: ServeOptions): Promise<Se
       return
     }
     const mcp = url.pathname === '/mcp'
-    if (!authorized(req)) {
+    const scope = mcp && !authorized(req) ? taskScope(req) : null
+    if (!authorized(req) && !scope) {
       if (url.pathname.startsWith('/api/') || mcp) {
         sendJson(res, 401, { ok: false, error: { code: 'unauthorized', message: 'Missing or wrong Baton token.' } })
       } else {
@@ -272,7 +277,7 @@ export async function startServer(core: Core, options: ServeOptions): Promise<Se
       }
       // Loaded on the first call: the SDK costs nothing to a server nobody asks for MCP.
       import('./mcp/http')
-        .then(({ handleMcp }) => handleMcp(core, req, res))
+        .then(({ handleMcp }) => handleMcp(core, req, res, scope))
         .catch((error: unknown) => failed(res, error))
       return
     }
@@ -351,12 +356,15 @@ export async function startServer(core: Core, options: ServeOptions): Promise<Se
   })
   const port = (server.address() as AddressInfo).port
   origin = `http://127.0.0.1:${port}`
+  // Baton's own agents reach its MCP tools here, each with its task's token (mcp/agent-access.ts).
+  core.agentMcp.serve(`${origin}/mcp`)
 
   return {
     url: `${origin}/?token=${token}`,
     port,
     token,
     async close() {
+      core.agentMcp.serve(null)
       unsubscribe()
       for (const ws of sockets) ws.terminate()
       wss.close()

@@ -7,6 +7,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
 import type { Core } from '../app'
+import { audit } from '../store/audit'
+import { taskGuard } from './task-policy'
+import type { TaskScope } from './task-tokens'
 import { callerOf, createBatonMcpServer } from './tools'
 
 /** The same cap as the API's bodies. */
@@ -17,7 +20,12 @@ function jsonRpcError(res: ServerResponse, status: number, code: number, message
   res.end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }))
 }
 
-export async function handleMcp(core: Core, req: IncomingMessage, res: ServerResponse): Promise<void> {
+/**
+ * One exchange. `scope`: the caller holds a task's token (task-tokens.ts),
+ * not the app's: each tool call is held to its task (task-policy.ts) and
+ * audited under the agent's name, allowed or refused.
+ */
+export async function handleMcp(core: Core, req: IncomingMessage, res: ServerResponse, scope: TaskScope | null = null): Promise<void> {
   // GET would open a stream for messages the server starts, DELETE would end a
   // session: a stateless server has neither, and the spec's answer is 405.
   if (req.method !== 'POST') {
@@ -42,7 +50,21 @@ export async function handleMcp(core: Core, req: IncomingMessage, res: ServerRes
     jsonRpcError(res, 400, -32700, `Parse error: the body is not JSON (${(error as Error).message}).`)
     return
   }
-  const server = createBatonMcpServer(callerOf((method, input) => core.call(method, input)))
+  const guard = scope
+    ? taskGuard(scope, ({ tool, refused }) =>
+        audit(core.db, {
+          kind: refused ? 'mcp.refused' : 'mcp.call',
+          taskId: scope.taskId,
+          subject: scope.agent,
+          message: refused ? `${scope.agent} was refused ${tool}: ${refused}` : `${scope.agent} called ${tool} (task ${scope.taskId}, attempt ${scope.attempt})`,
+          data: { tool, repo: scope.repo, issue: scope.issue, attempt: scope.attempt }
+        })
+      )
+    : undefined
+  const server = createBatonMcpServer(
+    callerOf((method, input) => core.call(method, input)),
+    guard
+  )
   const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true })
   res.on('close', () => {
     void transport.close()

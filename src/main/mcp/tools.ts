@@ -10,6 +10,7 @@ import { z } from 'zod'
 import type { AgentSummary, ApiInput, ApiMethod, ApiOutput, BoardIssue, IssueDetail, RepoSummary, TaskInfo } from '../../shared/api'
 import { AppError } from '../../shared/errors'
 import { VERSION } from '../version'
+import { guardTools, type ToolGuard } from './task-policy'
 
 /** One call to the app's API; throws AppError with the app's own message when the app refuses. */
 export type ApiCaller = <M extends ApiMethod>(method: M, input: ApiInput<M>) => Promise<ApiOutput<M>>
@@ -25,6 +26,13 @@ const IssueNumber = z
   .min(1, 'number is an issue number (a whole number from 1)')
   .max(2 ** 31 - 1, 'number is an issue number (a whole number from 1)')
   .describe('The issue number')
+
+// `from` of the tools that file something for an issue: a task's token may
+// name only its own (task-policy.ts), and what is filed links back to it.
+const FromIssue = z
+  .string({ error: () => 'from is the issue this comes from, as owner/repo#n, e.g. acme/app#3' })
+  .regex(/^[A-Za-z0-9_.-]{1,100}\/[A-Za-z0-9_.-]{1,100}#[1-9][0-9]{0,9}$/, 'from is the issue this comes from, as owner/repo#n, e.g. acme/app#3')
+  .describe('The issue this is filed from, as owner/repo#n (an agent gives its own task\'s issue)')
 
 export const ToolInputs = {
   issue_status: z.object({ repo: Repo, number: IssueNumber }).strict(),
@@ -55,7 +63,8 @@ export const ToolInputs = {
           error: () => 'labels is a list of label names'
         })
         .max(20, 'at most 20 labels')
-        .default([])
+        .default([]),
+      from: FromIssue.optional()
     })
     .strict(),
   who_is_online: z.object({}).strict(),
@@ -192,9 +201,15 @@ function answer(data: Record<string, unknown>): CallToolResult {
   return { content: [{ type: 'text', text: JSON.stringify(data, null, 2) }], structuredContent: data }
 }
 
-/** An MCP server with Baton's tools over `call`. One per connection (the HTTP transport is stateless: one per request). */
-export function createBatonMcpServer(call: ApiCaller): McpServer {
+/**
+ * An MCP server with Baton's tools over `call`. One per connection (the HTTP
+ * transport is stateless: one per request). `guard` (a task's token,
+ * task-policy.ts) sees every tool call, with its parsed input, before it runs.
+ */
+export function createBatonMcpServer(call: ApiCaller, guard?: ToolGuard): McpServer {
   const server = new McpServer({ name: 'baton', version: VERSION })
+  // First, so every tool registered below (and any added later) is behind it.
+  if (guard) guardTools(server, guard)
   server.registerTool(
     'issue_status',
     {
@@ -230,9 +245,11 @@ export function createBatonMcpServer(call: ApiCaller): McpServer {
       inputSchema: ToolInputs.create_issue,
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false }
     },
-    async ({ repo, title, body, labels }) => {
+    async ({ repo, title, body, labels, from }) => {
       const summary = await repoNamed(call, repo)
-      const result = await call('issues.create', { repoId: summary.id, title, body, labels })
+      // GitHub links `owner/repo#n` both ways: the origin shows the new issue in its timeline.
+      const linked = from ? `${body.trim() ? `${body.trimEnd()}\n\n` : ''}Filed from ${from}.` : body
+      const result = await call('issues.create', { repoId: summary.id, title, body: linked, labels })
       if (!result.created) {
         throw new AppError('unavailable', `GitHub did not take the issue: ${result.draft.error ?? 'unknown error'}. Baton kept it as draft ${result.draft.id}; retry it from the app.`)
       }

@@ -72,6 +72,12 @@ export const Trigger = z.object({
   resumeSession: z.string().optional(),
   deadline: z.string(),
   /**
+   * Baton's MCP server for this attempt (added compatibly): `/mcp`'s address
+   * and a token scoped to this task, dead once the attempt ends (DESIGN.md
+   * §11). Only for providers that speak MCP, and only when a server listens.
+   */
+  mcp: z.object({ url: z.string().url(), token: z.string().min(16) }).optional(),
+  /**
    * Extra facts for a role (optional, added compatibly): the repository's other
    * issues for the Community role's duplicate check; a configured test command
    * (argument array, run without a shell) for the Tester; the issue's pull

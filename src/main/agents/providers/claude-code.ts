@@ -3,15 +3,20 @@
 //
 //   claude -p --output-format stream-json --verbose
 //          --append-system-prompt <role prompt> --permission-mode <mode>
-//          [--model <m>] [--resume <session>] --allowedTools <tool>…
+//          [--model <m>] [--resume <session>] [--mcp-config <file>]
+//          --allowedTools <tool>… [mcp__baton__*]
 //   (the task prompt on stdin)
 //
 // The prompt goes on stdin, not argv (see stream-prompt.ts); `--allowedTools`
 // is variadic, so it comes last. The final `result` event carries the
-// protocol text, session id, cost and usage.
+// protocol text, session id, cost and usage. With Baton's MCP in the trigger
+// (its address and the attempt's task token), the CLI gets it as its
+// `baton` server (mcp-config.ts).
 import { createRequire } from 'node:module'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
+import { CLAUDE_MCP_CONNECT_MS, CLAUDE_MCP_TOOLS, writeClaudeMcpConfig } from './mcp-config'
 import type { Provider, ProviderContext, ProviderResult } from './types'
 import { ProviderError } from './stream-errors'
 import { startStreamProcess } from './stream-process'
@@ -55,7 +60,8 @@ export function packageBin(pkg: string, name: string): string | undefined {
   }
 }
 
-export function claudeArgs(ctx: ProviderContext): string[] {
+/** `mcpConfig`: the file naming Baton's MCP server for this attempt, when it has one. */
+export function claudeArgs(ctx: ProviderContext, mcpConfig?: string): string[] {
   const s = ctx.settings
   const args = ['-p', '--output-format', 'stream-json', '--verbose']
   if (ctx.rolePrompt.trim() !== '') args.push('--append-system-prompt', ctx.rolePrompt)
@@ -63,7 +69,11 @@ export function claudeArgs(ctx: ProviderContext): string[] {
   if (s.model) args.push('--model', s.model)
   const resume = ctx.resumeSession ?? ctx.trigger.resumeSession
   if (resume) args.push('--resume', resume)
+  // Variadic too: it ends at the next flag.
+  if (mcpConfig) args.push('--mcp-config', mcpConfig)
   const tools = (s.allowedTools ?? []).filter((t) => t.trim() !== '')
+  // In print mode a tool not allowed is refused: Baton's own are allowed whenever its server is given.
+  if (mcpConfig && !tools.includes(CLAUDE_MCP_TOOLS)) tools.push(CLAUDE_MCP_TOOLS)
   if (tools.length > 0) args.push('--allowedTools', ...tools)
   return args
 }
@@ -71,7 +81,10 @@ export function claudeArgs(ctx: ProviderContext): string[] {
 export function createClaudeCode(options: ClaudeCodeOptions = {}): Provider {
   return async (ctx) => {
     const command = resolveClaudeExecutable(ctx)
-    const args = claudeArgs(ctx)
+    // Baton's MCP for this attempt: a config file in its private run folder (a temporary one when the runner gave none).
+    const runDir = ctx.trigger.mcp ? (ctx.runDir ?? mkdtempSync(join(tmpdir(), 'baton-run-'))) : undefined
+    const mcpConfig = ctx.trigger.mcp && runDir ? writeClaudeMcpConfig(runDir, ctx.trigger.mcp) : undefined
+    const args = claudeArgs(ctx, mcpConfig)
     const reader = new ClaudeStreamReader()
     let authFailure = false
 
@@ -79,7 +92,8 @@ export function createClaudeCode(options: ClaudeCodeOptions = {}): Provider {
       command,
       args,
       cwd: ctx.cwd,
-      env: ctx.env,
+      // alwaysLoad waits for the server up to this long (the CLI's default, 5 s, is short on a loaded machine).
+      env: mcpConfig ? { MCP_CONNECT_TIMEOUT_MS: CLAUDE_MCP_CONNECT_MS, ...ctx.env } : ctx.env,
       stdin: buildTaskPrompt(ctx.trigger),
       signal: ctx.signal,
       timeLimitMs: ctx.settings.timeLimitSec * 1000,
@@ -101,6 +115,7 @@ export function createClaudeCode(options: ClaudeCodeOptions = {}): Provider {
       }
     })
     const run = await proc.done
+    if (runDir && !ctx.runDir) rmSync(runDir, { recursive: true, force: true })
     return claudeOutcome({ command, args, run, reader, authFailure, maxOutputBytes: ctx.settings.maxOutputBytes })
   }
 }

@@ -44,6 +44,7 @@ import type { CodexTokens } from './stream-codex'
 import { buildTaskPrompt } from './stream-prompt'
 import { packageBin } from './claude-code'
 import { isRetryableStatus } from './stream-claude'
+import { codexMcpConfig } from './mcp-config'
 
 export const CODEX_PATH_ENV = 'BATON_CODEX_PATH'
 /** The model provider id Baton defines when the agent env sets OPENAI_BASE_URL. */
@@ -157,7 +158,9 @@ export interface CodexOptions {
 export function createCodex(options: CodexOptions = {}): Provider {
   return async (ctx) => {
     const command = resolveCodexExecutable(ctx)
-    const args = codexArgs(ctx, options.config)
+    // Baton's MCP for this attempt (mcp-config.ts): its address by --config, its token in the CLI's environment only.
+    const mcp = ctx.trigger.mcp ? codexMcpConfig(ctx.trigger.mcp) : undefined
+    const args = codexArgs(ctx, [...(mcp?.config ?? []), ...(options.config ?? [])])
     // Said first in the live output: otherwise each command just fails while the
     // model goes on. Not refused: a turn that runs no command (a check, a
     // triage) still works.
@@ -172,7 +175,7 @@ export function createCodex(options: CodexOptions = {}): Provider {
       command,
       args,
       cwd: ctx.cwd,
-      env: ctx.env,
+      env: mcp ? { ...ctx.env, ...mcp.env } : ctx.env,
       stdin: buildTaskPrompt(ctx.trigger, { rolePrompt: ctx.rolePrompt }),
       signal: ctx.signal,
       timeLimitMs: ctx.settings.timeLimitSec * 1000,

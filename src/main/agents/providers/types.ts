@@ -37,6 +37,8 @@ export interface ProviderContext {
   resumeSession?: string
   /** Environment for tools the provider spawns: no GitHub token, no app secret. */
   env: NodeJS.ProcessEnv
+  /** A private folder for this attempt's own files (its MCP config), never the worktree; removed when the attempt ends. */
+  runDir?: string
 }
 
 export interface ProviderResult {
