@@ -11,6 +11,7 @@ import { defaultDataDir, paths } from './data-dir'
 import { readLock } from './instance-lock'
 import { createLogger } from './log'
 import { startServer } from './serve'
+import { startMetricsServer } from './metrics/http'
 import { openDatabase, schemaVersion } from './store/open'
 import { listRepos } from './store/queries'
 import { VERSION } from './version'
@@ -23,9 +24,11 @@ export class UsageError extends Error {}
 const USAGE = `Baton ${VERSION} — a team of AI role agents for your GitHub issues
 
 Usage:
-  baton serve [--port N] [--data-dir DIR] [--sandbox [--forge-port N]]
+  baton serve [--port N] [--data-dir DIR] [--sandbox [--forge-port N]] [--metrics-port N]
       Run headless: the dashboard and API on http://127.0.0.1:N (default 4646;
       0 picks a free port). Prints the address to open, with its token.
+      Prometheus metrics at /metrics (the same token, as a Bearer header);
+      --metrics-port: also on 127.0.0.1:N/metrics without the token.
       --forge-port: the sandbox's local GitHub on that port (default: the one
       it had last time, else a free one); its address is printed too.
       BATON_TOKEN chooses the token; BATON_GITHUB_TOKEN holds GitHub's.
@@ -51,6 +54,8 @@ Usage:
       Claude Code and Codex: installed, version, how each signs in; --check runs
       one short real turn through each ready one (its answer, time and cost).
       These talk to the running Baton on the data folder, or run the core for the one call.
+  baton metrics [--data-dir DIR]
+      The running Baton's Prometheus metrics (docs/METRICS.md), as /metrics serves them.
   baton mcp [--data-dir DIR]
       An MCP server on stdio for Claude Code, Codex or any MCP client (tools:
       issue_status, list_tasks, create_issue, who_is_online), talking to the
@@ -82,13 +87,15 @@ function port(value: string | undefined, flag = '--port'): number {
 }
 
 async function serve(argv: string[]): Promise<void> {
-  const flags = parse('serve', argv, { port: { type: 'string' }, sandbox: { type: 'boolean' }, 'forge-port': { type: 'string' } })
+  const flags = parse('serve', argv, { port: { type: 'string' }, sandbox: { type: 'boolean' }, 'forge-port': { type: 'string' }, 'metrics-port': { type: 'string' } })
   if (flags.help) return void console.log(USAGE)
   // A bad flag is named before the data folder is touched.
   const listenPort = port(flags.port as string | undefined)
   const forgeFlag = flags['forge-port'] as string | undefined
   if (forgeFlag !== undefined && !flags.sandbox) throw new UsageError('baton serve: --forge-port is the sandbox\'s forge: add --sandbox (or use npm run sandbox).')
   const forgePort = forgeFlag === undefined ? undefined : port(forgeFlag, '--forge-port')
+  const metricsFlag = flags['metrics-port'] as string | undefined
+  const metricsPort = metricsFlag === undefined ? undefined : port(metricsFlag, '--metrics-port')
   const log = createLogger()
   // Before anything starts a child: the secrets leave process.env (secrets/env-secrets.ts).
   const env = takeEnvSecrets()
@@ -111,15 +118,23 @@ async function serve(argv: string[]): Promise<void> {
     await core.close()
     throw error
   }
+  // The metrics alone on a loopback port, without the token (metrics/http.ts), when asked for.
+  const metricsServer = metricsPort === undefined ? null : await startMetricsServer(core.metrics, { port: metricsPort, log }).catch(async (error: unknown) => {
+    await server.close()
+    await core.close()
+    throw error
+  })
   core.lock.update({ url: server.url, token: server.token })
   console.log(`Baton ${VERSION} is running${flags.sandbox ? ' in the sandbox' : ''}.`)
   console.log(`Data folder: ${core.dataDir}`)
   const forge = core.sandbox()?.forge
   if (forge) console.log(`Forge (the sandbox's GitHub): ${forge.url} — API ${forge.apiUrl}`)
+  if (metricsServer) console.log(`Metrics (no token, 127.0.0.1 only): ${metricsServer.url}`)
   // The address to open comes last, alone on its line: the one thing to copy.
   console.log(`Open: ${server.url}`)
   const stop = async (signal: string) => {
     log.info(`Stopping (${signal})`)
+    await metricsServer?.close()
     await server.close()
     await core.close()
     process.exit(0)
@@ -421,6 +436,13 @@ export async function main(argv: string[]): Promise<number> {
         return 0
       case 'providers':
         return await providersCommand(rest)
+      case 'metrics': {
+        const flags = parse('metrics', rest, {})
+        if (flags.help) return (console.log(USAGE), 0)
+        const { runningMetrics } = await import('./metrics/cli')
+        process.stdout.write(await runningMetrics(dataDirOf(flags)))
+        return 0
+      }
       case 'mcp': {
         const flags = parse('mcp', rest, {})
         if (flags.help) return (console.log(USAGE), 0)

@@ -14,14 +14,7 @@ import type { ApiResult } from '../shared/api'
 import { AppError, type ErrorCode } from '../shared/errors'
 import type { Core } from './app'
 import { parseRequestTarget } from './request-target'
-import type { TaskScope } from './mcp/task-tokens'
-
-/**
- * llhttp reads a request line without a version (`GET /\n…`: a bare LF ends
- * it) as HTTP/0.9 and the rest of that line as a header; such a request is
- * refused, never served as `GET /`.
- */
-const http1 = (req: IncomingMessage): boolean => req.httpVersionMajor === 1
+import { sendMetrics } from './metrics/http'
 
 export interface ServeOptions {
   port?: number
@@ -138,9 +131,6 @@ export async function startServer(core: Core, options: ServeOptions): Promise<Se
   }
   const authorized = (req: IncomingMessage): boolean =>
     sameToken(bearerToken(req), token) || sameToken(cookieToken(req), token)
-  // A task's token (mcp/task-tokens.ts), as a Bearer header only: it opens
-  // /mcp and nothing else — not the API, the events, the pages or a cookie.
-  const taskScope = (req: IncomingMessage): TaskScope | null => core.agentMcp.tokens.resolve(bearerToken(req))
 
   const serveStatic = (req: IncomingMessage, res: ServerResponse, path: string): void => {
     let file = normalize(join(rendererDir, path))
@@ -223,10 +213,6 @@ export async function startServer(core: Core, options: ServeOptions): Promise<Se
       sendJson(res, 400, { ok: false, error: { code: 'bad_request', message: url.message } })
       return
     }
-    if (!http1(req)) {
-      sendJson(res, 400, { ok: false, error: { code: 'bad_request', message: 'Baton serves HTTP/1.x requests only (the request line has no HTTP version).' } })
-      return
-    }
     if (!allowedHost(req)) {
       sendJson(res, 421, { ok: false, error: { code: 'forbidden', message: 'Unexpected Host header.' } })
       return
@@ -250,9 +236,8 @@ export async function startServer(core: Core, options: ServeOptions): Promise<Se
       return
     }
     const mcp = url.pathname === '/mcp'
-    const scope = mcp && !authorized(req) ? taskScope(req) : null
-    if (!authorized(req) && !scope) {
-      if (url.pathname.startsWith('/api/') || mcp) {
+    if (!authorized(req)) {
+      if (url.pathname.startsWith('/api/') || mcp || url.pathname === '/metrics') {
         sendJson(res, 401, { ok: false, error: { code: 'unauthorized', message: 'Missing or wrong Baton token.' } })
       } else {
         securityHeaders(res)
@@ -269,6 +254,15 @@ export async function startServer(core: Core, options: ServeOptions): Promise<Se
       handleApi(req, res, url.path.slice('/api/'.length)).catch((error: unknown) => failed(res, error))
       return
     }
+    if (url.pathname === '/metrics') {
+      // Prometheus text (metrics/http.ts), behind the same token as the API: Bearer or the cookie, never a task's MCP token.
+      if (!allowedOrigin(req)) {
+        sendJson(res, 403, { ok: false, error: { code: 'forbidden', message: 'Cross-origin metrics reads are refused.' } })
+        return
+      }
+      sendMetrics(core.metrics, req, res).catch((error: unknown) => failed(res, error))
+      return
+    }
     if (mcp) {
       // The MCP tools over Streamable HTTP (mcp/http.ts), behind the same checks as the API.
       if (!allowedOrigin(req)) {
@@ -277,7 +271,7 @@ export async function startServer(core: Core, options: ServeOptions): Promise<Se
       }
       // Loaded on the first call: the SDK costs nothing to a server nobody asks for MCP.
       import('./mcp/http')
-        .then(({ handleMcp }) => handleMcp(core, req, res, scope))
+        .then(({ handleMcp }) => handleMcp(core, req, res))
         .catch((error: unknown) => failed(res, error))
       return
     }
@@ -311,7 +305,7 @@ export async function startServer(core: Core, options: ServeOptions): Promise<Se
     socket.on('error', () => socket.destroy())
     try {
       const url = parseRequestTarget(req.url)
-      if (!url.ok || !http1(req)) return refuseUpgrade(socket, '400 Bad Request')
+      if (!url.ok) return refuseUpgrade(socket, '400 Bad Request')
       if (url.pathname !== '/events' || !allowedHost(req) || !allowedOrigin(req) || !authorized(req)) {
         return refuseUpgrade(socket, '401 Unauthorized')
       }
@@ -356,15 +350,12 @@ export async function startServer(core: Core, options: ServeOptions): Promise<Se
   })
   const port = (server.address() as AddressInfo).port
   origin = `http://127.0.0.1:${port}`
-  // Baton's own agents reach its MCP tools here, each with its task's token (mcp/agent-access.ts).
-  core.agentMcp.serve(`${origin}/mcp`)
 
   return {
     url: `${origin}/?token=${token}`,
     port,
     token,
     async close() {
-      core.agentMcp.serve(null)
       unsubscribe()
       for (const ws of sockets) ws.terminate()
       wss.close()

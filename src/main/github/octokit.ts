@@ -90,6 +90,8 @@ export interface OctokitOptions {
   log?: Logger
   timing?: Partial<GateTiming>
   onState?: (state: RateState) => void
+  /** Every request sent (a retry too) and its answer's status, or null with no answer (metrics/registry.ts counts them). */
+  onResponse?: (method: string, status: number | null) => void
 }
 
 const MUTATIONS = new Set(['POST', 'PATCH', 'PUT', 'DELETE'])
@@ -188,6 +190,7 @@ export function createOctokit(options: OctokitOptions): { octokit: GitHub; state
         }
         try {
           const response = await request(requestOptions)
+          options.onResponse?.(String(requestOptions.method), response.status)
           observe(response.headers as Record<string, unknown>)
           if (state.offline) {
             state.offline = false
@@ -196,6 +199,7 @@ export function createOctokit(options: OctokitOptions): { octokit: GitHub; state
           return response
         } catch (error) {
           const e = error as HttpError
+          options.onResponse?.(String(requestOptions.method), e.response ? (e.status ?? null) : null)
           observe(e.response?.headers)
           if (!e.response) {
             // No answer at all: the network (Octokit reports it as a 500 without a response).

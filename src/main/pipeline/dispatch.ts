@@ -54,5 +54,6 @@ async function dispatch(ctx: EngineContext, taskId: string, agent: string): Prom
   const attempt = startAttempt(db, task.id, agent)
   const trigger = buildTrigger(ctx, { ...task, agent, attempt }, repo, issue, branch, workspace)
   audit(db, { kind: 'task.dispatch', repoId: repo.id, issue: task.issue, taskId: task.id, subject: agent, message: `${agent} starts #${task.issue} (${task.stage}), attempt ${attempt}` })
+  ctx.o.metrics?.task('started', task)
   ctx.o.pool.dispatch(trigger)
 }

@@ -12,6 +12,7 @@ import { issueRow, repoRow, type IssueRow } from '../store/pipeline-issues'
 import { getTask } from '../store/tasks'
 import type { Pipeline } from './definition'
 import type { AgentPool, GitHubPort, RepoRef, WorkspacePort } from './ports'
+import type { TaskMetrics } from '../metrics/registry'
 
 export type { IssueRow }
 
@@ -31,6 +32,8 @@ export interface EngineOptions {
   /** Attempts for an agent's ERROR before a person is asked; backoff base. */
   maxAttempts?: number
   backoffMs?: (attempt: number) => number
+  /** Prometheus counters of task transitions (metrics/registry.ts): started, applied, waiting, retried, failed. */
+  metrics?: TaskMetrics
   now?: () => Date
 }
 

@@ -28,6 +28,7 @@ export function retryOrFail(ctx: EngineContext, task: TaskRow, reason: string, q
   if (spent < max) {
     const delay = (ctx.o.backoffMs ?? defaultBackoffMs)(spent)
     setTaskState(db, task.id, 'queued', { result: reason, notBefore: new Date(ctx.now().getTime() + delay).toISOString() })
+    ctx.o.metrics?.task('retried', task)
     audit(db, {
       kind: 'task.retry',
       repoId: task.repo_id,
@@ -37,6 +38,7 @@ export function retryOrFail(ctx: EngineContext, task: TaskRow, reason: string, q
     })
   } else {
     setTaskState(db, task.id, 'failed', { result: spentMessage(spent, reason) })
+    ctx.o.metrics?.task('failed', task)
     toInbox(ctx, task, 'failure', question ?? `${task.agent ?? task.role} could not finish #${task.issue} (${task.stage}): ${spentMessage(spent, reason)}`)
     audit(db, { kind: 'task.failed', repoId: task.repo_id, issue: task.issue, taskId: task.id, message: `${task.stage}: ${spentMessage(spent, reason)}; waits for a person` })
   }
