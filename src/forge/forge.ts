@@ -175,7 +175,11 @@ export async function createForge(options: ForgeOptions): Promise<Forge> {
   const server: Server = createServer(
     createHandler({ model, router, urls: () => urls, faults, log, limiter, reposDir, adminToken, settings, withRepoLock })
   )
-  server.keepAliveTimeout = 5000
+  // Idle keep-alive connections are kept a minute, as GitHub's front end does.
+  // With 5 s, a client whose event loop lagged past its own 4 s idle timer
+  // (undici's: the server's hint less 1 s) sent a request on a socket the forge
+  // was closing and read ECONNRESET (closed.test.ts, in a CI run at load 30).
+  server.keepAliveTimeout = 65_000
 
   const userByLogin = (login: string) => {
     const u = model.accountByLogin(login)
