@@ -72,6 +72,8 @@ export interface GitHubPort {
   /** The signed-in person's login (for answers posted on their behalf). */
   login(): string | null
 }
+  /** Deletes one of Baton's `baton/<issue>-…` branches here (freeing any worktree on it) and on the remote when it was pushed: a parallel attempt that lost (attempts.ts). */
+  deleteBranch?(repo: RepoRef, branch: string): Promise<{ local: boolean; remote: boolean }>
 
 export interface WorkspacePort {
   /**

@@ -476,6 +476,41 @@ export class Workspaces implements WorkspacePort {
       }
     }))
   }
+  /**
+   * Deletes one of Baton's own branches (a parallel attempt that lost,
+   * pipeline/attempts.ts): any worktree that has it checked out is removed
+   * first, then the remote's branch (asked with ls-remote, deleted with an
+   * explicit `:refs/heads/<branch>` refspec and main's credentials, hardened
+   * like a push), then the clone's local and remote-tracking refs. Only a
+   * `baton/<issue>-…` branch that is not the default branch; safe to repeat.
+   */
+  async deleteBranch(repo: RepoRef, branch: string): Promise<{ local: boolean; remote: boolean }> {
+    if (!PUSHABLE.test(branch) || branch === repo.defaultBranch) {
+      throw new WorkspaceError(`Refusing to delete ${JSON.stringify(branch.slice(0, 200))} of ${repo.owner}/${repo.name}: Baton deletes only its own baton/<issue>-<slug> branches`, 'invalid')
+    }
+    return this.serial(repo, 'refs', () =>
+      this.serial(repo, 'worktrees', async () => {
+        const clone = this.clonePath(repo)
+        if (!existsSync(join(clone, 'HEAD'))) return { local: false, remote: false }
+        for (const path of await this.worktreesOnBranch(clone, branch)) await this.removeWorktree(clone, path)
+        const env = await this.remoteEnv(repo, clone)
+        const url = this.o.cloneUrl(repo)
+        const listed = await this.git([...HARDENED, 'ls-remote', '--heads', url, `refs/heads/${branch}`], clone, env)
+        const remote = listed.stdout.split('\n').some((line) => line.endsWith(`\trefs/heads/${branch}`))
+        if (remote) {
+          try {
+            await this.git([...HARDENED, 'push', '--quiet', '--no-verify', url, `:refs/heads/${branch}`], clone, env)
+          } catch (error) {
+            throw new WorkspaceError(`Deleting ${branch} of ${repo.owner}/${repo.name} on the remote failed: ${(error as Error).message}`, 'git', { cause: error })
+          }
+        }
+        const present = await this.refsPresent(clone, [`refs/heads/${branch}`, `refs/remotes/origin/${branch}`])
+        for (const ref of present) await this.git(['update-ref', '-d', ref], clone)
+        return { local: present.has(`refs/heads/${branch}`), remote }
+      })
+    )
+  }
+
 
   /**
    * At start: removes every worktree whose task is not in `activeTasks`
