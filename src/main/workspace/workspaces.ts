@@ -476,6 +476,7 @@ export class Workspaces implements WorkspacePort {
       }
     }))
   }
+
   /**
    * Deletes one of Baton's own branches (a parallel attempt that lost,
    * pipeline/attempts.ts): any worktree that has it checked out is removed
@@ -510,7 +511,6 @@ export class Workspaces implements WorkspacePort {
       })
     )
   }
-
 
   /**
    * At start: removes every worktree whose task is not in `activeTasks`

@@ -34,20 +34,6 @@ export const TriggerRepo = z.object({
   name: z.string().min(1),
   defaultBranch: z.string().min(1)
 })
-  /**
-   * A fan-out's child (issue #15, added compatibly; pipeline/fanout.ts): one
-   * of `of` agents that can do the stage's capability, answering for the
-   * parent task `parent`; Baton joins the answers before anything applies.
-   */
-  fanout: z.object({ parent: z.string(), index: z.number().int().min(1), of: z.number().int().min(1) }).optional(),
-  /**
-   * One of several attempts at the same issue at once (issue #15, added
-   * compatibly): its place (1..of), and the provider and model the
-   * repository's list gives it (absent: the role's own).
-   */
-  parallel: z
-    .object({ index: z.number().int().min(1).max(5), of: z.number().int().min(2).max(5), provider: z.string().optional(), model: z.string().optional() })
-    .optional(),
 
 export const Trigger = z.object({
   v: z.literal(1),
@@ -85,6 +71,14 @@ export const Trigger = z.object({
   /** Provider session to resume (Claude Code session id), when the provider has one. */
   resumeSession: z.string().optional(),
   deadline: z.string(),
+  /**
+   * One of several attempts at the same issue at once (issue #15, added
+   * compatibly): its place (1..of), and the provider and model the
+   * repository's list gives it (absent: the role's own).
+   */
+  parallel: z
+    .object({ index: z.number().int().min(1).max(5), of: z.number().int().min(2).max(5), provider: z.string().optional(), model: z.string().optional() })
+    .optional(),
   /**
    * Baton's MCP server for this attempt (added compatibly): `/mcp`'s address
    * and a token scoped to this task, dead once the attempt ends (DESIGN.md
