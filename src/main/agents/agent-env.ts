@@ -63,5 +63,9 @@ export function agentEnvironment(source: NodeJS.ProcessEnv, extra: Record<string
   // Codex's built-in OpenAI provider reads CODEX_API_KEY, not OPENAI_API_KEY:
   // an OpenAI key given either way reaches it.
   if (provider === 'codex' && env.CODEX_API_KEY === undefined && env.OPENAI_API_KEY) env.CODEX_API_KEY = env.OPENAI_API_KEY
+  // npm's update notice (it asks the registry, then prints its lines after the
+  // command's own output) pushed a failing test's assertion out of the tail a
+  // Tester's report quotes (pipeline-claude.test.ts in CI); an agent's npm never asks.
+  env.npm_config_update_notifier = 'false'
   return { ...env, ...extra }
 }

@@ -1,5 +1,6 @@
 // The agent environment's allow-list: no GitHub token for anyone, and each
 // model provider's key only for the roles that run that provider.
+import { execFileSync } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
 import { agentEnvironment } from '../../../src/main/agents/agent-env'
 
@@ -48,6 +49,12 @@ describe('agentEnvironment', () => {
       const env = agentEnvironment(MAIN, { BATON_AGENT_CONFIG: '{}' }, provider)
       for (const k of ['BATON_GITHUB_TOKEN', 'GITHUB_TOKEN', 'GH_TOKEN', 'BATON_TOKEN', 'SOMETHING_ELSE']) expect(env[k]).toBeUndefined()
       expect(env.BATON_AGENT_CONFIG).toBe('{}')
+    }
+  })
+  it("an agent's npm never asks the registry for its own update (its notice pushed a test's failure out of a report's tail)", () => {
+    for (const provider of ['claude-code', 'codex', 'builtin', 'command']) {
+      const env = agentEnvironment({ ...MAIN, PATH: process.env.PATH }, {}, provider)
+      expect(execFileSync('npm', ['config', 'get', 'update-notifier'], { env, encoding: 'utf8' }).trim()).toBe('false')
     }
   })
 })
