@@ -44,6 +44,7 @@ import { createWebhookStore } from './notify/webhook-store'
 import type { WebhookOptions } from './notify/webhook'
 import { effectiveSettings } from './agents/role-config'
 import { MODEL_PROVIDERS, type ModelProvider } from '../shared/api'
+import { Metrics } from './metrics/registry'
 import { AgentMcp } from './mcp/agent-access'
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -94,6 +95,8 @@ export interface Core {
   readonly github: GitHubService
   /** Notifications (notify/notifier.ts): the desktop entry shows its notices. */
   readonly notifier: Notifier
+  /** Prometheus metrics (metrics/registry.ts): `/metrics`, the --metrics-port and `baton metrics` read them. */
+  readonly metrics: Metrics
   /** Baton's MCP for its own agents: the per-task tokens `/mcp` accepts, and the address agents are given (serve.ts sets it). */
   readonly agentMcp: AgentMcp
   runtime(): Runtime | null
@@ -186,6 +189,17 @@ export async function createCore(options: CoreOptions): Promise<Core> {
   // Notifications: the webhook URL is a secret kept like the token; each kind and channel can be turned off.
   const webhook = createWebhookStore({ dataDir, env, cipher: options.cipher })
   const notifier = createNotifier({ events, settings: () => readSettings(db).notifications, webhook, log, send: options.webhook })
+  // This core's own registry: task transitions, GitHub answers and expired claims counted as they happen, the rest read at each scrape.
+  const metrics = new Metrics({
+    db,
+    waits,
+    pipeline: (repoId) => pipelines.forRepo(repoId),
+    agents: () => runtime?.supervisor.list() ?? [],
+    rateLimit: () => {
+      const status = github.status()
+      return status.rateLimit && { host: status.host, ...status.rateLimit }
+    }
+  })
   const github = new GitHubService({
     db,
     tokens,
@@ -195,6 +209,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     clientId: env.BATON_GITHUB_CLIENT_ID,
     pollMs: () => readSettings(db).pollIntervalSec * 1000,
     timing: options.githubTiming ?? (sandbox ? { writeGapMs: 0 } : undefined),
+    onRequest: (method, status) => metrics.githubResponse(method, status),
     onSynced: () => {
       // GitHub is the truth: follow a person's changes, act on what people did there (answers, reviews, checks), then schedule.
       void runtime?.engine.reconcile().catch(() => undefined)
@@ -227,6 +242,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       providerKeys: () => providerKeys.env(),
       isolation,
       waits,
+      metrics,
       timing: options.agentTiming,
       pipeline: (repoId) => pipelines.forRepo(repoId),
       roleOverrides: () => readRoleOverrides(db),
@@ -453,6 +469,7 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     handlers,
     github,
     notifier,
+    metrics,
     agentMcp,
     runtime: () => runtime,
     sandbox: () => sandbox,

@@ -17,6 +17,7 @@ import { audit } from './store/audit'
 import type { Db } from './store/open'
 import { Workspaces } from './workspace/workspaces'
 import type { Metrics } from './metrics/registry'
+import type { AgentMcp } from './mcp/agent-access'
 
 /** What the runtime needs from the GitHub side. */
 export interface GitHubLink {
@@ -56,6 +57,8 @@ export interface RuntimeOptions {
   roleOverrides?: () => Record<string, RoleOverride>
   /** Prometheus metrics (metrics/registry.ts): the engine counts task transitions, the supervisor's expired claims are counted here. */
   metrics?: Metrics
+  /** Baton's MCP for its own agents: each attempt's trigger gets the address and a token scoped to its task (mcp/agent-access.ts). */
+  mcp?: AgentMcp
 }
 
 export interface Runtime {
@@ -95,6 +98,8 @@ export function startRuntime(o: RuntimeOptions): Runtime {
     heartbeatMs: o.timing?.heartbeatMs,
     stallMs: o.timing?.stallMs
   })
+  // The provider an instance runs with now (its role's, until a change waits for its task).
+  const providerOf = (agent: string): string => supervisor.list().find((a) => a.name === agent)?.provider ?? settingsOf(agent.replace(/-\d+$/, ''))?.provider ?? 'unknown'
   const waits = o.waits ?? new Map<string, string>()
   const workspaces = new Workspaces({
     root: join(o.dataDir, 'workspaces'),
@@ -109,8 +114,12 @@ export function startRuntime(o: RuntimeOptions): Runtime {
       idle: () => supervisor.idle(),
       pausedRoles: () => supervisor.pausedRoles(),
       roles: () => supervisor.roles(),
-      dispatch: (trigger) => supervisor.dispatch(trigger),
-      cancel: (agent, task) => supervisor.cancel(agent, task),
+      // Each attempt gets its own task token (when its CLI speaks MCP), revoked when the attempt ends.
+      dispatch: (trigger) => supervisor.dispatch(o.mcp ? o.mcp.grant(trigger, providerOf(trigger.agent)) : trigger),
+      cancel: (agent, task) => {
+        supervisor.cancel(agent, task)
+        o.mcp?.end(task)
+      },
       handedOver: (agent, task, attempt) => supervisor.handedOver(agent, task, attempt)
     },
     github: o.github.port(),
@@ -143,6 +152,7 @@ export function startRuntime(o: RuntimeOptions): Runtime {
     return tag
   }
   supervisor.on('response', (r) => {
+    o.mcp?.end(r.task, r.attempt)
     // The instance's own provider and model: the ones it ran with, even just after a change.
     const info = supervisor.list().find((a) => a.name === r.agent)
     const role = settingsOf(r.agent.replace(/-\d+$/, ''))
@@ -155,6 +165,7 @@ export function startRuntime(o: RuntimeOptions): Runtime {
     engine.liveUsage({ ...u, provider: info?.provider ?? 'unknown', model: info?.model ?? null })
   })
   supervisor.on('lost', (l) => {
+    o.mcp?.end(l.task, l.attempt)
     audit(o.db, { kind: 'agent.lost', taskId: l.task, subject: l.agent, message: `${l.agent} lost task ${l.task}: ${l.reason}` })
     o.metrics?.attemptLost(l.agent, l.reason)
     void engine.attemptLost(l.task, l.attempt, l.reason).catch(() => undefined)
@@ -180,6 +191,8 @@ export function startRuntime(o: RuntimeOptions): Runtime {
   })
   let timer: NodeJS.Timeout | null = null
   if (o.agents !== false) {
+    // A trigger an earlier run left pending carries that run's token, dead now: a fresh one, or none.
+    if (o.mcp) o.mcp.regrantPending(paths.ipc(o.dataDir), (task, attempt) => runningAttempt(o.db, task, attempt), providerOf)
     supervisor.start()
     // Running tasks whose trigger was never written (main stopped in between) go back to the queue.
     void engine.resume().catch(() => undefined)
@@ -241,4 +254,10 @@ export function startRuntime(o: RuntimeOptions): Runtime {
       await supervisor.stop()
     }
   }
+}
+
+/** Whether the task's attempt is the one running (an earlier run's pending trigger may be for an attempt since ended). */
+function runningAttempt(db: Db, task: string, attempt: number): boolean {
+  const row = db.prepare('SELECT state, attempt FROM tasks WHERE id = ?').get(task) as { state: string; attempt: number } | undefined
+  return row?.state === 'running' && row.attempt === attempt
 }

@@ -15,6 +15,14 @@ import { AppError, type ErrorCode } from '../shared/errors'
 import type { Core } from './app'
 import { parseRequestTarget } from './request-target'
 import { sendMetrics } from './metrics/http'
+import type { TaskScope } from './mcp/task-tokens'
+
+/**
+ * llhttp reads a request line without a version (`GET /\n…`: a bare LF ends
+ * it) as HTTP/0.9 and the rest of that line as a header; such a request is
+ * refused, never served as `GET /`.
+ */
+const http1 = (req: IncomingMessage): boolean => req.httpVersionMajor === 1
 
 export interface ServeOptions {
   port?: number
@@ -131,6 +139,9 @@ export async function startServer(core: Core, options: ServeOptions): Promise<Se
   }
   const authorized = (req: IncomingMessage): boolean =>
     sameToken(bearerToken(req), token) || sameToken(cookieToken(req), token)
+  // A task's token (mcp/task-tokens.ts), as a Bearer header only: it opens
+  // /mcp and nothing else — not the API, the events, the pages or a cookie.
+  const taskScope = (req: IncomingMessage): TaskScope | null => core.agentMcp.tokens.resolve(bearerToken(req))
 
   const serveStatic = (req: IncomingMessage, res: ServerResponse, path: string): void => {
     let file = normalize(join(rendererDir, path))
@@ -213,6 +224,10 @@ export async function startServer(core: Core, options: ServeOptions): Promise<Se
       sendJson(res, 400, { ok: false, error: { code: 'bad_request', message: url.message } })
       return
     }
+    if (!http1(req)) {
+      sendJson(res, 400, { ok: false, error: { code: 'bad_request', message: 'Baton serves HTTP/1.x requests only (the request line has no HTTP version).' } })
+      return
+    }
     if (!allowedHost(req)) {
       sendJson(res, 421, { ok: false, error: { code: 'forbidden', message: 'Unexpected Host header.' } })
       return
@@ -236,7 +251,8 @@ export async function startServer(core: Core, options: ServeOptions): Promise<Se
       return
     }
     const mcp = url.pathname === '/mcp'
-    if (!authorized(req)) {
+    const scope = mcp && !authorized(req) ? taskScope(req) : null
+    if (!authorized(req) && !scope) {
       if (url.pathname.startsWith('/api/') || mcp || url.pathname === '/metrics') {
         sendJson(res, 401, { ok: false, error: { code: 'unauthorized', message: 'Missing or wrong Baton token.' } })
       } else {
@@ -271,7 +287,7 @@ export async function startServer(core: Core, options: ServeOptions): Promise<Se
       }
       // Loaded on the first call: the SDK costs nothing to a server nobody asks for MCP.
       import('./mcp/http')
-        .then(({ handleMcp }) => handleMcp(core, req, res))
+        .then(({ handleMcp }) => handleMcp(core, req, res, scope))
         .catch((error: unknown) => failed(res, error))
       return
     }
@@ -305,7 +321,7 @@ export async function startServer(core: Core, options: ServeOptions): Promise<Se
     socket.on('error', () => socket.destroy())
     try {
       const url = parseRequestTarget(req.url)
-      if (!url.ok) return refuseUpgrade(socket, '400 Bad Request')
+      if (!url.ok || !http1(req)) return refuseUpgrade(socket, '400 Bad Request')
       if (url.pathname !== '/events' || !allowedHost(req) || !allowedOrigin(req) || !authorized(req)) {
         return refuseUpgrade(socket, '401 Unauthorized')
       }
@@ -350,12 +366,15 @@ export async function startServer(core: Core, options: ServeOptions): Promise<Se
   })
   const port = (server.address() as AddressInfo).port
   origin = `http://127.0.0.1:${port}`
+  // Baton's own agents reach its MCP tools here, each with its task's token (mcp/agent-access.ts).
+  core.agentMcp.serve(`${origin}/mcp`)
 
   return {
     url: `${origin}/?token=${token}`,
     port,
     token,
     async close() {
+      core.agentMcp.serve(null)
       unsubscribe()
       for (const ws of sockets) ws.terminate()
       wss.close()

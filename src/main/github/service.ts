@@ -50,6 +50,8 @@ export interface GitHubServiceOptions {
   timing?: Partial<GateTiming>
   /** After a sync pass that changed something. */
   onSynced?: (repoId: number, changed: number[]) => void
+  /** Each request the client sent and its answer's status (null: none), for the metrics. */
+  onRequest?: (method: string, status: number | null) => void
   timers?: Timers
   /** The gh executable (default `gh` on the PATH). */
   gh?: string
@@ -98,7 +100,7 @@ export class GitHubService implements GitHubLink {
     registerSecret(stored.token)
     this.signedIn = stored
     this.scopes = stored.scopes ?? []
-    this.client = { ...createOctokit({ baseUrl: stored.apiUrl, token: stored.token, log: this.o.log, timing: this.o.timing, onState: () => this.o.events.changed('app') }), apiUrl: stored.apiUrl }
+    this.client = { ...createOctokit({ baseUrl: stored.apiUrl, token: stored.token, log: this.o.log, timing: this.o.timing, onState: () => this.o.events.changed('app'), onResponse: this.o.onRequest }), apiUrl: stored.apiUrl }
   }
 
   /**
@@ -179,7 +181,7 @@ export class GitHubService implements GitHubLink {
     const token = pasted.trim()
     registerSecret(token)
     if (!token || /\s/.test(token)) throw new AppError('bad_request', 'Paste the token itself: one word, like ghp_… or github_pat_….')
-    const { octokit } = createOctokit({ baseUrl: apiUrl, token, log: this.o.log, timing: this.o.timing })
+    const { octokit } = createOctokit({ baseUrl: apiUrl, token, log: this.o.log, timing: this.o.timing, onResponse: this.o.onRequest })
     let login: string
     let header: unknown
     try {

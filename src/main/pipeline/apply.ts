@@ -147,6 +147,7 @@ async function apply(ctx: EngineContext, result: AgentResult): Promise<void> {
     return
   }
   finishAnswer(db, task.id, plan.outcome === 'waiting' ? 'waiting' : 'applied', { result: result.answer.text, sessionId: result.sessionId })
+  ctx.o.metrics?.task(plan.outcome === 'waiting' ? 'waiting' : 'applied', task)
   // A failure item of this stage that a later attempt got past needs no person any more.
   if (plan.outcome === 'applied' && resolveFailures(db, task.repo_id, task.issue, task.stage, '(resolved: a later attempt succeeded)', ctx.now().toISOString()) > 0) {
     audit(db, { kind: 'inbox.resolved', repoId: repo.id, issue: task.issue, taskId: task.id, message: `#${task.issue} (${task.stage}) recovered by itself` })
