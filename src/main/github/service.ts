@@ -10,6 +10,7 @@ import { parseMarker, sameLogin, sameMarker } from '../../shared/marker'
 import type { EventHub } from '../events'
 import { registerSecret, type Logger } from '../log'
 import type { GitHubPort, RepoRef } from '../pipeline/ports'
+import type { ReviewReads } from '../review/post-review'
 import type { GitHubLink } from '../runtime'
 import type { TokenStore, StoredToken } from '../secrets/token-store'
 import { audit } from '../store/audit'
@@ -616,7 +617,7 @@ export class GitHubService implements GitHubLink {
 
   // ── the pipeline's writes (all safe to repeat) ───────────────────────
 
-  port(): GitHubPort {
+  port(): GitHubPort & ReviewReads {
     return {
       comment: async (repo, issue, body, marker) => {
         const octokit = this.require()
@@ -734,6 +735,27 @@ export class GitHubService implements GitHubLink {
           }
         } catch (error) {
           throw describeGitHubError(error, `reviewing #${pr}`)
+        }
+      },
+      // A fan-out review's reads (review/post-review.ts): which lines a comment may be on, and whether the round's review is there already.
+      pullFiles: async (repo, pr) => {
+        const octokit = this.require()
+        const row = this.repoRow(repo.id)
+        try {
+          const files = await octokit.paginate(octokit.rest.pulls.listFiles, { owner: row.owner, repo: row.name, pull_number: pr, per_page: 100 })
+          return files.map((f) => ({ path: f.filename, patch: f.patch ?? null }))
+        } catch (error) {
+          throw describeGitHubError(error, `reading #${pr}'s files`)
+        }
+      },
+      reviewBodies: async (repo, pr) => {
+        const octokit = this.require()
+        const row = this.repoRow(repo.id)
+        try {
+          const reviews = await octokit.paginate(octokit.rest.pulls.listReviews, { owner: row.owner, repo: row.name, pull_number: pr, per_page: 100 })
+          return reviews.map((r) => ({ author: r.user?.login ?? 'ghost', body: r.body ?? '' }))
+        } catch (error) {
+          throw describeGitHubError(error, `reading #${pr}'s reviews`)
         }
       },
       setStatus: async (repo, sha, status) => {
