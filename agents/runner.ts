@@ -25,15 +25,17 @@ const Config = z.object({
     allowedTools: z.array(z.string()).optional(),
     command: z.string().optional(),
     timeLimitSec: z.number().positive(),
-    maxOutputBytes: z.number().int().positive()
+    maxOutputBytes: z.number().int().positive(),
+    /** role.yml's capabilities: advertised with every heartbeat, so main routes by what a live instance says it can do. */
+    capabilities: z.array(z.string()).default([])
   }),
   heartbeatMs: z.number().int().positive().default(1000)
 })
 type Config = z.infer<typeof Config>
 
 export type RunnerMessage =
-  | { type: 'ready'; pid: number }
-  | { type: 'heartbeat'; task: string | null }
+  | { type: 'ready'; pid: number; capabilities?: string[] }
+  | { type: 'heartbeat'; task: string | null; capabilities?: string[] }
   | { type: 'started'; task: string; attempt: number }
   | { type: 'progress'; task: string; line: string }
   /** The run's usage so far (running totals, as the provider streams them): main stops a run past a spend budget. */
@@ -182,7 +184,7 @@ async function main(): Promise<void> {
   const heartbeat = setInterval(() => {
     // A parent that died before the 'disconnect' listener existed leaves no event: look.
     if (process.send && !process.connected) stop()
-    else send({ type: 'heartbeat', task: current?.task ?? null })
+    else send({ type: 'heartbeat', task: current?.task ?? null, capabilities: config.settings.capabilities })
   }, config.heartbeatMs)
   process.on('message', (message: SupervisorMessage) => {
     if (message.type === 'cancel' && current?.task === message.task) current.abort.abort(new Error('cancelled by main'))
@@ -204,7 +206,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', stop)
   process.on('disconnect', stop)
   if (process.send && !process.connected) stop()
-  send({ type: 'ready', pid: process.pid })
+  send({ type: 'ready', pid: process.pid, capabilities: config.settings.capabilities })
   check()
 }
 

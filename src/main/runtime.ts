@@ -114,6 +114,8 @@ export function startRuntime(o: RuntimeOptions): Runtime {
       idle: () => supervisor.idle(),
       pausedRoles: () => supervisor.pausedRoles(),
       roles: () => supervisor.roles(),
+      presence: () => supervisor.presence(),
+      capabilitiesOf: (role) => supervisor.capabilitiesOf(role),
       // Each attempt gets its own task token (when its CLI speaks MCP), revoked when the attempt ends.
       dispatch: (trigger) => supervisor.dispatch(o.mcp ? o.mcp.grant(trigger, providerOf(trigger.agent)) : trigger),
       cancel: (agent, task) => {

@@ -8,6 +8,16 @@ export interface StageDef {
   description: string
   color: string
   next: string[]
+  /** Owned by a capability instead of a role (owner is then null): any instance whose heartbeat advertises it. */
+  capability?: string
+  /** `any`: the first free capable online instance, by priority; `all`: fan-out, one child task per capable online instance. */
+  route?: 'any' | 'all'
+  /** `route: all`: the join that turns the children's answers into one (pipeline/fanout.ts; default `default`). */
+  join?: string
+  /** Where a capability stage's tasks work: `pr` a worktree per task at the PR's head, `default` at the default branch, `none`. */
+  workspace?: 'pr' | 'default' | 'none'
+  /** A review join's stage to send the issue back to on a consensus critical finding (the review join's; default the Engineer's). */
+  onCritical?: string
 }
 
 export const DEFAULT_STAGES: readonly StageDef[] = [
@@ -36,7 +46,12 @@ export const StageSpec = z
       .string({ error: 'a colour is six hex digits in quotes, like "0e8a16" (unquoted, YAML may read it as a number)' })
       .regex(/^[0-9a-fA-F]{6}$/, 'a colour is six hex digits, like 0e8a16')
       .default('ededed'),
-    next: z.array(StageLabel).default([])
+    next: z.array(StageLabel).default([]),
+    capability: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'a capability is lowercase letters, digits and dashes, starting with a letter (e.g. review)').optional(),
+    route: z.enum(['any', 'all'], { error: 'route is "any" (the first free capable agent) or "all" (one task per capable agent)' }).optional(),
+    join: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'a join is named in lowercase letters, digits and dashes (e.g. review)').optional(),
+    workspace: z.enum(['pr', 'default', 'none'], { error: 'workspace is "pr" (the PR head), "default" (the default branch) or "none"' }).optional(),
+    onCritical: StageLabel.optional()
   })
   .strict()
 

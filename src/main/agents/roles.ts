@@ -13,6 +13,9 @@ const RoleName = z
   .regex(/^[a-z][a-z0-9-]{0,30}$/, 'lowercase letters, digits and dashes, starting with a letter')
   .refine((n) => !/-\d+$/.test(n), 'must not end in -<number> (that suffix names instances)')
 
+/** A capability's name: what a stage's `capability:` and a role's `capabilities:` share. */
+export const Capability = z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'a capability is lowercase letters, digits and dashes, starting with a letter (e.g. review)')
+
 export const RoleSettings = z.strictObject({
   /** Shown in the dashboard. */
   description: z.string().default(''),
@@ -31,7 +34,15 @@ export const RoleSettings = z.strictObject({
   /** Processes of this role (engineer, engineer-2, …): also its concurrency bound. */
   instances: z.number().int().min(0).max(20).default(1),
   /** A response larger than this becomes an ERROR. */
-  maxOutputBytes: z.number().int().positive().max(50 * 1024 * 1024).default(256 * 1024)
+  maxOutputBytes: z.number().int().positive().max(50 * 1024 * 1024).default(256 * 1024),
+  /**
+   * What the role can do (`review`, `python`, `security`, …): each instance
+   * advertises them with its heartbeat, and a pipeline stage may be owned by a
+   * capability instead of a role (DESIGN.md §4).
+   */
+  capabilities: z.array(Capability).max(20).default([]),
+  /** Among capable free instances, the higher priority is asked first (`route: any`); ties go by name. */
+  priority: z.number().int().min(-100).max(100).default(0)
 })
 export type RoleSettings = z.infer<typeof RoleSettings>
 

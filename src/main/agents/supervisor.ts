@@ -27,6 +27,10 @@ export interface RoleSpec {
     timeLimitSec: number
     maxOutputBytes: number
     instances: number
+    /** What the role can do (role.yml): the runner advertises them with each heartbeat. */
+    capabilities?: string[]
+    /** Among capable free instances, the higher is asked first. */
+    priority?: number
   }
 }
 
@@ -44,6 +48,11 @@ export interface AgentInfo {
   since: string | null
   lastHeartbeat: string | null
   restarts: number
+  /** What the instance advertised with its last heartbeat (none before its first). */
+  capabilities: string[]
+  priority: number
+  /** Beating: its last heartbeat is at most two beats old, and a person has not paused or stopped it. */
+  online: boolean
 }
 
 export interface AgentResponse {
@@ -102,6 +111,8 @@ interface Instance {
   retiring?: boolean
   /** Being restarted for new settings: its exit is no crash. */
   respawning?: boolean
+  /** The running process has said something (its `ready`, a heartbeat): until then it has advertised nothing. */
+  heard?: boolean
 }
 
 const iso = () => new Date().toISOString()
@@ -121,6 +132,8 @@ export const liveUsageOk = (u: unknown): u is LiveUsage => {
   const tokens = ['inputTokens', 'outputTokens', 'cacheReadTokens', 'cacheWriteTokens'].every((k) => Number.isInteger(r[k]) && (r[k] as number) >= 0 && (r[k] as number) < 1e12)
   return tokens && typeof r.costUsd === 'number' && Number.isFinite(r.costUsd) && r.costUsd >= 0 && r.costUsd < 1e6
 }
+/** A runner's advertised capabilities as main keeps them: a short list of names, else ignored. */
+const capabilitiesOk = (c: unknown): c is string[] => Array.isArray(c) && c.length <= 20 && c.every((x) => typeof x === 'string' && /^[a-z][a-z0-9-]{0,30}$/.test(x))
 /** Triggers are main's own JSON, a few kB: read no more than this of one. */
 const TRIGGER_CAP = 16 * 1024 * 1024
 /** Room for the header lines the runner adds to a provider's capped output. */
@@ -164,7 +177,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         attempt: null,
         since: null,
         lastHeartbeat: null,
-        restarts: 0
+        restarts: 0,
+        capabilities: [],
+        priority: spec.settings.priority ?? 0,
+        online: false
       }
     }
     this.instances.set(name, instance)
@@ -275,6 +291,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     })
     instance.child = child
     instance.stopping = false
+    instance.heard = false
     info.provider = spec.settings.provider
     info.model = spec.settings.model ?? null
     info.pid = child.pid ?? null
@@ -295,6 +312,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   private onMessage(instance: Instance, message: RunnerMessage): void {
     const { info } = instance
     info.lastHeartbeat = iso()
+    instance.heard = true
+    // What the instance says it can do, with each beat: routing by capability reads only what a live instance advertised.
+    if ((message.type === 'heartbeat' || message.type === 'ready') && capabilitiesOk(message.capabilities)) info.capabilities = [...message.capabilities]
     if (info.state === 'stalled') info.state = info.task ? 'working' : 'idle'
     if (message.type === 'progress') {
       // A key an agent printed is never shown (log.ts masks every registered secret).
@@ -473,11 +493,27 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   // ── what the pipeline calls ──────────────────────────────────────────
 
-  /** Idle instances per role. */
+  /**
+   * Whether the instance beats: its last heartbeat at most two beats old. A
+   * process that stopped beating (SIGSTOP, a hung event loop) gets no new work
+   * within two beats, long before the watchdog's `stallMs` restarts it.
+   */
+  private beating(instance: Instance, now = Date.now()): boolean {
+    const last = Date.parse(instance.info.lastHeartbeat ?? '')
+    return Number.isFinite(last) && now - last <= 2 * (this.o.heartbeatMs ?? 1000)
+  }
+
+  private online(instance: Instance, now = Date.now()): boolean {
+    const { state } = instance.info
+    return Boolean(instance.child && instance.heard) && !instance.retiring && !instance.stopping && state !== 'paused' && state !== 'stopped' && state !== 'crashed' && state !== 'stalled' && this.beating(instance, now)
+  }
+
+  /** Idle instances per role: beating ones only. */
   idle(): Map<string, string[]> {
     const out = new Map<string, string[]>()
+    const now = Date.now()
     for (const instance of this.instances.values()) {
-      if (instance.info.state === 'idle' && instance.child && !instance.info.task && !instance.retiring && !instance.stopping) {
+      if (instance.info.state === 'idle' && instance.child && !instance.info.task && !instance.retiring && !instance.stopping && this.beating(instance, now)) {
         const list = out.get(instance.spec.name) ?? []
         list.push(instance.info.name)
         out.set(instance.spec.name, list)
@@ -683,7 +719,28 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   list(): AgentInfo[] {
-    return [...this.instances.values()].map((i) => ({ ...i.info }))
+    const now = Date.now()
+    return [...this.instances.values()].map((i) => ({ ...i.info, capabilities: [...i.info.capabilities], priority: i.spec.settings.priority ?? 0, online: this.online(i, now) }))
+  }
+
+  /** Every instance with what it advertised and whether it is online (capability routing, pipeline/capabilities.ts). */
+  presence(): Array<{ agent: string; role: string; capabilities: string[]; priority: number; online: boolean; starting: boolean; declared: string[] }> {
+    const now = Date.now()
+    return [...this.instances.values()].map((i) => ({
+      agent: i.info.name,
+      role: i.spec.name,
+      capabilities: [...i.info.capabilities],
+      priority: i.spec.settings.priority ?? 0,
+      online: this.online(i, now),
+      // Spawned, not heard from yet, not given up on: what it will advertise is role.yml's (`declared`).
+      starting: Boolean(i.child) && !i.heard && !i.retiring && i.info.state !== 'paused' && i.info.state !== 'stopped',
+      declared: [...(i.spec.settings.capabilities ?? [])]
+    }))
+  }
+
+  /** A role's capabilities as role.yml (with a person's overrides) gives them. */
+  capabilitiesOf(role: string): string[] {
+    return [...(this.o.roles.find((r) => r.name === role)?.settings.capabilities ?? [])]
   }
 
   /** Graceful stop: ask, then SIGKILL after the grace period. */

@@ -13,7 +13,10 @@ import { holdForChecks } from './check-wait'
 import { stageOf } from './definition'
 import type { Pipeline } from './definition'
 import { planEffects, roleTitle, type AnswerPlace, type Effect } from './effects'
-import { baseRole, CODE_ROLES, type EngineContext } from './engine-context'
+import { workspaceModeOf } from './capabilities'
+import { baseRole, type EngineContext } from './engine-context'
+import { childAnswered } from './fanout'
+import { ownsStage } from './definition'
 import { toInbox } from './inbox'
 import { waitsForHandoff } from '../store/handoffs'
 import { branchFor } from './instructions'
@@ -83,6 +86,8 @@ async function apply(ctx: EngineContext, result: AgentResult): Promise<void> {
     })
   }
   endAttempt(db, task.id, task.attempt, result.answer.status, result.raw)
+  // A fan-out's child: its answer is kept for the join (fanout.ts), which answers for the stage once.
+  if (task.parent_task) return childAnswered(ctx, task, result)
   const repo = ctx.repo(task.repo_id)
   const issue = ctx.issue(task.repo_id, task.issue)
   if (!issue) return setTaskState(db, task.id, 'cancelled', { result: 'the issue is gone' })
@@ -111,6 +116,7 @@ async function apply(ctx: EngineContext, result: AgentResult): Promise<void> {
     loopsSoFar: countIssueEvents(db, task.repo_id, task.issue, 'stage.loop'),
     loopCap: settings.loopCap,
     roles: ctx.o.pool.roles(),
+    capabilities: ctx.o.pool.capabilitiesOf?.(baseRole(task.role)) ?? [],
     testPlan,
     approvalLabel: settings.trust.approvalLabel,
     taskBranch: (await ctx.o.workspace.taskBranch?.(repo, task.id).catch(() => null)) ?? branchFor(task.issue, issue.title),
@@ -124,7 +130,7 @@ async function apply(ctx: EngineContext, result: AgentResult): Promise<void> {
   // stage's work: it spends the stage's failure budget like an ERROR, with
   // backoff, instead of running the stage again at once; one inbox item asks a
   // person only when the budget is spent.
-  const refusal = plan.effects.find((e): e is Extract<Effect, { kind: 'failure' }> => e.kind === 'failure')?.message ?? (waitsForHandoff(db, task.repo_id, task.issue) ? undefined : stalled(plan.effects, task.stage, task.role, pipeline, issue.number))
+  const refusal = plan.effects.find((e): e is Extract<Effect, { kind: 'failure' }> => e.kind === 'failure')?.message ?? (waitsForHandoff(db, task.repo_id, task.issue) ? undefined : stalled(plan.effects, task.stage, task.role, pipeline, issue.number, ctx.o.pool.capabilitiesOf?.(baseRole(task.role)) ?? []))
   try {
     // A Tester's move to the person's review waits while the PR's checks are pending (check-wait.ts).
     for (const effect of holdForChecks(ctx, task, plan.effects)) if (effect.kind !== 'failure') await applyEffect(ctx, effect, task, repo, result)
@@ -142,7 +148,7 @@ async function apply(ctx: EngineContext, result: AgentResult): Promise<void> {
       countAnswer(db, task.id)
       retryOrFail(ctx, task, refusal)
     })()
-    if (CODE_ROLES[baseRole(task.role)]) void ctx.track('release', ctx.o.workspace.release(repo, task.id).catch(() => undefined))
+    if (workspaceModeOf(pipeline, task.stage, task.role)) void ctx.track('release', ctx.o.workspace.release(repo, task.id).catch(() => undefined))
     void ctx.tick()
     return
   }
@@ -156,7 +162,7 @@ async function apply(ctx: EngineContext, result: AgentResult): Promise<void> {
   if (timing) timing.appliedAt = performance.now()
   // Off the issue's lock: the workspaces run git for a repository in call order, so
   // the issue's next prepare still comes after this release.
-  if (plan.outcome !== 'waiting' && CODE_ROLES[baseRole(task.role)]) void ctx.track('release', ctx.o.workspace.release(repo, task.id).catch(() => undefined))
+  if (plan.outcome !== 'waiting' && workspaceModeOf(pipeline, task.stage, task.role)) void ctx.track('release', ctx.o.workspace.release(repo, task.id).catch(() => undefined))
   audit(db, { kind: `task.${plan.outcome}`, repoId: repo.id, issue: task.issue, taskId: task.id, subject: result.agent, message: `${result.agent}: ${result.answer.text}` })
   ctx.o.events.changed('tasks', 'issues', 'inbox', 'usage', 'events', 'agents')
   void ctx.tick()
@@ -167,9 +173,9 @@ async function apply(ctx: EngineContext, result: AgentResult): Promise<void> {
  * no question) leaves the issue where it was: the scheduler would run the
  * stage again at once, for ever. So that answer spends the budget too.
  */
-function stalled(effects: readonly Effect[], stage: string, role: string, pipeline: Pipeline, issue: number): string | undefined {
+function stalled(effects: readonly Effect[], stage: string, role: string, pipeline: Pipeline, issue: number, capabilities: readonly string[]): string | undefined {
   const owned = pipeline.stages.find((s) => s.label === stage)
-  if (!owned || owned.owner !== baseRole(role)) return undefined
+  if (!owned || !ownsStage(owned, baseRole(role), capabilities)) return undefined
   const moves = effects.some((e) => e.kind === 'labels' && e.add.some((l) => pipeline.stages.some((s) => s.label === l)))
   if (moves || effects.some((e) => e.kind === 'handoff' || e.kind === 'request')) return undefined
   return `${roleTitle(role)} finished #${issue} but did not move it on from ${stage}`

@@ -4,7 +4,8 @@
 import { audit } from '../store/audit'
 import { getTask, setTaskState, startAttempt, type TaskRow } from '../store/tasks'
 import { overBudgetAtStart } from './budget-gate'
-import { baseRole, CODE_ROLES, issueKey, type EngineContext } from './engine-context'
+import { workspaceModeOf } from './capabilities'
+import { issueKey, type EngineContext } from './engine-context'
 import { branchFor } from './instructions'
 import { retryOrFail } from './retry'
 import { buildTrigger } from './trigger'
@@ -36,7 +37,8 @@ async function dispatch(ctx: EngineContext, taskId: string, agent: string): Prom
     return
   }
   const branch = branchFor(task.issue, issue.title)
-  const mode = CODE_ROLES[baseRole(task.role)]
+  // A stage owned by a capability says where its tasks work (a fan-out's children each get a worktree of their own).
+  const mode = workspaceModeOf(ctx.o.pipeline(task.repo_id), task.stage, task.role)
   let workspace: string | null = null
   if (mode) {
     try {

@@ -37,6 +37,8 @@ export interface EffectContext {
   loopCap: number
   /** Roles that exist (a hand-off to an unknown role is refused). */
   roles: readonly string[]
+  /** The answering role's capabilities (role.yml): it may move an issue out of a stage owned by one of them. */
+  capabilities?: readonly string[]
   /** The Architect's plan's test section, for the PR body. */
   testPlan: string | null
   /** The trust policy's approval label: only a person sets it (default "approved"). */
@@ -80,7 +82,8 @@ const ROLE_TITLE: Record<string, string> = {
   community: 'Community'
 }
 
-export const roleTitle = (role: string): string => ROLE_TITLE[role.replace(/-\d+$/, '')] ?? role
+// A fan-out's parent answers as `@<capability>` (pipeline/fanout.ts): "Review (fan-out)".
+export const roleTitle = (role: string): string => (role.startsWith('@') ? `${role.charAt(1).toUpperCase()}${role.slice(2)} (fan-out)` : (ROLE_TITLE[role.replace(/-\d+$/, '')] ?? role))
 
 /**
  * The hidden marker of an answer's comment (DESIGN.md §7): it names the
@@ -133,7 +136,7 @@ export function planEffects(given: AgentAnswer, ctx: EffectContext): Plan {
 
   let move = answer.move
   if (move) {
-    const check = checkMove(ctx.pipeline, { role: ctx.role.replace(/-\d+$/, ''), from: move.from, to: move.to, current: ctx.currentStage })
+    const check = checkMove(ctx.pipeline, { role: ctx.role.replace(/-\d+$/, ''), from: move.from, to: move.to, current: ctx.currentStage, capabilities: ctx.capabilities })
     if (!check.ok) {
       refused.push(`move ${move.from} --> ${move.to} refused: ${check.reason}`)
       move = null

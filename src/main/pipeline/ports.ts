@@ -24,6 +24,19 @@ export interface AgentResult {
   model: string | null
 }
 
+export interface AgentPresence {
+  agent: string
+  role: string
+  capabilities: readonly string[]
+  priority: number
+  /** Heard from, its last heartbeat at most two beats old, and not paused, stopped or crashed. */
+  online: boolean
+  /** Started and not heard from yet (its first seconds): a fan-out waits for it rather than leave it out. */
+  starting?: boolean
+  /** The capabilities its role.yml gives it (what a starting instance will advertise). */
+  declared?: readonly string[]
+}
+
 export interface AgentPool {
   /** Idle instances per role, in preference order. */
   idle(): Map<string, string[]>
@@ -31,6 +44,10 @@ export interface AgentPool {
   pausedRoles?(): Set<string>
   /** Role names that exist (folders in agents/). */
   roles(): string[]
+  /** Every instance, what its last heartbeat advertised and whether it is online (beating, not paused): capability routing reads it. */
+  presence?(): AgentPresence[]
+  /** A role's capabilities (role.yml): a stage owned by one of them is the role's to move on. */
+  capabilitiesOf?(role: string): string[]
   dispatch(trigger: Trigger): void
   cancel(agent: string, task: string): void
   /** Whether the agent's trigger names this attempt, or its response answers it (read from the files; see `PipelineEngine.resume`). */
@@ -72,8 +89,6 @@ export interface GitHubPort {
   /** The signed-in person's login (for answers posted on their behalf). */
   login(): string | null
 }
-  /** Deletes one of Baton's `baton/<issue>-…` branches here (freeing any worktree on it) and on the remote when it was pushed: a parallel attempt that lost (attempts.ts). */
-  deleteBranch?(repo: RepoRef, branch: string): Promise<{ local: boolean; remote: boolean }>
 
 export interface WorkspacePort {
   /**
@@ -94,4 +109,6 @@ export interface WorkspacePort {
   release(repo: RepoRef, taskId: string): Promise<void>
   /** Removes every worktree of the issue and its local branch (after merge or close). */
   removeIssue(repo: RepoRef, issue: number): Promise<void>
+  /** Deletes one of Baton's `baton/<issue>-…` branches here (freeing any worktree on it) and on the remote when it was pushed: a parallel attempt that lost (attempts.ts). */
+  deleteBranch?(repo: RepoRef, branch: string): Promise<{ local: boolean; remote: boolean }>
 }

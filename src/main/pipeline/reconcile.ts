@@ -9,7 +9,8 @@ import { repoIds } from '../store/pipeline-issues'
 import { activeTasks, activeTasksForIssue, setTaskState, type TaskRow } from '../store/tasks'
 import { settleClosed } from './closed'
 import { stageOf } from './definition'
-import { baseRole, CODE_ROLES, issueKey, type EngineContext } from './engine-context'
+import { workspaceModeOf } from './capabilities'
+import { issueKey, type EngineContext } from './engine-context'
 
 /** Why an active task no longer matches its issue on GitHub, or null. */
 export function staleBecause(ctx: EngineContext, task: TaskRow): string | null {
@@ -93,7 +94,7 @@ async function cancelStale(ctx: EngineContext, repoId: number, number: number): 
     setTaskState(db, task.id, 'cancelled', { result: why })
     closeTaskRequests(db, task.id, '(cancelled)', ctx.now().toISOString())
     const repo = ctx.repo(task.repo_id)
-    if (CODE_ROLES[baseRole(task.role)]) await ctx.o.workspace.release(repo, task.id).catch(() => undefined)
+    if (workspaceModeOf(ctx.o.pipeline(task.repo_id), task.stage, task.role)) await ctx.o.workspace.release(repo, task.id).catch(() => undefined)
     if (issue?.state === 'closed') await ctx.o.workspace.removeIssue(repo, task.issue).catch(() => undefined)
     audit(db, { kind: 'task.cancelled', repoId: task.repo_id, issue: task.issue, taskId: task.id, message: `Cancelled ${task.role}'s task: ${why}` })
   }

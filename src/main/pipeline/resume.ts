@@ -20,6 +20,8 @@ export function resume(ctx: EngineContext): Promise<void> {
     ctx.keyed(issueKey(t.repo_id, t.issue), 'resume', async () => {
       const task = getTask(db, t.id)
       if (!task || task.state !== 'running' || ctx.preparing.has(task.id)) return
+      // A fan-out's parent has no agent and no trigger: its children are the handed-over work (fanout.ts).
+      if (task.role.startsWith('@')) return
       if (task.agent && handedOver.call(pool, task.agent, task.id, task.attempt)) return
       const reason = `main stopped before handing attempt ${task.attempt} to ${task.agent ?? 'its agent'}`
       requeueUnhanded(db, task.id, task.attempt, reason, ctx.now().toISOString())

@@ -11,6 +11,7 @@ import { audit } from '../store/audit'
 import { spendBudget } from '../store/budgets'
 import { endAttempt, getTask, setTaskState, type TaskRow } from '../store/tasks'
 import type { EngineContext } from './engine-context'
+import { childLost } from './fanout'
 import { toInbox } from './inbox'
 
 /** 10 s doubling, at most 10 min. */
@@ -51,6 +52,8 @@ export function attemptLost(ctx: EngineContext, taskId: string, attempt: number,
     const task = getTask(ctx.db, taskId)
     if (!task || task.state !== 'running' || task.attempt !== attempt) return
     endAttempt(ctx.db, taskId, attempt, 'lost', null, reason)
+    // A fan-out's child spends no budget of its own: another capable instance takes its place, or the join reports it missing.
+    if (task.parent_task) return childLost(ctx, task, reason)
     retryOrFail(ctx, task, reason)
   })
 }

@@ -3,6 +3,8 @@
 import type { Pipeline } from './definition'
 import { stageOf } from './definition'
 import { blockersOf, type ElsewhereState, type IssueRef } from './dependencies'
+import { capabilityWait, capableNow, startingFor } from './capabilities'
+import type { AgentPresence } from './ports'
 
 export interface ScheduleIssue {
   repoId: number
@@ -34,6 +36,8 @@ export interface ScheduleInput {
   elsewhere?: (ref: IssueRef) => ElsewhereState
   /** Idle agent instances per role, in preference order. */
   idle: ReadonlyMap<string, readonly string[]>
+  /** Every agent instance with what it advertised and whether it is online: stages owned by a capability route by it. */
+  presence?: readonly AgentPresence[]
   /** Roles whose every instance a person paused: their issues wait for the person, not for capacity. */
   pausedRoles?: ReadonlySet<string>
   /** One open agent PR at a time per repository unless true. */
@@ -51,6 +55,8 @@ export interface StartDecision {
   stage: string
   role: string
   agent: string
+  /** `route: all`: the capable online instances the fan-out's children go to (role and agent are then `@<capability>`). */
+  fanout?: Array<{ agent: string; role: string }>
 }
 
 export interface WaitReason {
@@ -120,7 +126,7 @@ export function schedule(input: ScheduleInput): Schedule {
     }
 
     const stage = stageOf(input.pipeline, issue.labels)
-    if (!stage || !stage.owner) continue
+    if (!stage || (!stage.owner && !stage.capability)) continue
     const held = input.held?.get(id)
     if (held) {
       waiting.push({ repoId: issue.repoId, issue: issue.number, reason: held })
@@ -143,14 +149,40 @@ export function schedule(input: ScheduleInput): Schedule {
         continue
       }
     }
-    const agent = take(stage.owner)
+    if (stage.capability) {
+      // Owned by a capability: the online instances that advertise it (capabilities.ts), by priority.
+      const { online, free } = capableNow(stage.capability, input.presence ?? [], idle)
+      // A fan-out is to every capable instance: one still starting (no heartbeat yet) is waited for, not left out.
+      if (!online.length || !free.length || (stage.route === 'all' && startingFor(stage.capability, input.presence ?? []).length)) {
+        waiting.push({ repoId: issue.repoId, issue: issue.number, reason: capabilityWait(stage.capability, online.length > 0) })
+        continue
+      }
+      const takeAgent = (p: AgentPresence) => {
+        const list = idle.get(p.role)
+        if (list?.includes(p.agent)) list.splice(list.indexOf(p.agent), 1)
+      }
+      if (!input.parallelPrs && stage.label === gate) laneTaken.set(issue.repoId, issue.number)
+      if (stage.route === 'all') {
+        // One child per capable online instance now; a busy one's child waits for it (tick.ts dispatches it when it is free).
+        for (const p of free) takeAgent(p)
+        const fanout = online.map((p) => ({ agent: p.agent, role: p.role }))
+        start.push({ repoId: issue.repoId, issue: issue.number, stage: stage.label, role: `@${stage.capability}`, agent: `@${stage.capability}`, fanout })
+      } else {
+        const first = free[0] as AgentPresence
+        takeAgent(first)
+        start.push({ repoId: issue.repoId, issue: issue.number, stage: stage.label, role: first.role, agent: first.agent })
+      }
+      continue
+    }
+    const owner = stage.owner as string
+    const agent = take(owner)
     if (!agent) {
-      const reason = input.pausedRoles?.has(stage.owner) ? `waits: ${stage.owner} is paused (resume it in Agents)` : `waits for a free ${stage.owner}`
+      const reason = input.pausedRoles?.has(owner) ? `waits: ${owner} is paused (resume it in Agents)` : `waits for a free ${owner}`
       waiting.push({ repoId: issue.repoId, issue: issue.number, reason })
       continue
     }
     if (!input.parallelPrs && stage.label === gate) laneTaken.set(issue.repoId, issue.number)
-    start.push({ repoId: issue.repoId, issue: issue.number, stage: stage.label, role: stage.owner, agent })
+    start.push({ repoId: issue.repoId, issue: issue.number, stage: stage.label, role: owner, agent })
   }
 
   for (const done of input.finished ?? []) {

@@ -14,20 +14,35 @@ import { startDispatch } from './dispatch'
 import { baseRole, issueKey, type EngineContext } from './engine-context'
 import { budgetOf, spentMessage } from './retry'
 import { schedule, type ScheduleIssue } from './scheduler'
+import { capabilityWait } from './capabilities'
+import { startRound, sweepRounds } from './fanout'
 import { handoffHolds } from './handoff'
 import { elsewhereState } from './cross-deps'
 
 export function runTick(ctx: EngineContext): void {
   const { db } = ctx
+  // Fan-outs first (fanout.ts): a queued child whose agent went offline is replaced or reported, a finished round joined.
+  sweepRounds(ctx)
   const idle = ctx.idleAgents()
+  const presence = ctx.o.pool.presence?.() ?? []
+  const roundWaits: Array<[string, string]> = []
   // Origins waiting for a hand-off to another project (handoff.ts): nothing starts for them, a retry included.
   const handedOff = handoffHolds(db)
   // Re-dispatch queued tasks first: retries whose backoff passed, answered requests.
   for (const task of dueTasks(db, ctx.now().toISOString())) {
     if (ctx.preparing.has(task.id)) continue
+    if (task.role.startsWith('@')) {
+      // A fan-out's parent whose round failed: a new round, to the capable instances online now.
+      const capability = task.role.slice(1)
+      if (!startRound(ctx, { repoId: task.repo_id, issue: task.issue, stage: task.stage, capability, parent: task }, presence, idle)) {
+        roundWaits.push([issueKey(task.repo_id, task.issue), capabilityWait(capability, false)])
+      }
+      continue
+    }
     if (handedOff.has(issueKey(task.repo_id, task.issue))) continue
     const free = idle.get(baseRole(task.role)) ?? []
-    const agent = task.agent && free.includes(task.agent) ? task.agent : free[0]
+    // A fan-out's child goes to its own instance only (another one may already hold a place in the same round).
+    const agent = task.agent && free.includes(task.agent) ? task.agent : task.parent_task ? undefined : free[0]
     if (!agent) continue
     free.splice(free.indexOf(agent), 1)
     startDispatch(ctx, task, agent)
@@ -35,6 +50,7 @@ export function runTick(ctx: EngineContext): void {
 
   const settings = ctx.o.settings()
   ctx.o.waits.clear()
+  for (const [key, reason] of roundWaits) ctx.o.waits.set(key, reason)
   for (const repoId of repoIds(db)) {
     const pipeline = ctx.o.pipeline(repoId)
     adopt(ctx, repoId, pipeline)
@@ -73,12 +89,17 @@ export function runTick(ctx: EngineContext): void {
       elsewhere: (ref) => elsewhereState(ctx, ref),
       idle,
       pausedRoles: ctx.o.pool.pausedRoles?.(),
+      presence,
       parallelPrs: settings.parallelPrs,
       approvalLabel: settings.trust.approvalLabel,
       finished
     })
     for (const wait of plan.waiting) ctx.o.waits.set(`${wait.repoId}#${wait.issue}`, wait.reason)
     for (const start of plan.start) {
+      if (start.fanout) {
+        startRound(ctx, { repoId: start.repoId, issue: start.issue, stage: start.stage, capability: start.role.slice(1) }, presence, idle)
+        continue
+      }
       const task = createTask(db, { repoId: start.repoId, issue: start.issue, stage: start.stage, role: start.role, agent: start.agent })
       audit(db, { kind: 'task.create', repoId, issue: start.issue, taskId: task.id, subject: start.agent, message: `${start.role} takes #${start.issue} (${start.stage})` })
       // Taken: the next repository's plan must not pick the same instance.

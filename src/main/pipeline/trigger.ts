@@ -49,13 +49,21 @@ export function buildTrigger(ctx: EngineContext, task: TaskRow, repo: RepoRef, i
     },
     workspace,
     branch,
-    instructions: instructionsFor(task.role, task.stage, { branch, answer, handoff, update: branchUpdateAsked(notes) ?? undefined }),
+    instructions: fanoutInstructions(task, instructionsFor(task.role, task.stage, { branch, answer, handoff, update: branchUpdateAsked(notes) ?? undefined })),
     // A role's hand-offs on this issue, then what its hand-offs to other projects came to (handoff.ts).
     handoffs: [...handoffs, ...handoffOutcomes(db, task.repo_id, task.issue)],
     notes,
     ...(answer ? { answer } : {}),
     ...(task.session_id ? { resumeSession: task.session_id } : {}),
     ...(pull ? { data: { pull } } : {}),
-    deadline: new Date(ctx.now().getTime() + limit * 1000).toISOString()
+    deadline: new Date(ctx.now().getTime() + limit * 1000).toISOString(),
+    // A fan-out's child (fanout.ts): its place in the round and the parent it answers for.
+    ...(task.parent_task ? { fanout: { parent: task.parent_task, index: task.fanout_index ?? 1, of: task.fanout_of ?? 1 } } : {})
   }
+}
+
+/** A fan-out's child is told it is one of several, and that its answer is joined with theirs before anything applies. */
+function fanoutInstructions(task: TaskRow, text: string): string {
+  if (!task.parent_task) return text
+  return `${text}\n\nYou are ${task.fanout_index ?? 1} of ${task.fanout_of ?? 1} agents answering for this stage at once, each on its own (fan-out). Baton joins the answers into one before anything is posted or moved, so answer with your own findings; a LABEL-UPDATED you ask for counts only if the others agree.`
 }

@@ -22,6 +22,12 @@ export interface TaskRow {
   result: string | null
   /** Answers applied so far (migration 6): the next answer's place in the task, for its comment marker and usage key. */
   answers: number
+  /** A fan-out's child (migration 12, pipeline/fanout.ts): its parent, its place 1..of, the parent's attempt it belongs to, its answer as the join reads it. */
+  parent_task?: string | null
+  fanout_index?: number | null
+  fanout_of?: number | null
+  parent_attempt?: number | null
+  fanout_answer?: string | null
   created_at: string
   updated_at: string
 }

@@ -72,6 +72,12 @@ export const Trigger = z.object({
   resumeSession: z.string().optional(),
   deadline: z.string(),
   /**
+   * A fan-out's child (issue #15, added compatibly; pipeline/fanout.ts): one
+   * of `of` agents that can do the stage's capability, answering for the
+   * parent task `parent`; Baton joins the answers before anything applies.
+   */
+  fanout: z.object({ parent: z.string(), index: z.number().int().min(1), of: z.number().int().min(1) }).optional(),
+  /**
    * One of several attempts at the same issue at once (issue #15, added
    * compatibly): its place (1..of), and the provider and model the
    * repository's list gives it (absent: the role's own).

@@ -9,6 +9,8 @@ import m008 from './008-mergeability'
 import m009 from './009-spend-budgets'
 import m011 from './011-memory-leases'
 import m010 from './010-handoffs'
+import m012 from './012-fanout'
+import m013 from './013-parallel-attempts'
 
 /** Numbered migrations, applied in order; `user_version` records the last one applied. */
-export const migrations: readonly string[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009, m010, m011]
+export const migrations: readonly string[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009, m010, m011, m012, m013]
