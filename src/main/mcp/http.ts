@@ -6,6 +6,8 @@
 // JSON, not an SSE stream (no tool streams, and nothing is pushed).
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
+import { agentCaller } from '../api/memory-handlers'
+import { dispatch } from '../api/dispatch'
 import type { Core } from '../app'
 import { audit } from '../store/audit'
 import { taskGuard } from './task-policy'
@@ -62,7 +64,8 @@ export async function handleMcp(core: Core, req: IncomingMessage, res: ServerRes
       )
     : undefined
   const server = createBatonMcpServer(
-    callerOf((method, input) => core.call(method, input)),
+    // A task's token calls as its agent (api/memory-handlers.ts: whose memory, which task holds a lease); the app's token as the person.
+    callerOf((method, input) => (scope ? dispatch(core.handlers, method, input, core.log, agentCaller(core.db, scope)) : core.call(method, input))),
     guard
   )
   const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true })

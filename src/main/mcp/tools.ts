@@ -7,10 +7,13 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import { z } from 'zod'
-import type { AgentSummary, ApiInput, ApiMethod, ApiOutput, BoardIssue, IssueDetail, RepoSummary, TaskInfo } from '../../shared/api'
+import type { ApiInput, ApiMethod, ApiOutput, BoardIssue, IssueDetail, RepoSummary, TaskInfo } from '../../shared/api'
 import { AppError } from '../../shared/errors'
 import { VERSION } from '../version'
+import { MemoryToolInputs, registerMemoryTools } from './memory-tools'
+import { presenceByProject, presenceOf } from './presence'
 import { guardTools, type ToolGuard } from './task-policy'
+import { agentName } from '../../shared/agent-name'
 
 /** One call to the app's API; throws AppError with the app's own message when the app refuses. */
 export type ApiCaller = <M extends ApiMethod>(method: M, input: ApiInput<M>) => Promise<ApiOutput<M>>
@@ -35,6 +38,8 @@ const FromIssue = z
   .describe('The issue this is filed from, as owner/repo#n (an agent gives its own task\'s issue)')
 
 export const ToolInputs = {
+  // remember, recall, forget, lease_files, release_files (memory-tools.ts, issue #14)
+  ...MemoryToolInputs,
   issue_status: z.object({ repo: Repo, number: IssueNumber }).strict(),
   list_tasks: z
     .object({
@@ -116,14 +121,7 @@ const RESULT_CHARS = 2000
 /** list_tasks of a whole repository reads at most this many issues, most recently updated first. */
 const MAX_ISSUES_READ = 100
 
-export type Presence = 'online' | 'busy' | 'offline'
-
-/** From the supervisor's state, which follows each agent's heartbeat: working is busy, idle is online, the rest cannot take work. */
-export function presenceOf(state: AgentSummary['state']): Presence {
-  if (state === 'working') return 'busy'
-  if (state === 'idle') return 'online'
-  return 'offline'
-}
+export { presenceOf, type Presence } from './presence'
 
 async function repoNamed(call: ApiCaller, name: string): Promise<RepoSummary> {
   const repos = await call('repos.list', {})
@@ -139,7 +137,9 @@ function taskView(repo: string, issue: number, t: TaskInfo) {
     issue: `${repo}#${issue}`,
     stage: t.stage,
     role: t.role,
-    agent: t.agent,
+    /** `<instance>@<owner/repo>` (DESIGN.md §11); `instance` is the process's own name. */
+    agent: t.agent ? agentName(t.agent, repo) : null,
+    instance: t.agent,
     state: t.state,
     attempt: t.attempt,
     attempts: t.attempts.length,
@@ -162,7 +162,7 @@ export function issueStatus(detail: IssueDetail, card: BoardIssue | undefined) {
     /** Why it waits, is blocked or failed (null when nothing holds it). */
     waitsFor: detail.reason,
     owner: card?.owner ?? null,
-    agent: card?.agent ?? null,
+    agent: card?.agent ? agentName(card.agent, detail.repo) : null,
     pr: detail.pr,
     task: last ? taskView(detail.repo, detail.number, last) : null,
     updatedAt: detail.updatedAt
@@ -260,13 +260,16 @@ export function createBatonMcpServer(call: ApiCaller, guard?: ToolGuard): McpSer
     'who_is_online',
     {
       title: 'Who is online',
-      description: "Baton's agent instances: online (idle), busy (working, with its task and issue) or offline (stalled, crashed, stopped or paused), from their heartbeats.",
+      description:
+        "Baton's agent instances: online (idle), busy (working, with its task and issue) or offline (stalled, crashed, stopped or paused), from their heartbeats; under projects, every connected repository with each instance named <instance>@<owner/repo> and its last heartbeat's age.",
       inputSchema: ToolInputs.who_is_online,
       annotations: { readOnlyHint: true }
     },
     async () => {
       const agents = await call('agents.list', {})
+      const repos = await call('repos.list', {})
       return answer({
+        projects: presenceByProject(repos, agents, new Date()),
         agents: agents.map((a) => ({
           name: a.name,
           role: a.role,
@@ -275,6 +278,8 @@ export function createBatonMcpServer(call: ApiCaller, guard?: ToolGuard): McpSer
           state: a.state,
           task: a.task,
           issue: a.repo && a.issue !== null ? `${a.repo}#${a.issue}` : null,
+          /** Busy: its name in the project it works for, `<instance>@<owner/repo>`. */
+          agent: a.repo ? agentName(a.name, a.repo) : null,
           since: a.since,
           lastHeartbeat: a.lastHeartbeat
         }))
@@ -299,6 +304,7 @@ export function createBatonMcpServer(call: ApiCaller, guard?: ToolGuard): McpSer
       return answer({ handoff: h.id, state: h.state, from: h.from, to: h.to, issue: h.issue, number: h.number, url: h.url, waits })
     }
   )
+  registerMemoryTools(server, call)
   return server
 }
 
