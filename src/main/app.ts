@@ -27,6 +27,7 @@ import { migrations } from './store/migrations/index'
 import { openDatabase, schemaVersion, type Db } from './store/open'
 import { listRepos } from './store/queries'
 import { setChecksWait } from './store/github-signals'
+import { attemptSettings, setAttemptSettings } from './store/attempts'
 import { readSettings, writeSettings } from './store/settings'
 import type { GateTiming } from './github/octokit'
 import { VERSION } from './version'
@@ -426,6 +427,22 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       void runtime?.engine.tick().catch(() => undefined)
       return listRepos(db).find((r) => r.id === id) as RepoSummary
     },
+    // Parallel attempts at the Engineer stage (issue #15): the repository's setting, and a person's pick.
+    'attempts.settings': ({ repoId }) => {
+      if (!listRepos(db).some((r) => r.id === repoId)) throw new AppError('not_found', `No connected repository ${repoId}.`)
+      return { repoId, ...attemptSettings(db, repoId) }
+    },
+    'attempts.configure': ({ repoId, attempts, pick, providers }) => {
+      if (!listRepos(db).some((r) => r.id === repoId)) throw new AppError('not_found', `No connected repository ${repoId}.`)
+      const before = attemptSettings(db, repoId)
+      setAttemptSettings(db, repoId, { attempts, pick, providers })
+      const how = pick === 'person' ? 'a person picks' : 'the first to pass wins'
+      audit(db, { kind: 'attempts.configure', repoId, message: `Parallel attempts: ${before.attempts} → ${attempts} (${how}${providers.length ? `; providers in turn: ${providers.join(', ')}` : ''})` })
+      events.changed('repos', 'settings')
+      return { repoId, ...attemptSettings(db, repoId) }
+    },
+    'attempts.pick': async ({ repoId, issue, attempt }) => ({ picked: true as const, ...(await engine().pickAttempt(repoId, issue, attempt)) }),
+    'attempts.diff': ({ repoId, issue, attempt }) => engine().attemptDiff(repoId, issue, attempt),
     'issues.create': async (input) => {
       const result = await github.createIssue(input)
       void runtime?.engine.tick().catch(() => undefined)

@@ -266,6 +266,10 @@ export interface AgentSummary {
   since: string | null
   lastHeartbeat: string | null
   restarts: number
+  /** What it advertised with its last heartbeat (role.yml `capabilities:`): stages owned by a capability route by these. */
+  capabilities: string[]
+  /** Beating (its last heartbeat at most two beats old) and not paused or stopped: it can be given work. */
+  online: boolean
   today: { inputTokens: number; outputTokens: number; costUsd: number }
   /** Its last run, kept after it goes idle (a builtin run takes milliseconds): the task, its issue, its last line's time. */
   lastRun: { task: string; repoId: number | null; repo: string | null; issue: number | null; at: string } | null
@@ -466,6 +470,38 @@ export interface TaskInfo {
   attempts: TaskAttempt[]
 }
 
+/** A repository's parallel attempts (issue #15): how many (1: none in parallel), who picks, the providers they take in turn. */
+export interface AttemptSettingsView {
+  repoId: number
+  attempts: number
+  pick: 'first' | 'person'
+  /** "provider[:model]"; attempt i takes entry (i − 1) mod n; empty: the role's own. */
+  providers: string[]
+}
+
+/** The issue's newest group of parallel attempts, side by side (issue #15). */
+export interface IssueAttempts {
+  group: string
+  /** running → picked (a winner, the PR) | failed (none passed) | choosing (a person picks among those that passed). */
+  state: 'running' | 'choosing' | 'picked' | 'failed'
+  pick: 'first' | 'person'
+  winner: number | null
+  /** "3 attempts: 1 passed, 1 failed, 1 running". */
+  summary: string
+  attempts: Array<{
+    index: number
+    branch: string
+    provider: string | null
+    model: string | null
+    state: 'working' | 'testing' | 'passed' | 'failed' | 'stopped'
+    /** The Engineer's answer line. */
+    summary: string | null
+    /** The Tester's answer line on this attempt's branch. */
+    testResult: string | null
+    costUsd: number
+  }>
+}
+
 export interface IssueDetail {
   repoId: number
   repo: string
@@ -493,6 +529,8 @@ export interface IssueDetail {
   pr: { number: number; state: string; merged: boolean; head: string; url: string } | null
   /** The issue's board card (what it waits for, what blocks it, its question): the page offers the card's actions. Null when closed long ago. */
   card: BoardIssue | null
+  /** Its newest parallel attempts at the Engineer stage, null when it never had any (issue #15). */
+  attempts: IssueAttempts | null
 }
 
 export interface PrFile {
@@ -775,6 +813,44 @@ export const api = {
   'repos.syncNow': { input: z.object({ id: z.number().int() }).strict() },
   'repos.setMergeMethod': { input: z.object({ id: z.number().int(), method: z.enum(['merge', 'squash', 'rebase']) }).strict() },
   'repos.setChecksWait': { input: z.object({ id: z.number().int(), wait: ChecksWait }).strict() },
+  // Parallel attempts at the Engineer stage (issue #15, pipeline/attempts.ts).
+  'attempts.settings': { input: z.object({ repoId: z.number({ error: () => 'repoId is a connected repository id' }).int() }).strict() },
+  'attempts.configure': {
+    input: z
+      .object({
+        repoId: z.number({ error: () => 'repoId is a connected repository id' }).int(),
+        attempts: z.number({ error: () => 'attempts is a number from 1 to 5' }).int('attempts is a whole number').min(1, 'attempts is at least 1').max(5, 'attempts is at most 5'),
+        pick: z.enum(['first', 'person'], { error: () => 'pick is first (the first to pass becomes the PR) or person (a person picks)' }).default('first'),
+        providers: z
+          .array(
+            z
+              .string()
+              .trim()
+              .regex(/^(builtin|claude-code|codex|command)(:[A-Za-z0-9._/@-]{1,100})?$/, 'each provider is builtin, claude-code, codex or command, optionally with :model (e.g. claude-code:claude-sonnet-4-5)')
+          )
+          .max(5, 'at most 5 providers (one per attempt)')
+          .default([])
+      })
+      .strict()
+  },
+  'attempts.diff': {
+    input: z
+      .object({
+        repoId: z.number({ error: () => 'repoId is a connected repository id' }).int(),
+        issue: z.number({ error: () => 'issue is an issue number' }).int().positive('issue is an issue number'),
+        attempt: z.number({ error: () => 'attempt is an attempt number, 1 to 5' }).int().min(1).max(5)
+      })
+      .strict()
+  },
+  'attempts.pick': {
+    input: z
+      .object({
+        repoId: z.number({ error: () => 'repoId is a connected repository id' }).int(),
+        issue: z.number({ error: () => 'issue is an issue number' }).int().positive('issue is an issue number'),
+        attempt: z.number({ error: () => 'attempt is the number of an attempt that passed' }).int().min(1).max(5)
+      })
+      .strict()
+  },
 
   'roles.list': { input: Empty },
   'roles.update': {
@@ -879,6 +955,11 @@ export interface ApiOutputs {
   'repos.syncNow': RepoSummary
   'repos.setMergeMethod': RepoSummary
   'repos.setChecksWait': RepoSummary
+  'attempts.settings': AttemptSettingsView
+  'attempts.configure': AttemptSettingsView
+  'attempts.pick': { picked: true; group: string; attempt: number }
+  /** null: the attempt's branch is not there (never pushed, or deleted once another won). */
+  'attempts.diff': { stat: string; patch: string; truncated: boolean } | null
   'roles.list': RoleConfig[]
   'roles.update': RoleUpdateResult
   'providers.status': ProviderStatus[]

@@ -19,7 +19,7 @@ import { childAnswered } from './fanout'
 import { ownsStage } from './definition'
 import { toInbox } from './inbox'
 import { waitsForHandoff } from '../store/handoffs'
-import { branchFor } from './instructions'
+import { attemptAnswered, attemptEffects, branchOf, testerAttemptPlan } from './attempts'
 import type { AgentResult } from './ports'
 import { retryOrFail } from './retry'
 import { publishVerdict } from './verdict'
@@ -104,7 +104,8 @@ async function apply(ctx: EngineContext, result: AgentResult): Promise<void> {
   }
 
   const testPlan = latestNote(db, task.repo_id, task.issue, 'plan')?.split(/^## Test plan\s*$/m)[1]?.trim() ?? null
-  const plan = planEffects(result.answer, {
+  // An attempt's Tester (attempts.ts) only reports: its move is the attempt's verdict, not the issue's.
+  const plan = testerAttemptPlan(ctx, task, result, place) ?? planEffects(result.answer, {
     pipeline,
     taskId: task.id,
     role: task.role,
@@ -119,7 +120,7 @@ async function apply(ctx: EngineContext, result: AgentResult): Promise<void> {
     capabilities: ctx.o.pool.capabilitiesOf?.(baseRole(task.role)) ?? [],
     testPlan,
     approvalLabel: settings.trust.approvalLabel,
-    taskBranch: (await ctx.o.workspace.taskBranch?.(repo, task.id).catch(() => null)) ?? branchFor(task.issue, issue.title),
+    taskBranch: (await ctx.o.workspace.taskBranch?.(repo, task.id).catch(() => null)) ?? branchOf(ctx, task, issue.title),
     defaultBranch: repo.defaultBranch,
     place
   })
@@ -133,7 +134,8 @@ async function apply(ctx: EngineContext, result: AgentResult): Promise<void> {
   const refusal = plan.effects.find((e): e is Extract<Effect, { kind: 'failure' }> => e.kind === 'failure')?.message ?? (waitsForHandoff(db, task.repo_id, task.issue) ? undefined : stalled(plan.effects, task.stage, task.role, pipeline, issue.number, ctx.o.pool.capabilitiesOf?.(baseRole(task.role)) ?? []))
   try {
     // A Tester's move to the person's review waits while the PR's checks are pending (check-wait.ts).
-    for (const effect of holdForChecks(ctx, task, plan.effects)) if (effect.kind !== 'failure') await applyEffect(ctx, effect, task, repo, result)
+    // An attempt's Engineer pushes its own branch and opens no PR, moves no stage (attempts.ts).
+    for (const effect of holdForChecks(ctx, task, attemptEffects(ctx, task, plan.effects))) if (effect.kind !== 'failure') await applyEffect(ctx, effect, task, repo, result)
     // The Tester's verdict on the PR's head commit (`baton/tester`) and its report on the PR.
     await publishVerdict(ctx, task, repo, plan.effects, result)
   } catch (error) {
@@ -152,7 +154,11 @@ async function apply(ctx: EngineContext, result: AgentResult): Promise<void> {
     void ctx.tick()
     return
   }
-  finishAnswer(db, task.id, plan.outcome === 'waiting' ? 'waiting' : 'applied', { result: result.answer.text, sessionId: result.sessionId })
+  // One of several attempts: what it pushed, or its Tester's verdict, in the same transaction (the tick settles the group).
+  db.transaction(() => {
+    finishAnswer(db, task.id, plan.outcome === 'waiting' ? 'waiting' : 'applied', { result: result.answer.text, sessionId: result.sessionId })
+    if (plan.outcome === 'applied') attemptAnswered(ctx, task, result, plan.effects)
+  })()
   ctx.o.metrics?.task(plan.outcome === 'waiting' ? 'waiting' : 'applied', task)
   // A failure item of this stage that a later attempt got past needs no person any more.
   if (plan.outcome === 'applied' && resolveFailures(db, task.repo_id, task.issue, task.stage, '(resolved: a later attempt succeeded)', ctx.now().toISOString()) > 0) {

@@ -461,3 +461,11 @@ export function pickAttempt(ctx: EngineContext, repoId: number, issue: number, i
     return { group: group.id, attempt: index }
   })
 }
+
+/** One attempt's diff against the default branch, while its branch is there (a person compares them before picking). */
+export async function attemptDiff(ctx: EngineContext, repoId: number, issue: number, index: number): Promise<{ stat: string; patch: string; truncated: boolean } | null> {
+  const group = latestGroup(ctx.db, repoId, issue)
+  const run = group ? groupRuns(ctx.db, group.id).find((r) => r.idx === index) : undefined
+  if (!group || !run) throw new AppError('not_found', `#${issue} has no attempt ${index}.`)
+  return (await ctx.o.workspace.branchDiff?.(ctx.repo(repoId), run.branch)) ?? null
+}

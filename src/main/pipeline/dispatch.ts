@@ -6,7 +6,7 @@ import { getTask, setTaskState, startAttempt, type TaskRow } from '../store/task
 import { overBudgetAtStart } from './budget-gate'
 import { workspaceModeOf } from './capabilities'
 import { issueKey, type EngineContext } from './engine-context'
-import { branchFor } from './instructions'
+import { branchOf } from './attempts'
 import { retryOrFail } from './retry'
 import { buildTrigger } from './trigger'
 
@@ -36,7 +36,8 @@ async function dispatch(ctx: EngineContext, taskId: string, agent: string): Prom
     setTaskState(db, task.id, 'cancelled', { result: 'the issue is gone' })
     return
   }
-  const branch = branchFor(task.issue, issue.title)
+  // An attempt's own branch, or the winning attempt's once one became the PR (attempts.ts).
+  const branch = branchOf(ctx, task, issue.title)
   // A stage owned by a capability says where its tasks work (a fan-out's children each get a worktree of their own).
   const mode = workspaceModeOf(ctx.o.pipeline(task.repo_id), task.stage, task.role)
   let workspace: string | null = null

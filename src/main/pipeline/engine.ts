@@ -14,6 +14,7 @@
 // (tick.ts, dispatch.ts, apply.ts, retry.ts, reconcile.ts, resume.ts,
 // person-*.ts), sharing one EngineContext (engine-context.ts).
 import { handleResult } from './apply'
+import { attemptDiff, pickAttempt } from './attempts'
 import { liveUsage, type LiveUsageReport } from './budget-gate'
 import { EngineContext, type EngineOptions, type TaskTiming } from './engine-context'
 import { conflictsOnGitHub } from './github-conflicts'
@@ -136,6 +137,16 @@ export class PipelineEngine {
   /** The person refuses it: the origin resumes with the outcome `refused`. */
   refuseHandoff(id: number, who: string | null = null, reason: string | null = null): Promise<Handoff> {
     return refuseHandoff(this.ctx, id, who, reason)
+  }
+
+  /** A person picks which passed attempt becomes the PR (`pick: person`; attempts.ts). */
+  pickAttempt(repoId: number, issue: number, index: number, who: string | null = null): Promise<{ group: string; attempt: number }> {
+    return pickAttempt(this.ctx, repoId, issue, index, who)
+  }
+
+  /** One attempt's diff against the default branch, while its branch is there (attempts.ts). */
+  attemptDiff(repoId: number, issue: number, index: number): Promise<{ stat: string; patch: string; truncated: boolean } | null> {
+    return attemptDiff(this.ctx, repoId, issue, index)
   }
 
   /** Waits until no work is in flight, including the work that work starts (tests, shutdown). */

@@ -111,4 +111,6 @@ export interface WorkspacePort {
   removeIssue(repo: RepoRef, issue: number): Promise<void>
   /** Deletes one of Baton's `baton/<issue>-…` branches here (freeing any worktree on it) and on the remote when it was pushed: a parallel attempt that lost (attempts.ts). */
   deleteBranch?(repo: RepoRef, branch: string): Promise<{ local: boolean; remote: boolean }>
+  /** A pushed `baton/` branch against the default branch (from their merge base): `git diff --stat` and the patch, capped; null when it is not there. */
+  branchDiff?(repo: RepoRef, branch: string): Promise<{ stat: string; patch: string; truncated: boolean } | null>
 }

@@ -10,6 +10,7 @@ import type { Pipeline } from './definition'
 import { budgetHolds } from './budget-gate'
 import { checkHolds } from './check-wait'
 import { stageOf } from './definition'
+import { attemptHolds, expandAttempts, settleAttempts } from './attempts'
 import { startDispatch } from './dispatch'
 import { baseRole, issueKey, type EngineContext } from './engine-context'
 import { budgetOf, spentMessage } from './retry'
@@ -23,6 +24,8 @@ export function runTick(ctx: EngineContext): void {
   const { db } = ctx
   // Fan-outs first (fanout.ts): a queued child whose agent went offline is replaced or reported, a finished round joined.
   sweepRounds(ctx)
+  // Groups of parallel attempts with work left: a winner to open the PR for, losers to stop and remove (attempts.ts).
+  settleAttempts(ctx)
   const idle = ctx.idleAgents()
   const presence = ctx.o.pool.presence?.() ?? []
   const roundWaits: Array<[string, string]> = []
@@ -73,7 +76,7 @@ export function runTick(ctx: EngineContext): void {
     })
     const finished = mergedIssues(db, repoId).map((number) => ({ repoId, number }))
     // Spent failure budgets, moves to the person's review waiting for the PR's checks (check-wait.ts), spend budgets (budget-gate.ts).
-    const held = new Map([...heldStages(ctx, repoId, pipeline), ...checkHolds(ctx, repoId), ...[...handedOff].filter(([k]) => k.startsWith(`${repoId}#`)), ...budgetHolds(ctx, repoId, pipeline, issues)])
+    const held = new Map([...heldStages(ctx, repoId, pipeline), ...checkHolds(ctx, repoId), ...[...handedOff].filter(([k]) => k.startsWith(`${repoId}#`)), ...budgetHolds(ctx, repoId, pipeline, issues), ...attemptHolds(ctx, repoId)])
     const index = taskIndex(db)
     const plan = schedule({
       pipeline,
@@ -106,6 +109,11 @@ export function runTick(ctx: EngineContext): void {
       const free = idle.get(baseRole(start.role))
       if (free?.includes(start.agent)) free.splice(free.indexOf(start.agent), 1)
       startDispatch(ctx, task, start.agent)
+      // More than one attempt asked for (attempts.ts): the others' tasks, each to a free instance now or queued for one.
+      for (const other of expandAttempts(ctx, task)) {
+        const agent = free?.shift()
+        if (agent) startDispatch(ctx, other, agent)
+      }
     }
   }
   ctx.o.events.changed('tasks', 'issues', 'agents')

@@ -10,6 +10,7 @@ import type { TaskRow } from '../store/tasks'
 import { branchUpdateAsked } from './branch-update'
 import { baseRole, type EngineContext, type IssueRow } from './engine-context'
 import { instructionsFor } from './instructions'
+import { withAttempt } from './attempts'
 import { handoffOutcomes } from './handoff'
 import type { RepoRef } from './ports'
 
@@ -31,7 +32,8 @@ export function buildTrigger(ctx: EngineContext, task: TaskRow, repo: RepoRef, i
   const limit = ctx.o.timeLimitSec?.(baseRole(task.role)) ?? 900
   // Marketing writes its note from the issue and its pull request, not from comment bodies.
   const pull = baseRole(task.role) === 'marketing' ? pullForIssue(db, task.repo_id, task.issue) : null
-  return {
+  // One of several attempts at once (attempts.ts): which one, and for its Tester what the verdict is about.
+  return withAttempt(ctx, task, {
     v: 1,
     task: task.id,
     attempt: task.attempt,
@@ -59,7 +61,7 @@ export function buildTrigger(ctx: EngineContext, task: TaskRow, repo: RepoRef, i
     deadline: new Date(ctx.now().getTime() + limit * 1000).toISOString(),
     // A fan-out's child (fanout.ts): its place in the round and the parent it answers for.
     ...(task.parent_task ? { fanout: { parent: task.parent_task, index: task.fanout_index ?? 1, of: task.fanout_of ?? 1 } } : {})
-  }
+  })
 }
 
 /** A fan-out's child is told it is one of several, and that its answer is joined with theirs before anything applies. */

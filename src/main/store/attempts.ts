@@ -195,3 +195,12 @@ export function issueAttempts(db: Db, repoId: number, issue: number): { group: s
     attempts: runs.map((r, i) => ({ index: r.idx, branch: r.branch, provider: r.provider, model: r.model, state: states[i]!, summary: r.summary, testResult: r.test_result, costUsd: runCost(db, r) }))
   }
 }
+
+/** Per `repoId#issue`, the summary of each undecided group (the board's cards say it while the attempts run). */
+export function liveAttemptSummaries(db: Db): Map<string, string> {
+  const out = new Map<string, string>()
+  for (const g of db.prepare("SELECT id, repo_id, issue FROM parallel_groups WHERE state IN ('running', 'choosing')").all() as Array<{ id: string; repo_id: number; issue: number }>) {
+    out.set(`${g.repo_id}#${g.issue}`, attemptsSummary(groupRuns(db, g.id).map((r) => runState(db, r))))
+  }
+  return out
+}

@@ -1,6 +1,7 @@
 // The pipeline board's read model: one card per open issue (and recently
 // finished ones), with what is happening to it in words.
 import type { Activity, BlockedBy, BoardDelta, BoardIssue, ApiParsedInput, NeedsYou } from '../../shared/api'
+import { liveAttemptSummaries } from './attempts'
 import type { BoardLog, ChangeKey } from './board-log'
 import type { Pipeline } from '../pipeline/definition'
 import { stageOf } from '../pipeline/definition'
@@ -124,6 +125,8 @@ export function boardChanges(db: Db, log: BoardLog, input: { since?: number; epo
 interface CardLookups {
   request(taskId: string): { id: number; question: string } | null
   pullOf(repoId: number, issue: number): number | null
+  /** "3 attempts: 1 passed, 1 failed, 1 running" while the issue's parallel attempts run (issue #15), else null. */
+  attempts(repoId: number, issue: number): string | null
 }
 
 function cardLookups(db: Db, all: readonly Row[] | null): CardLookups {
@@ -131,7 +134,13 @@ function cardLookups(db: Db, all: readonly Row[] | null): CardLookups {
   let pull: { get(repoId: number, issue: number): unknown } | null = null
   // The whole board has every open issue's PR in its rows already: no query per card.
   const pulls = all ? new Map(all.map((r) => [`${r.repo_id}#${r.number}`, r.pr])) : null
+  // A few groups at most run at once: read once per board, on the first card that asks.
+  let attempts: Map<string, string> | null = null
   return {
+    attempts(repoId, issue) {
+      attempts ??= liveAttemptSummaries(db)
+      return attempts.get(`${repoId}#${issue}`) ?? null
+    },
     request(taskId) {
       request ??= db.prepare('SELECT id, question FROM requests WHERE task_id = ? AND answered_at IS NULL ORDER BY id DESC LIMIT 1')
       return (request.get(taskId) as { id: number; question: string } | undefined) ?? null
@@ -176,10 +185,12 @@ function toCard(
     activity = 'working'
     agent = row.task_agent
     since = row.task_updated ?? since
+    reason = lookups.attempts(row.repo_id, row.number)
   } else if (row.task_state === 'queued') {
     activity = 'queued'
     agent = row.task_agent
     since = row.task_updated ?? since
+    reason = lookups.attempts(row.repo_id, row.number)
     if (row.task_not_before && row.task_not_before > nowIso) reason = `retrying at ${row.task_not_before.slice(11, 19)} UTC`
   } else if (row.task_state === 'waiting') {
     activity = 'waiting'
@@ -253,6 +264,8 @@ export function waitOf(why: string): WaitMeaning {
     const holder = /#(\d+) holds it/.exec(why)
     return { activity: 'blocked', needs: null, blockedBy: holder ? { kind: 'pr-slot', issue: Number(holder[1]), pr: null } : null }
   }
+  // An Engineer whose plan's files another issue's task holds (pipeline/lease-wait.ts): the reason names the lease.
+  if (why.startsWith('waits for a lease on ')) return { activity: 'blocked', needs: null, blockedBy: null }
   if (why.startsWith('waits for a free ')) return { activity: 'queued', needs: null, blockedBy: null }
   // The PR's checks, not a person (pipeline/check-wait.ts).
   if (why.startsWith('waiting for checks')) return { activity: 'blocked', needs: null, blockedBy: { kind: 'checks' } }

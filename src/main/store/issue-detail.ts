@@ -2,6 +2,7 @@ import type { Activity, AuditEvent, IssueDetail, TaskAttempt, TaskInfo } from '.
 import { AppError } from '../../shared/errors'
 import { batonRole } from '../../shared/marker'
 import type { BoardContext } from './board'
+import { issueAttempts } from './attempts'
 import { board } from './board'
 import { issueMemory } from './memory'
 import type { Db } from './open'
@@ -123,6 +124,8 @@ export function issueDetail(db: Db, repoId: number, number: number, context: Iss
     timeline,
     usage,
     pr: pr ? { number: pr.number, state: pr.state, merged: pr.merged === 1, head: pr.head, url: `${web}/pull/${pr.number}` } : null,
+    // Its parallel attempts side by side (issue #15): each one's branch, state, test result and cost.
+    attempts: issueAttempts(db, repoId, number),
     card: card ?? null
   }
 }

@@ -513,6 +513,24 @@ export class Workspaces implements WorkspacePort {
   }
 
   /**
+   * A pushed branch against the default branch, from their merge base (the
+   * person's side-by-side view of parallel attempts): the stat and the patch,
+   * the patch cut at `maxBytes`. Read from the clone as last fetched, with no
+   * external diff or textconv (an agent can write the clone's config).
+   */
+  async branchDiff(repo: RepoRef, branch: string, maxBytes = 200_000): Promise<{ stat: string; patch: string; truncated: boolean } | null> {
+    if (!PUSHABLE.test(branch) || branch === repo.defaultBranch) throw new WorkspaceError(`Not a Baton branch: ${JSON.stringify(branch.slice(0, 200))}`, 'invalid')
+    const clone = this.clonePath(repo)
+    if (!existsSync(join(clone, 'HEAD')) || !(await this.hasRef(clone, `refs/remotes/origin/${branch}`))) return null
+    const range = `refs/remotes/origin/${repo.defaultBranch}...refs/remotes/origin/${branch}`
+    const flags = [...HARDENED, '-c', 'diff.external=', 'diff', '--no-color', '--no-ext-diff', '--no-textconv']
+    const stat = (await this.git([...flags, '--stat=100', range], clone)).stdout
+    const patch = (await this.git([...flags, range], clone)).stdout
+    const truncated = Buffer.byteLength(patch) > maxBytes
+    return { stat, patch: truncated ? Buffer.from(patch).subarray(0, maxBytes).toString('utf8') : patch, truncated }
+  }
+
+  /**
    * At start: removes every worktree whose task is not in `activeTasks`
    * (a crash or a kill left it behind), and prunes git's records of them.
    * Returns the removed paths.
