@@ -62,9 +62,10 @@ describe('resume on start', () => {
         const t = getTask(second.db, taskId)
         return t && t.state !== 'running' && t.state !== 'queued' ? t : undefined
       })
-      expect(done.state).toBe('applied')
+      const story = () => JSON.stringify(second.db.prepare('SELECT kind, message FROM events WHERE task_id = ? ORDER BY id').all(taskId))
+      expect(done.state, `${done.result ?? ''}\n${story()}`).toBe('applied')
       // The same attempt: no agent saw the first one, so it counts against no retry.
-      expect(done.attempt).toBe(1)
+      expect(done.attempt, story()).toBe(1)
       // Handed over once, on this start (the trigger file has since gone on to the PM's next task).
       const dispatches = second.db.prepare("SELECT message FROM events WHERE kind = 'task.dispatch' AND task_id = ?").all(taskId) as Array<{ message: string }>
       expect(dispatches.map((e) => e.message)).toEqual([expect.stringMatching(/attempt 1$/)])
