@@ -72,7 +72,8 @@ export class PipelineEngine {
 
   /** On start, after the supervisor has read the files: attempts no agent was handed go back to the queue (resume.ts). */
   resume(): Promise<void> {
-    return resume(this.ctx)
+    // And hand-offs whose target closed, or whose comment or filing failed, while Baton was stopped (handoff.ts).
+    return Promise.all([resume(this.ctx), handoffsAfterSync(this.ctx)]).then(() => undefined)
   }
 
   /** The supervisor gave up on an attempt (crash, hang, timeout): retry or ask a person. */

@@ -117,16 +117,23 @@ function refOf(db: Db, repoId: number): RepoRef & { row: NonNullable<ReturnType<
  */
 export function createHandoff(ctx: EngineContext, input: HandoffInput, askedBy: string | null): Promise<Handoff> {
   const { db } = ctx
+  // Checked before the lock (a refusal is an answer to the caller, not the engine's fault).
   const origin = refOf(db, input.repoId)
+  const target = refOf(db, input.toRepoId)
+  if (target.id === origin.id) throw new AppError('bad_request', `A hand-off goes to another repository; ${full(target)} is the origin's own (use create_issue there).`)
+  const from = `${full(origin)}#${input.issue}`
+  const context = { from, summary: input.summary, repro: input.repro, logs: input.logs, diffs: input.diffs, hypotheses: input.hypotheses }
+  // With the longest id the marker can carry.
+  const length = handoffBody(2 ** 31 - 1, context).length
+  if (length > MAX_BODY) {
+    throw new AppError('bad_request', `The hand-off's issue body would be ${length.toLocaleString('en-US')} characters; GitHub takes at most ${MAX_BODY.toLocaleString('en-US')}. Shorten the logs or diffs.`)
+  }
   return ctx.keyed(issueKey(input.repoId, input.issue), 'handoff', async () => {
     const issue = ctx.issue(input.repoId, input.issue)
-    const from = `${full(origin)}#${input.issue}`
     if (!issue || (issue as { is_pull?: number }).is_pull === 1) {
       throw new AppError('not_found', `${from} is not known to Baton (not synced yet, a pull request, or not an issue of ${full(origin)}).`)
     }
     if (issue.state !== 'open') throw new AppError('conflict', `${from} is closed: only an open issue hands work off (it would never resume).`)
-    const target = refOf(db, input.toRepoId)
-    if (target.id === origin.id) throw new AppError('bad_request', `A hand-off goes to another repository; ${full(target)} is the origin's own (use create_issue there).`)
 
     const again = pendingHandoffs(db, origin.id).find((h) => h.from_issue === input.issue && h.to_repo_id === target.id && h.title === input.title)
     if (again) {
@@ -134,12 +141,6 @@ export function createHandoff(ctx: EngineContext, input: HandoffInput, askedBy: 
       return handoffView(db, getHandoff(db, again.id) as HandoffRow)
     }
 
-    const context = { from, summary: input.summary, repro: input.repro, logs: input.logs, diffs: input.diffs, hypotheses: input.hypotheses }
-    // Checked before anything is recorded, with the longest id the marker can carry.
-    const length = handoffBody(2 ** 31 - 1, context).length
-    if (length > MAX_BODY) {
-      throw new AppError('bad_request', `The hand-off's issue body would be ${length.toLocaleString('en-US')} characters; GitHub takes at most ${MAX_BODY.toLocaleString('en-US')}. Shorten the logs or diffs.`)
-    }
     const crossOwner = origin.owner.toLowerCase() !== target.owner.toLowerCase()
     const approval = crossOwner && handoffApproval(db, origin.id)
     const pipeline = ctx.o.pipeline(origin.id)
