@@ -12,6 +12,7 @@ import { applyEffect } from './apply-effect'
 import { holdForChecks } from './check-wait'
 import { stageOf } from './definition'
 import type { Pipeline } from './definition'
+import { agentName } from '../../shared/agent-name'
 import { planEffects, roleTitle, type AnswerPlace, type Effect } from './effects'
 import { workspaceModeOf } from './capabilities'
 import { baseRole, type EngineContext } from './engine-context'
@@ -109,6 +110,8 @@ async function apply(ctx: EngineContext, result: AgentResult): Promise<void> {
     pipeline,
     taskId: task.id,
     role: task.role,
+    // Its name on GitHub: the instance that answered, in this project.
+    agent: task.agent ? agentName(task.agent, `${repo.owner}/${repo.name}`) : undefined,
     taskStage: task.stage,
     currentStage: stageOf(pipeline, labels)?.label ?? null,
     issue: { number: issue.number, title: issue.title, labels },

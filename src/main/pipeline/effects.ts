@@ -49,6 +49,8 @@ export interface EffectContext {
   defaultBranch: string
   /** Which answer this is: the attempt, and its place among the task's answers (1 for the first). The comment's marker names both. */
   place?: AnswerPlace
+  /** The answering agent as `<instance>@<owner/repo>` (DESIGN.md §11): named in the comment's signature, not its marker. */
+  agent?: string
 }
 
 export interface AnswerPlace {
@@ -100,10 +102,13 @@ const NOTE_KIND: Record<string, string> = { pm: 'triage', architect: 'plan', tes
 /** What a REQUEST's comment tells its reader. */
 export const ANSWER_HOW = "Answer here in a comment, or in Baton's inbox."
 
-export function signedComment(role: string, status: string, body: string, taskId: string, place?: AnswerPlace): string {
+export function signedComment(role: string, status: string, body: string, taskId: string, place?: AnswerPlace, agent?: string): string {
   // An agent's text may carry a tool's terminal colours: noise on GitHub.
   const text = stripAnsi(body).trim() || stripAnsi(status)
-  return `**${roleTitle(role)}** · via Baton\n\n${text}\n\n${marker(taskId, role, place)}`
+  // The agent's name goes after "via Baton" and the hidden marker stays as it
+  // was: comments posted before names existed are found and read the same.
+  const who = agent ? ` · \`${agent}\`` : ''
+  return `**${roleTitle(role)}** · via Baton${who}\n\n${text}\n\n${marker(taskId, role, place)}`
 }
 
 export function planEffects(given: AgentAnswer, ctx: EffectContext): Plan {
@@ -118,12 +123,12 @@ export function planEffects(given: AgentAnswer, ctx: EffectContext): Plan {
   if (answer.status === 'request') {
     // Both ways to answer: a trusted person's comment on the issue answers it too (github-signals.ts).
     const ask = `${`${answer.text}\n\n${answer.body}`.trim()}\n\n_${ANSWER_HOW}_`
-    effects.push({ kind: 'comment', body: signedComment(ctx.role, answer.text, ask, ctx.taskId, ctx.place), marker: marker(ctx.taskId, ctx.role, ctx.place) })
+    effects.push({ kind: 'comment', body: signedComment(ctx.role, answer.text, ask, ctx.taskId, ctx.place, ctx.agent), marker: marker(ctx.taskId, ctx.role, ctx.place) })
     effects.push({ kind: 'request', question: answer.text })
     return { effects, refused, outcome: 'waiting' }
   }
 
-  effects.push({ kind: 'comment', body: signedComment(ctx.role, answer.text, answer.body, ctx.taskId, ctx.place), marker: marker(ctx.taskId, ctx.role, ctx.place) })
+  effects.push({ kind: 'comment', body: signedComment(ctx.role, answer.text, answer.body, ctx.taskId, ctx.place, ctx.agent), marker: marker(ctx.taskId, ctx.role, ctx.place) })
   const noteKind = NOTE_KIND[ctx.role]
   if (noteKind && (answer.body.trim() || answer.text)) effects.push({ kind: 'note', noteKind, body: answer.body.trim() || answer.text })
 

@@ -136,9 +136,16 @@ describe("a task's MCP token", () => {
     try {
       const names = (await a.listTools()).tools.map((t) => t.name)
       expect(names).toEqual(expect.arrayContaining(['issue_status', 'list_tasks', 'create_issue']))
-      expect(data(await a.callTool({ name: 'issue_status', arguments: { repo: 'acme/app', number: 3 } }))).toMatchObject({ issue: 'acme/app#3', state: 'open' })
+      const status = data(await a.callTool({ name: 'issue_status', arguments: { repo: 'acme/app', number: 3 } }))
+      expect(status).toMatchObject({ issue: 'acme/app#3', state: 'open' })
+      // Agents are named <instance>@<owner/repo> in every answer.
+      const instance = (status.task as { instance: string }).instance
+      expect(status.task).toMatchObject({ agent: `${instance}@acme/app` })
+      expect(instance).toMatch(/^engineer(-2)?$/)
       const tasks = data(await a.callTool({ name: 'list_tasks', arguments: { repo: 'acme/app', number: 3 } }))
-      expect((tasks.tasks as unknown[]).length).toBeGreaterThan(0)
+      expect((tasks.tasks as Array<{ agent: string }>)[0]).toMatchObject({ agent: `${instance}@acme/app` })
+      const online = data(await a.callTool({ name: 'who_is_online', arguments: {} }))
+      expect((online.agents as Array<{ name: string; agent: string | null }>).find((x) => x.name === instance)).toMatchObject({ agent: `${instance}@acme/app` })
 
       expect(errorText(await a.callTool({ name: 'issue_status', arguments: { repo: 'acme/app', number: 4 } }))).toBe(
         "Refused: this task's token acts on acme/app#3 only, not acme/app#4."
@@ -164,8 +171,8 @@ describe("a task's MCP token", () => {
       kind: string
       message: string
     }>
-    expect(rows.map((r) => r.kind)).toEqual(['mcp.call', 'mcp.call', 'mcp.refused', 'mcp.refused', 'mcp.refused', 'mcp.refused', 'mcp.call'])
-    expect(rows[2]!.message).toBe(`${agent.agent}@acme/app was refused issue_status: this task's token acts on acme/app#3 only, not acme/app#4`)
+    expect(rows.map((r) => r.kind)).toEqual(['mcp.call', 'mcp.call', 'mcp.call', 'mcp.refused', 'mcp.refused', 'mcp.refused', 'mcp.refused', 'mcp.call'])
+    expect(rows[3]!.message).toBe(`${agent.agent}@acme/app was refused issue_status: this task's token acts on acme/app#3 only, not acme/app#4`)
   })
 
   it('opens /mcp only: the API, the pages and the cookie exchange refuse it; no token, no access', async () => {
