@@ -142,7 +142,7 @@ describe('/metrics after the sandbox pipeline ran an issue to its PR', () => {
     for (const role of ['pm', 'architect', 'engineer', 'tester']) expect(sum(families, 'baton_tasks_applied_total', { role }), role).toBeGreaterThan(0)
     expect(sum(families, 'baton_tasks_applied_total', { role: 'tester', stage: 'needs-testing' })).toBeGreaterThan(0)
     expect(families.get('baton_tasks_started_total')?.type).toBe('COUNTER')
-  })
+  }, 240_000)
 
   it('reads cost and tokens by role from the usage table', async () => {
     const usage = () =>
@@ -155,7 +155,8 @@ describe('/metrics after the sandbox pipeline ran an issue to its PR', () => {
     const { families, rows } = await until('a scrape between two equal usage reads', async () => {
       const before = JSON.stringify([...usage()])
       const families = await scrape()
-      return JSON.stringify([...usage()]) === before ? { families, rows: usage() } : undefined
+      if (JSON.stringify([...usage()]) !== before) throw new Error('a usage row was added during the scrape')
+      return { families, rows: usage() }
     })
     for (const [role, r] of rows) {
       expect(sum(families, 'baton_cost_usd_total', { role })).toBeCloseTo(r.usd, 6)
@@ -168,7 +169,7 @@ describe('/metrics after the sandbox pipeline ran an issue to its PR', () => {
     const fresh = new Metrics({ db: core.db, waits: new Map(), pipeline: () => defaultPipeline, agents: () => [], rateLimit: () => null })
     const again = new Map((parsePrometheusTextFormat(await fresh.text()) as Family[]).map((f) => [f.name, f]))
     for (const role of rows.keys()) expect(sum(again, 'baton_tokens_total', { role, kind: 'input' })).toBe(rows.get(role)!.input)
-  })
+  }, 240_000)
 
   it("shows each agent's state (one-hot) and heartbeat age", async () => {
     const families = await scrape()
@@ -193,14 +194,15 @@ describe('/metrics after the sandbox pipeline ran an issue to its PR', () => {
     // #4 is an outsider's (waits for a maintainer's approval), #5 depends on #1 (not merged): both in backlog.
     const families = await until('#4 and #5 in the queue', async () => {
       const f = await scrape()
-      return sum(f, 'baton_queue_depth', { stage: 'backlog', reason: 'person' }) >= 1 && sum(f, 'baton_queue_depth', { stage: 'backlog', reason: 'blocked' }) >= 1 ? f : undefined
+      if (sum(f, 'baton_queue_depth', { stage: 'backlog', reason: 'person' }) >= 1 && sum(f, 'baton_queue_depth', { stage: 'backlog', reason: 'blocked' }) >= 1) return f
+      throw new Error(`queue: ${JSON.stringify(f.get('baton_queue_depth')?.metrics)}`)
     })
     expect(families.get('baton_queue_depth')?.type).toBe('GAUGE')
     for (const m of families.get('baton_queue_depth')!.metrics) {
       expect(['urgent', 'normal', 'low']).toContain(m.labels?.priority)
       expect(['capacity', 'blocked', 'person', 'failed', 'backoff', 'dispatch']).toContain(m.labels?.reason)
     }
-  })
+  }, 240_000)
 
   it("counts every GitHub request Baton's client sent, as the forge logged them, and the rate limit left", async () => {
     const forge = core.sandbox()!.forge
@@ -221,9 +223,11 @@ describe('/metrics after the sandbox pipeline ran an issue to its PR', () => {
       const before = forgeCounts()
       const families = await scrape()
       const after = forgeCounts()
-      if (JSON.stringify([...before]) !== JSON.stringify([...after])) return undefined
-      const mine = new Map(families.get('baton_github_requests_total')!.metrics.map((m) => [`${m.labels?.method} ${m.labels?.status}`, Number(m.value)]))
-      return JSON.stringify([...mine].sort()) === JSON.stringify([...after].sort()) ? { families, expected: after } : undefined
+      if (JSON.stringify([...before]) !== JSON.stringify([...after])) throw new Error('requests on their way during the scrape')
+      const mine = JSON.stringify([...new Map(families.get('baton_github_requests_total')!.metrics.map((m) => [`${m.labels?.method} ${m.labels?.status}`, Number(m.value)]))].sort())
+      const logged = JSON.stringify([...after].sort())
+      if (mine !== logged) throw new Error(`the client counted ${mine}, the forge logged ${logged}`)
+      return { families, expected: after }
     })
     expect(sum(families, 'baton_github_requests_total', { method: 'GET', status: '2xx' })).toBeGreaterThan(0)
     expect(sum(families, 'baton_github_requests_total', { method: 'POST', status: '2xx' })).toBeGreaterThan(0)
@@ -234,7 +238,7 @@ describe('/metrics after the sandbox pipeline ran an issue to its PR', () => {
     expect(left).toBeGreaterThanOrEqual(0)
     expect(left).toBeLessThanOrEqual(limit)
     expect(sum(families, 'baton_github_rate_limit_reset_timestamp_seconds') * 1000).toBeGreaterThan(Date.now() - 3_600_000)
-  })
+  }, 240_000)
 })
 
 describe('who may read the metrics', () => {
