@@ -317,6 +317,29 @@ describe('baton metrics', () => {
     expect(() => readFileSync(join(empty, 'baton.db'))).toThrow()
   }, 60_000)
 
+  it('baton serve --metrics-port 0 prints its loopback address, which answers without the token', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'baton-metrics-serve-'))
+    const child = spawn(process.execPath, ['--import', 'tsx', '-e', `import('./src/main/cli.ts').then((m) => m.main(['serve', '--port', '0', '--metrics-port', '0', '--data-dir', ${JSON.stringify(dir)}]))`], {
+      stdio: ['ignore', 'pipe', 'pipe']
+    })
+    try {
+      let out = ''
+      let err = ''
+      child.stdout.on('data', (c) => (out += c))
+      child.stderr.on('data', (c) => (err += c))
+      await until('the printed address', async () => out.includes('Open: ') || (child.exitCode !== null && Promise.reject(new Error(`exited ${child.exitCode}: ${err}`))), 100_000)
+      const url = /Metrics \(no token, 127\.0\.0\.1 only\): (http:\/\/127\.0\.0\.1:(\d+)\/metrics)/.exec(out)
+      expect(url, out).not.toBeNull()
+      // Printed before the address to open, which stays last.
+      expect(out.trimEnd().split('\n').at(-1)).toMatch(/^Open: /)
+      const res = await raw(Number(url![2]), '/metrics')
+      expect(res.status).toBe(200)
+      expect(parsePrometheusTextFormat(res.body).map((f) => f.name)).toContain('baton_tasks_started_total')
+    } finally {
+      child.kill('SIGTERM')
+    }
+  }, 120_000)
+
   it('refuses a bad --metrics-port before anything starts', async () => {
     const run = await cli(['serve', '--metrics-port', 'abc', '--data-dir', mkdtempSync(join(tmpdir(), 'baton-metrics-port-'))])
     expect(run.code).toBe(2)
