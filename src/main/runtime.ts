@@ -227,6 +227,8 @@ export function startRuntime(o: RuntimeOptions): Runtime {
       since: info.since,
       lastHeartbeat: info.lastHeartbeat,
       restarts: info.restarts,
+      capabilities: info.capabilities,
+      online: info.online,
       today,
       lastRun: lastRun(info.name)
     }
