@@ -297,6 +297,8 @@ export interface InboxItem {
   task: string | null
   question: string
   createdAt: string
+  /** A `handoff` item's hand-off id (handoffs.approve / handoffs.refuse take it); null otherwise. */
+  handoff?: number | null
 }
 
 export interface UsageSummary {

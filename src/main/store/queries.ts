@@ -19,7 +19,8 @@ export function listInbox(db: Db): InboxItem[] {
   return db
     .prepare(
       `SELECT q.id, q.kind, q.repo_id AS repoId, COALESCE(r.owner || '/' || r.name, '') AS repo, q.issue,
-              i.title AS issueTitle, q.agent, q.task_id AS task, q.question, q.created_at AS createdAt
+              i.title AS issueTitle, q.agent, q.task_id AS task, q.question, q.created_at AS createdAt,
+              (SELECT h.id FROM handoffs h WHERE h.request_id = q.id) AS handoff
        FROM requests q LEFT JOIN repos r ON r.id = q.repo_id
        LEFT JOIN issues i ON i.repo_id = q.repo_id AND i.number = q.issue
        WHERE q.answered_at IS NULL ORDER BY q.id DESC`

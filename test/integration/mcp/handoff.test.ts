@@ -214,6 +214,7 @@ describe('handoff_to_project', { timeout: 300_000 }, () => {
     const items = await api<InboxItem[]>('inbox.list')
     const item = items.find((i) => i.kind === 'handoff' && i.issue === approved)
     expect(item?.question).toContain('Hand off acme/app#')
+    expect(item?.handoff).toBe(first.handoff)
     // An inbox answer in words is refused: a hand-off is approved or refused.
     expect((await core.call('inbox.answer', { id: item!.id, answer: 'sure' })).ok).toBe(false)
 
