@@ -55,7 +55,20 @@ export function resolvePipeline(candidates: { file: Pipeline | null; repo: Pipel
 /** Back to the shape a person writes (for the Settings screen and storage). */
 export function toSpec(pipeline: Pipeline): PipelineSpec {
   return {
-    stages: pipeline.stages.map((s) => ({ label: s.label, owner: s.owner, title: s.title, description: s.description, color: s.color, next: [...s.next] })),
+    stages: pipeline.stages.map((s) => ({
+      label: s.label,
+      owner: s.owner,
+      title: s.title,
+      description: s.description,
+      color: s.color,
+      next: [...s.next],
+      // A capability stage's routing survives storage (the file's last good pipeline is kept as a spec).
+      ...(s.capability ? { capability: s.capability } : {}),
+      ...(s.route ? { route: s.route } : {}),
+      ...(s.join ? { join: s.join } : {}),
+      ...(s.workspace ? { workspace: s.workspace } : {}),
+      ...(s.onCritical ? { onCritical: s.onCritical } : {})
+    })),
     entry: pipeline.entry,
     done: pipeline.done
   }

@@ -63,6 +63,17 @@ describe('precedence', () => {
   })
 })
 
+describe('a capability stage kept in SQLite', () => {
+  it('keeps its capability, route, join, workspace and onCritical through storage (a fan-out review stage, issue #15)', () => {
+    const file = parsePipeline(
+      'stages:\n  - { label: in-progress, owner: engineer, next: [needs-code-review] }\n  - { label: needs-code-review, capability: review, route: all, join: review, workspace: pr, onCritical: in-progress, next: [shipped, in-progress] }\n  - { label: shipped }\n'
+    )
+    pipelines.recordFile(1, { head: 'h1', etag: null, present: true, sha: 's1', pipeline: file, error: null, checkedAt: null })
+    const stage = new Pipelines({ db, roles: () => roles }).forRepo(1).stages[1]
+    expect(stage).toMatchObject({ label: 'needs-code-review', owner: null, capability: 'review', route: 'all', join: 'review', workspace: 'pr', onCritical: 'in-progress' })
+  })
+})
+
 describe('validation messages name the source and the field', () => {
   it.each([
     [twoStage('wizard'), /pipeline: stages\.0\.owner: no role "wizard" \(roles: pm, architect/],
