@@ -12,7 +12,7 @@ mkdirSync(shots, { recursive: true })
 const axeSource = readFileSync('node_modules/axe-core/axe.min.js', 'utf8')
 
 let baton: SeededBaton
-const FILE_ERROR = '.baton/pipeline.yml: stages.1.owner: no role "wizard" (roles: architect, community, engineer, marketing, pm, tester)'
+const FILE_ERROR = '.baton/pipeline.yml: stages.1.owner: no role "wizard" (roles: architect, community, engineer, marketing, pm, reviewer-lint, reviewer-secrets, reviewer-tests, tester)'
 test.beforeAll(async () => {
   baton = await startSeededBaton()
   // The seeded repository carries its own pipeline file, whose latest version is broken (as a sync would have recorded it).

@@ -145,7 +145,7 @@ describe("a repository's .baton/pipeline.yml", () => {
     await git(work, 'commit', '-q', '-am', 'Pipeline: a role that does not exist')
     await git(work, 'push', '-q', 'origin', 'HEAD:main')
     await api('repos.syncNow', { id: 1 })
-    const message = '.baton/pipeline.yml: stages.1.owner: no role "wizard" (roles: architect, community, engineer, marketing, pm, tester)'
+    const message = '.baton/pipeline.yml: stages.1.owner: no role "wizard" (roles: architect, community, engineer, marketing, pm, reviewer-lint, reviewer-secrets, reviewer-tests, tester)'
     const repo = (await api<RepoSummary[]>('repos.list'))[0]!
     expect(repo.syncError).toBe(message)
     const view = await api<PipelineView>('pipeline.get', { repoId: 1 })

@@ -34,9 +34,9 @@ async function refused(method: string, input: unknown): Promise<{ code: string; 
 }
 
 describe('roles', () => {
-  it('lists the six roles with role.yml as the defaults', async () => {
+  it('lists the roles with role.yml as the defaults', async () => {
     const roles = await ok<RoleConfig[]>('roles.list', {})
-    expect(roles.map((r) => r.name)).toEqual(['architect', 'community', 'engineer', 'marketing', 'pm', 'tester'])
+    expect(roles.map((r) => r.name)).toEqual(['architect', 'community', 'engineer', 'marketing', 'pm', 'reviewer-lint', 'reviewer-secrets', 'reviewer-tests', 'tester'])
     expect(roles.find((r) => r.name === 'engineer')).toMatchObject({ provider: 'builtin', model: 'claude-sonnet-4-5', instances: 2, overridden: [], running: 0 })
   })
 
@@ -61,7 +61,7 @@ describe('roles', () => {
     [{ role: 'engineer', provider: 'gpt' }, `Bad input for roles.update: provider: a provider is one of ${PROVIDERS.join(', ')}.`],
     [{ role: 'engineer', model: 'two words' }, /^Bad input for roles\.update: model: a model is a name like claude-sonnet-4-5/],
     [{ role: 'engineer', colour: 'red' }, /^Bad input for roles\.update: \(payload\): Unrecognized key/],
-    [{ role: 'wizard', model: 'x' }, 'No role "wizard" (roles: architect, community, engineer, marketing, pm, tester).'],
+    [{ role: 'wizard', model: 'x' }, 'No role "wizard" (roles: architect, community, engineer, marketing, pm, reviewer-lint, reviewer-secrets, reviewer-tests, tester).'],
     [{ role: 'engineer', provider: 'command' }, /^provider: the command provider needs a command, and agents\/engineer\/role\.yml names none/],
     [{ role: 'engineer' }, 'Say what to change: provider, model, instances, or reset.']
   ])('refuses %j', async (input, message) => {
@@ -92,7 +92,7 @@ describe('pipeline', () => {
   })
 
   it.each([
-    [{ pipeline: { stages: [{ label: 'a', owner: 'wizard', next: ['b'] }, { label: 'b' }] } }, 'pipeline: stages.0.owner: no role "wizard" (roles: architect, community, engineer, marketing, pm, tester)'],
+    [{ pipeline: { stages: [{ label: 'a', owner: 'wizard', next: ['b'] }, { label: 'b' }] } }, 'pipeline: stages.0.owner: no role "wizard" (roles: architect, community, engineer, marketing, pm, reviewer-lint, reviewer-secrets, reviewer-tests, tester)'],
     [{ pipeline: { stages: [{ label: 'a', next: ['b'] }, { label: 'b', owner: 'pm' }] } }, 'pipeline: done: the final stage "b" cannot have an owner (no agent closes an issue)'],
     [{ pipeline: { stages: [{ label: 'a', next: ['zz'] }, { label: 'b' }] } }, 'pipeline: stages.0.next.0: no stage is labelled "zz"'],
     [{ pipeline: { stages: [{ label: 'a' }] } }, 'Bad input for pipeline.update: pipeline.stages: a pipeline needs at least two stages.'],
