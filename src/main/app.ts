@@ -46,6 +46,8 @@ import type { WebhookOptions } from './notify/webhook'
 import { effectiveSettings } from './agents/role-config'
 import { MODEL_PROVIDERS, type ModelProvider } from '../shared/api'
 import { Metrics } from './metrics/registry'
+// Registers the fan-out review's joins (`join: review`, `join: review-request-changes`) with the pipeline's registry.
+import './review/review-join'
 import { AgentMcp } from './mcp/agent-access'
 
 const here = dirname(fileURLToPath(import.meta.url))
