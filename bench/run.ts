@@ -16,7 +16,8 @@ const optional: Array<{ name: string; file: string; fn: string }> = [
   { name: 'Real Claude Code CLI: orchestration overhead per task', file: './claude-overhead.ts', fn: 'benchClaudeOverhead' },
   { name: 'Spend budgets per scheduling pass', file: './budget.ts', fn: 'benchBudget' },
   { name: 'MCP round trip (stdio and HTTP)', file: './mcp.ts', fn: 'benchMcp' },
-  { name: 'First run: fresh clone to the sandbox URL, the first bundle', file: './first-run.ts', fn: 'benchFirstRun' }
+  { name: 'First run: fresh clone to the sandbox URL, the first bundle', file: './first-run.ts', fn: 'benchFirstRun' },
+  { name: 'Fan-out review: six reviewers on one PR', file: './fanout.ts', fn: 'benchFanout' }
 ]
 for (const o of optional) {
   if (existsSync(new URL(o.file, import.meta.url))) {
