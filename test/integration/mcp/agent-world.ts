@@ -1,5 +1,5 @@
 // Shared set-up for Baton's own agents as MCP clients (issue #14): a forge
-// with acme/app (issues #1–#4; #3 and #4 at ready-for-dev) and acme/lib, the
+// with acme/app (issues #1–#4; #3 and #4 at ready-for-dev unless told) and acme/lib, the
 // whole headless core against it (real git, SQLite, agent processes in their
 // sandbox) with `baton serve`'s HTTP server, and the Engineer on Claude Code
 // — the real CLI, or the executable a test gives — while the other roles
@@ -36,10 +36,13 @@ export interface AgentWorldOptions {
   engineers?: number
   /** The agents' environment on top of PATH, LANG and HOME (the model endpoint, its key). */
   env?: (home: string) => Record<string, string>
+  /** acme/app's issues that start at ready-for-dev (default #3 and #4). */
+  ready?: number[]
 }
 
 export async function startAgentWorld(options: AgentWorldOptions = {}): Promise<AgentWorld> {
-  const issue = (title: string, labels: string[]) => ({ title, body: `${title}.`, author: 'acme', labels })
+  const ready = new Set(options.ready ?? [3, 4])
+  const issue = (title: string, n: number) => ({ title, body: `${title}.`, author: 'acme', labels: ready.has(n) ? ['ready-for-dev'] : [] })
   const t = await startForge({
     users: [{ login: 'acme', token: GITHUB_TOKEN, name: 'Acme Maintainer', email: 'acme@example.test' }],
     repositories: [
@@ -47,7 +50,7 @@ export async function startAgentWorld(options: AgentWorldOptions = {}): Promise<
         owner: 'acme',
         name: 'app',
         files: { 'README.md': '# app\n', 'package.json': '{"name":"app","private":true,"dependencies":{"lib":"acme/lib"}}\n' },
-        issues: [issue('First', []), issue('Second', []), issue('Parsing a date crashes the app', ['ready-for-dev']), issue('Another task', ['ready-for-dev'])]
+        issues: [issue('First', 1), issue('Second', 2), issue('Parsing a date crashes the app', 3), issue('Another task', 4)]
       },
       { owner: 'acme', name: 'lib', files: { 'README.md': '# lib\n', 'parse.js': 'exports.parse = (s) => JSON.parse(s)\n' } }
     ]
