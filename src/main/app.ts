@@ -440,7 +440,8 @@ export async function createCore(options: CoreOptions): Promise<Core> {
       setAttemptSettings(db, repoId, { attempts, pick, providers })
       const how = pick === 'person' ? 'a person picks' : 'the first to pass wins'
       audit(db, { kind: 'attempts.configure', repoId, message: `Parallel attempts: ${before.attempts} → ${attempts} (${how}${providers.length ? `; providers in turn: ${providers.join(', ')}` : ''})` })
-      events.changed('repos', 'settings')
+      // Not 'repos': the repositories list would reload under the person's typing.
+      events.changed('settings')
       return { repoId, ...attemptSettings(db, repoId) }
     },
     'attempts.pick': async ({ repoId, issue, attempt }) => ({ picked: true as const, ...(await engine().pickAttempt(repoId, issue, attempt)) }),
