@@ -244,6 +244,31 @@ describe('handoff_to_project', { timeout: 300_000 }, () => {
     await client.close()
   })
 
+  it('handed off by the agent working on it: its DONE with no move spends no budget, the origin waits, and its stage runs again once the target closes', async () => {
+    await api('roles.update', { role: 'pm', instances: 1 })
+    const [owner, repo] = ['acme', 'app']
+    const origin = (await gh().rest.issues.create({ owner, repo, title: '[slow] Found a lib bug mid-task' })).data.number
+    await sync('acme/app')
+    await until('the PM at work on it', async () => (await card('acme/app', origin))?.activity === 'working', async () => card('acme/app', origin))
+    const client = await mcp()
+    const made = data(await client.callTool({ name: 'handoff_to_project', arguments: { from: `acme/app#${origin}`, to: 'acme/lib', title: 'Mid-task bug', summary: 'Found while working on the app.' } }))
+    await client.close()
+    const target = made.number as number
+    // The agent's answer lands (DONE, no move): applied, not a failed attempt; the card says what it waits for.
+    const detail = await until('the task applied', async () => {
+      const d = await api<{ tasks: Array<{ state: string; attempt: number }> }>('issues.detail', { repoId: await repoId('acme/app'), number: origin })
+      return d.tasks.length === 1 && d.tasks[0]!.state === 'applied' ? d : undefined
+    }, async () => api('issues.detail', { repoId: await repoId('acme/app'), number: origin }))
+    expect(detail.tasks[0]!.attempt).toBe(1)
+    await until('the wait', async () => (await card('acme/app', origin))?.reason === `waits for acme/lib#${target}`, async () => card('acme/app', origin))
+    await gh().rest.issues.update({ owner: 'acme', repo: 'lib', issue_number: target, state: 'closed', state_reason: 'not_planned' })
+    await sync('acme/lib')
+    const resumed = await until('the stage again, with the outcome', async () => (await comments(owner, repo, origin)).find((c) => c.includes('Resumed with:')), async () => comments(owner, repo, origin))
+    expect(resumed).toContain(`"to":"acme/lib#${target}"`)
+    expect(resumed).toContain('"stateReason":"not_planned"')
+    expect((await comments(owner, repo, origin)).some((c) => c.includes(`**acme/lib#${target} was closed as not planned**`))).toBe(true)
+  })
+
   it('errors: a repository not connected (naming the connected ones), an unknown origin, bad input — nothing filed', async () => {
     const client = await mcp()
     const before = (await gh().rest.issues.listForRepo({ owner: 'acme', repo: 'lib', state: 'all' })).data.length
