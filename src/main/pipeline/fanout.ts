@@ -32,7 +32,7 @@
 import { formatResponse } from '../../shared/protocol/response'
 import type { StageDef } from '../../shared/pipeline'
 import { audit } from '../store/audit'
-import { createChild, endChild, roundAgents, roundChildren, runningParents } from '../store/fanout'
+import { createChild, currentRound, endChild, roundAgents, roundChildren, runningParents } from '../store/fanout'
 import { pullForIssue } from '../store/issue-pull'
 import { createTask, getTask, startAttempt, type TaskRow } from '../store/tasks'
 import { handleResult } from './apply'
@@ -63,7 +63,8 @@ export interface JoinInput {
   issue: { number: number; title: string; labels: readonly string[] }
   pipeline: Pipeline
   stage: StageDef
-  parent: { task: string; attempt: number }
+  /** `round` counts this parent's fan-outs (1, 2, … however often the stage was retried): a review posted per round is keyed by it. */
+  parent: { task: string; attempt: number; round: number }
   children: readonly FanoutChild[]
   pull: { number: number; title: string } | null
   github: GitHubPort
@@ -151,16 +152,20 @@ export function startRound(
   if (!online.length || startingFor(start.capability, presence).length) return false
   const pseudo = `@${start.capability}`
   const parent = start.parent ?? createTask(db, { repoId: start.repoId, issue: start.issue, stage: start.stage, role: pseudo, agent: pseudo })
-  const attempt = startAttempt(db, parent.id, pseudo)
-  const current = getTask(db, parent.id) as TaskRow
-  const children = online.map((p, i) => ({ presence: p, task: createChild(db, current, { agent: p.agent, role: p.role, index: i + 1, of: online.length }) }))
+  // The attempt and its children in one transaction: a parent never runs without a round to join.
+  const { round, children } = db.transaction(() => {
+    startAttempt(db, parent.id, pseudo)
+    const current = getTask(db, parent.id) as TaskRow
+    const next = (currentRound(db, parent.id) ?? 0) + 1
+    return { round: next, children: online.map((p, i) => ({ presence: p, task: createChild(db, current, next, { agent: p.agent, role: p.role, index: i + 1, of: online.length }) })) }
+  })()
   audit(db, {
     kind: 'fanout.start',
     repoId: start.repoId,
     issue: start.issue,
     taskId: parent.id,
     subject: pseudo,
-    message: `#${start.issue} (${start.stage}) fans out to ${online.length} agents that can ${start.capability}: ${online.map((p) => p.agent).join(', ')} (round ${attempt})`
+    message: `#${start.issue} (${start.stage}) fans out to ${online.length} agents that can ${start.capability}: ${online.map((p) => p.agent).join(', ')} (round ${round})`
   })
   for (const { presence: p, task } of children) {
     if (!free.includes(p)) continue
@@ -194,14 +199,15 @@ function replace(ctx: EngineContext, child: TaskRow, reason: string): boolean {
   const { db } = ctx
   const parent = child.parent_task ? getTask(db, child.parent_task) : undefined
   if (!parent || parent.state !== 'running' || !parent.role.startsWith('@')) return false
-  const taken = roundAgents(db, parent.id, child.parent_attempt ?? parent.attempt)
+  const round = child.parent_attempt ?? currentRound(db, parent.id) ?? 1
+  const taken = roundAgents(db, parent.id, round)
   const idle = ctx.idleAgents()
   const { free } = capableNow(parent.role.slice(1), ctx.o.pool.presence?.() ?? [], idle)
   const next = free.find((p) => !taken.has(p.agent))
   if (!next) return false
   endChild(db, child.id, 'cancelled', { result: `replaced by ${next.agent}: ${reason}`, answer: null })
   release(ctx, child)
-  const fresh = createChild(db, parent, { agent: next.agent, role: next.role, index: child.fanout_index ?? 1, of: child.fanout_of ?? 1 })
+  const fresh = createChild(db, parent, round, { agent: next.agent, role: next.role, index: child.fanout_index ?? 1, of: child.fanout_of ?? 1 })
   audit(db, { kind: 'fanout.replace', repoId: child.repo_id, issue: child.issue, taskId: fresh.id, subject: next.agent, message: `${next.agent} takes ${child.agent ?? child.role}'s place (${child.fanout_index} of ${child.fanout_of}): ${reason}` })
   startDispatch(ctx, fresh, next.agent)
   return true
@@ -220,11 +226,12 @@ function release(ctx: EngineContext, child: TaskRow): void {
 export function sweepRounds(ctx: EngineContext): void {
   const online = new Set((ctx.o.pool.presence?.() ?? []).filter((p) => p.online).map((p) => p.agent))
   for (const parent of runningParents(ctx.db)) {
-    const children = roundChildren(ctx.db, parent.id, parent.attempt)
-    for (const child of children) {
+    const round = currentRound(ctx.db, parent.id)
+    if (round === null) continue
+    for (const child of roundChildren(ctx.db, parent.id, round)) {
       if (child.state === 'queued' && child.agent && !online.has(child.agent) && !ctx.preparing.has(child.id)) childLost(ctx, child, `${child.agent} went offline before it started`)
     }
-    if (!roundChildren(ctx.db, parent.id, parent.attempt).some(isActive)) requestJoin(ctx, parent.id)
+    if (!roundChildren(ctx.db, parent.id, round).some(isActive)) requestJoin(ctx, parent.id)
   }
 }
 
@@ -232,16 +239,17 @@ export function sweepRounds(ctx: EngineContext): void {
 export function requestJoin(ctx: EngineContext, parentId: string): void {
   const s = stateOf(ctx)
   const first = getTask(ctx.db, parentId)
-  if (!first || s.joining.has(`${parentId}:${first.attempt}`)) return
-  const key = `${parentId}:${first.attempt}`
+  const round = currentRound(ctx.db, parentId)
+  if (!first || round === null || s.joining.has(`${parentId}:${round}`)) return
+  const key = `${parentId}:${round}`
   s.joining.add(key)
   ctx
     .keyed(issueKey(first.repo_id, first.issue), 'join', async () => {
       const parent = getTask(ctx.db, parentId)
-      if (!parent || parent.state !== 'running' || parent.attempt !== first.attempt) return
-      const rows = roundChildren(ctx.db, parent.id, parent.attempt)
+      if (!parent || parent.state !== 'running' || parent.attempt !== first.attempt || currentRound(ctx.db, parentId) !== round) return
+      const rows = roundChildren(ctx.db, parent.id, round)
       if (!rows.length || rows.some(isActive)) return
-      const answer = await runJoin(ctx, parent, rows)
+      const answer = await runJoin(ctx, parent, rows, round)
       if (!answer) return
       // Applied as the parent's answer: after this job, under the same lock (handleResult queues behind it).
       void handleResult(ctx, joinedResult(parent, answer))
@@ -250,7 +258,7 @@ export function requestJoin(ctx: EngineContext, parentId: string): void {
     .catch(() => undefined)
 }
 
-async function runJoin(ctx: EngineContext, parent: TaskRow, rows: TaskRow[]): Promise<AgentAnswer | null> {
+async function runJoin(ctx: EngineContext, parent: TaskRow, rows: TaskRow[], round: number): Promise<AgentAnswer | null> {
   const pipeline = ctx.o.pipeline(parent.repo_id)
   const stage = stageByLabel(pipeline, parent.stage)
   const issue = ctx.issue(parent.repo_id, parent.issue)
@@ -263,14 +271,14 @@ async function runJoin(ctx: EngineContext, parent: TaskRow, rows: TaskRow[]): Pr
   const pull = pullForIssue(ctx.db, parent.repo_id, parent.issue)
   const repo = ctx.repo(parent.repo_id)
   const s = stateOf(ctx)
-  const key = `${parent.id}:${parent.attempt}`
+  const key = `${parent.id}:${round}`
   try {
     const answer = await join({
       repo,
       issue: { number: issue.number, title: issue.title, labels: JSON.parse(issue.labels) as string[] },
       pipeline,
       stage,
-      parent: { task: parent.id, attempt: parent.attempt },
+      parent: { task: parent.id, attempt: parent.attempt, round },
       children,
       pull: pull ? { number: pull.number, title: pull.title } : null,
       github: ctx.o.github

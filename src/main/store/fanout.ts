@@ -4,16 +4,25 @@
 import type { Db } from './open'
 import { createTask, getTask, type TaskRow } from './tasks'
 
-/** A child of `parent`'s current attempt, queued for `agent`, at `index` of `of`. */
-export function createChild(db: Db, parent: TaskRow, child: { agent: string; role: string; index: number; of: number }): TaskRow {
+/**
+ * A child of `parent`'s round `round`, queued for `agent`, at `index` of `of`.
+ * Rounds count up per parent (kept in `parent_attempt`): a person's Retry
+ * starts the parent's attempts again from 1, never its rounds.
+ */
+export function createChild(db: Db, parent: TaskRow, round: number, child: { agent: string; role: string; index: number; of: number }): TaskRow {
   return db.transaction(() => {
     const task = createTask(db, { repoId: parent.repo_id, issue: parent.issue, stage: parent.stage, role: child.role, agent: child.agent })
-    db.prepare('UPDATE tasks SET parent_task = ?, fanout_index = ?, fanout_of = ?, parent_attempt = ? WHERE id = ?').run(parent.id, child.index, child.of, parent.attempt, task.id)
+    db.prepare('UPDATE tasks SET parent_task = ?, fanout_index = ?, fanout_of = ?, parent_attempt = ? WHERE id = ?').run(parent.id, child.index, child.of, round, task.id)
     return getTask(db, task.id) as TaskRow
   })()
 }
 
-/** The children of the parent's attempt, the newest per place (a replacement stands for the child it replaced), by place. */
+/** The parent's latest round, or null before its first. */
+export function currentRound(db: Db, parentId: string): number | null {
+  return (db.prepare('SELECT MAX(parent_attempt) AS round FROM tasks WHERE parent_task = ?').get(parentId) as { round: number | null }).round
+}
+
+/** The children of the parent's round, the newest per place (a replacement stands for the child it replaced), by place. */
 export function roundChildren(db: Db, parentId: string, attempt: number): TaskRow[] {
   const rows = db.prepare('SELECT * FROM tasks WHERE parent_task = ? AND parent_attempt = ? ORDER BY fanout_index, created_at, rowid').all(parentId, attempt) as TaskRow[]
   const latest = new Map<number, TaskRow>()

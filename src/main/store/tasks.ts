@@ -182,9 +182,9 @@ export function finishAnswer(db: Db, id: string, state: TaskState, fields: { res
   })()
 }
 
-/** The newest task of the issue for `stage`. */
+/** The newest task of the issue for `stage` (a fan-out's parent, never one of its children: they answer for it). */
 export function latestTaskForStage(db: Db, repoId: number, issue: number, stage: string): TaskRow | undefined {
-  return db.prepare('SELECT * FROM tasks WHERE repo_id = ? AND issue = ? AND stage = ? ORDER BY created_at DESC, rowid DESC LIMIT 1').get(repoId, issue, stage) as TaskRow | undefined
+  return db.prepare('SELECT * FROM tasks WHERE repo_id = ? AND issue = ? AND stage = ? AND parent_task IS NULL ORDER BY created_at DESC, rowid DESC LIMIT 1').get(repoId, issue, stage) as TaskRow | undefined
 }
 
 /** Counts an answer that ended in a failure (ERROR, every move refused): its successor gets the next place. */

@@ -60,7 +60,7 @@ describe('the default join', () => {
 })
 
 /** One issue at needs-code-review, three reviewers online; agents answer when told. */
-function world(file: string, join?: string) {
+function world(file: string, join?: string, maxAttempts?: number) {
   const pipeline = checkPipeline(
     {
       stages: [
@@ -116,7 +116,8 @@ function world(file: string, join?: string) {
       settings: () => DEFAULT_SETTINGS,
       waits: new Map(),
       // A failed apply waits far longer than the test: the restart is what finishes it.
-      backoffMs: () => 3_600_000
+      backoffMs: () => 3_600_000,
+      ...(maxAttempts ? { maxAttempts } : {})
     })
   }
   db = openDatabase(file)
@@ -166,6 +167,45 @@ describe('a round in SQLite', () => {
     // Each child's usage once; no child dispatched again.
     expect((db.prepare('SELECT COUNT(*) AS n FROM usage WHERE issue = 7').get() as { n: number }).n).toBe(3)
     expect(w.dispatched).toHaveLength(3)
+  })
+
+  it("a failed round, then a person's Retry: a new round (round 2, though the parent's attempts start again at 1) joins only its own children", async () => {
+    const w = world(join(mkdtempSync(join(tmpdir(), 'baton-fanout-')), 'baton.db'), undefined, 1)
+    const engine = w.build(db!)
+    await engine.tick()
+    await engine.idle()
+    const back = { from: 'needs-code-review', to: 'in-progress' }
+    // They disagree: the join's ERROR spends the stage's one attempt, and the parent fails.
+    for (const trigger of w.dispatched) await w.answer(engine, trigger, done(`${trigger.agent} says`, trigger.agent === 'sec' ? back : move))
+    await engine.idle()
+    const parent = db!.prepare("SELECT id, state, result FROM tasks WHERE role = '@review'").get() as { id: string; state: string; result: string }
+    expect(parent.state).toBe('failed')
+    expect(parent.result).toMatch(/ask for different moves/)
+    expect(w.comments).toHaveLength(0)
+    const outcome = await engine.retry(1, 7, 'maintainer')
+    expect(outcome.task).toBe(parent.id)
+    await engine.tick()
+    await engine.idle()
+    const second = w.dispatched.slice(3)
+    expect(second.map((t) => [t.agent, t.fanout?.parent, t.attempt])).toEqual([
+      ['lint', parent.id, 1],
+      ['sec', parent.id, 1],
+      ['tests', parent.id, 1]
+    ])
+    expect(new Set(second.map((t) => t.task)).size).toBe(3)
+    expect(second.some((t) => w.dispatched.slice(0, 3).some((f) => f.task === t.task))).toBe(false)
+    for (const trigger of second) await w.answer(engine, trigger, done(`${trigger.agent} again`, move))
+    await engine.idle()
+    expect(db!.prepare('SELECT state FROM tasks WHERE id = ?').get(parent.id)).toEqual({ state: 'applied' })
+    const rounds = db!.prepare('SELECT parent_attempt AS round, COUNT(*) AS n FROM tasks WHERE parent_task = ? GROUP BY parent_attempt').all(parent.id)
+    expect(rounds).toEqual([
+      { round: 1, n: 3 },
+      { round: 2, n: 3 }
+    ])
+    expect(w.comments).toHaveLength(1)
+    expect(w.comments[0]!.body.match(/### /g)).toHaveLength(3)
+    expect(w.comments[0]!.body).toContain('lint again')
+    expect(w.comments[0]!.body).not.toContain('lint says')
   })
 
   it('a stage picks its join by name; the join sees every child and its answer is what applies', async () => {
