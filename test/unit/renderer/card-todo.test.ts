@@ -26,6 +26,14 @@ const card = (over: Partial<BoardIssue>): BoardIssue => ({
   ...over
 })
 
+describe('blocked by other repositories (issue #14)', () => {
+  it('names them after the local issues, which stay linked', () => {
+    const todo = cardTodo(card({ activity: 'blocked', blockedBy: { kind: 'issues', issues: [3], elsewhere: ['acme/lib#7', 'x/y#2'] } }))
+    expect(todo).toMatchObject({ text: 'Blocked by', links: [{ label: '#3', href: expect.stringContaining('3') }], after: ', acme/lib#7, x/y#2', needsYou: false })
+    expect(cardTodo(card({ activity: 'blocked', blockedBy: { kind: 'issues', issues: [], elsewhere: ['acme/lib#7'] } }))).toMatchObject({ links: [], after: ' acme/lib#7' })
+  })
+})
+
 describe('cardTodo', () => {
   it('a review names and links its PR', () => {
     expect(cardTodo(card({ needs: 'review', pr: 8 }))).toEqual({ text: 'Review', links: [{ label: 'PR #8', href: '#/pr/2/8' }], after: '', action: null, needsYou: true })

@@ -43,7 +43,10 @@ export function cardTodo(card: BoardIssue, pullOf: PullOf = () => null): CardTod
   }
   const b = card.blockedBy
   if (b?.kind === 'issues') {
-    return { text: 'Blocked by', links: b.issues.map((n) => ({ label: `#${n}`, href: issueHref(card.repoId, n) })), after: '', action: null, needsYou: false }
+    // Other repositories' issues (a cross-repository dependency, a hand-off it waits for) are named, not linked: the board knows no page for them.
+    const elsewhere = b.elsewhere ?? []
+    const after = elsewhere.length ? `${b.issues.length ? ', ' : ' '}${elsewhere.join(', ')}` : ''
+    return { text: 'Blocked by', links: b.issues.map((n) => ({ label: `#${n}`, href: issueHref(card.repoId, n) })), after, action: null, needsYou: false }
   }
   if (b?.kind === 'pr-slot') {
     const pr = b.pr ?? pullOf(card.repoId, b.issue)
