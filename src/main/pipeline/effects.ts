@@ -129,7 +129,9 @@ export function planEffects(given: AgentAnswer, ctx: EffectContext): Plan {
   }
 
   effects.push({ kind: 'comment', body: signedComment(ctx.role, answer.text, answer.body, ctx.taskId, ctx.place, ctx.agent), marker: marker(ctx.taskId, ctx.role, ctx.place) })
-  const noteKind = NOTE_KIND[ctx.role]
+  // A fan-out's parent (`@<capability>`, fanout.ts) leaves its joined answer as a note named for the capability:
+  // a review round's findings reach the Engineer's next trigger as a `review` note, as a person's review does.
+  const noteKind = NOTE_KIND[ctx.role] ?? (ctx.role.startsWith('@') ? ctx.role.slice(1) : undefined)
   if (noteKind && (answer.body.trim() || answer.text)) effects.push({ kind: 'note', noteKind, body: answer.body.trim() || answer.text })
 
   // Triage labels: never a stage label (stages move only through LABEL-UPDATED).

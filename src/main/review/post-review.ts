@@ -91,6 +91,22 @@ export function summaryOf(reports: readonly ReviewerReport[], consensus: Consens
   return lines.join('\n')
 }
 
+/** Every merged finding as a Markdown list, within `room` characters: the stage's comment and the Engineer's note carry them all. */
+export function findingsList(findings: readonly MergedFinding[], room = MAX_BODY): string {
+  const lines: string[] = []
+  let left = room
+  for (const [i, f] of findings.entries()) {
+    const item = `- \`${f.file}${f.line ? `:${f.line}` : ''}\` ${findingText(f).replace(/\n+/g, ' ')}`
+    if (item.length + 1 > left) {
+      lines.push(`- … and ${findings.length - i} more (on the PR's review)`)
+      break
+    }
+    lines.push(item)
+    left -= item.length + 1
+  }
+  return lines.join('\n')
+}
+
 export interface PostReviewInput {
   repo: RepoRef
   pr: number

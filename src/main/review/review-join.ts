@@ -13,7 +13,7 @@ import { registerJoin, type FanoutChild, type JoinFn, type JoinInput } from '../
 import type { StageDef } from '../../shared/pipeline'
 import { hasConsensusCritical, mergeFindings, type ReviewerReport } from './consensus'
 import { parseFindings } from './findings'
-import { postReview, type ReviewPort } from './post-review'
+import { findingsList, postReview, type ReviewPort } from './post-review'
 
 /** A child's answer as a reviewer's report. */
 export function reportOf(child: FanoutChild): ReviewerReport {
@@ -78,7 +78,11 @@ export function reviewJoin(o: { requestChanges: boolean }): JoinFn {
       status: 'done',
       text: `Review of PR #${input.pull.number}: ${consensus.findings.length} findings from ${consensus.answered} of ${reports.length} reviewers (${consensus.findings.filter((f) => f.consensus).length} with consensus). ${verdict}`,
       move: to ? { from: stage.label, to } : null,
-      body: `${posted.summary}\n\n${verdict} The line comments are on PR #${input.pull.number}'s review (${posted.inline} on lines of the diff, ${posted.outside} in its summary).`
+      body: [
+        posted.summary.replace(/\n### Outside the diff[\s\S]*$/, ''),
+        `${verdict} On PR #${input.pull.number}'s review: ${posted.inline} line comments, ${posted.outside} findings in its summary.`,
+        ...(consensus.findings.length ? ['### Findings', findingsList(consensus.findings, 50_000)] : [])
+      ].join('\n\n')
     })
   }
 }

@@ -155,6 +155,11 @@ describe('a fan-out review with consensus', () => {
     expect(await labels()).not.toContain('needs-code-review')
     const comment = (await gh().issues.listComments({ owner: 'owner', repo: 'app', issue_number: 1 })).data.map((c) => c.body ?? '').find((b) => b.includes('## Review:'))
     expect(comment).toMatch(/critical finding with consensus: back to in-progress/)
+    // The Engineer's next trigger carries every finding: the round's answer is a `review` note.
+    const notes = core.db.prepare("SELECT kind, body FROM notes WHERE repo_id = 1 AND issue = 1 AND kind = 'review'").all() as Array<{ body: string }>
+    expect(notes).toHaveLength(1)
+    expect(notes[0]!.body).toContain('`src/calc.js:8` **Critical** · consensus (2 of 3)')
+    expect(notes[0]!.body).toContain('`src/config.js:2` **Critical** · reviewer-secrets')
     // The join run again for the same round (a crash after the post, before the answer was applied):
     // the review is found by its marker on the forge, and nothing is posted twice.
     const parent = core.db.prepare("SELECT id, attempt FROM tasks WHERE role = '@review'").get() as { id: string; attempt: number }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { mergeFindings, type ReviewerReport } from '../../../src/main/review/consensus'
-import { commentableLines, findingText, MAX_BODY, postReview, roundMarker, summaryOf, type ReviewPort } from '../../../src/main/review/post-review'
+import { commentableLines, findingsList, findingText, MAX_BODY, postReview, roundMarker, summaryOf, type ReviewPort } from '../../../src/main/review/post-review'
 import { reportOf } from '../../../src/main/review/review-join'
 import type { FanoutChild } from '../../../src/main/pipeline/fanout'
 import type { Finding } from '../../../src/main/review/findings'
@@ -77,6 +77,15 @@ describe('the PR review of a fan-out round', () => {
     expect(summary.length).toBeLessThan(MAX_BODY)
     expect(summary).toMatch(/- … and \d+ more$/)
     expect(findingText(c.findings[0]!)).toMatch(/^\*\*Critical\*\* · lint/)
+  })
+
+  it('lists every merged finding for the stage’s comment, cut with a count past its room', () => {
+    const reports: ReviewerReport[] = [{ reviewer: 'lint', outcome: 'answered', findings: Array.from({ length: 30 }, (_, i) => f({ file: `f${i}.js` })) }]
+    const c = mergeFindings(reports)
+    expect(findingsList(c.findings).split('\n')).toHaveLength(30)
+    const cut = findingsList(c.findings, 500).split('\n')
+    expect(cut.length).toBeLessThan(30)
+    expect(cut.at(-1)).toMatch(/^- … and \d+ more \(on the PR's review\)$/)
   })
 
   it('reads each child as a report: answered, malformed, failed or missing', () => {
