@@ -17,7 +17,8 @@ const optional: Array<{ name: string; file: string; fn: string }> = [
   { name: 'Spend budgets per scheduling pass', file: './budget.ts', fn: 'benchBudget' },
   { name: 'MCP round trip (stdio and HTTP)', file: './mcp.ts', fn: 'benchMcp' },
   { name: 'First run: fresh clone to the sandbox URL, the first bundle', file: './first-run.ts', fn: 'benchFirstRun' },
-  { name: 'Fan-out review: six reviewers on one PR', file: './fanout.ts', fn: 'benchFanout' }
+  { name: 'Fan-out review: six reviewers on one PR', file: './fanout.ts', fn: 'benchFanout' },
+  { name: 'Prometheus scrape (10,000 waiting issues, 50,000 usage rows)', file: './metrics.ts', fn: 'benchMetrics' }
 ]
 for (const o of optional) {
   if (existsSync(new URL(o.file, import.meta.url))) {

@@ -15,7 +15,7 @@ import type { AgentInfo, AgentState } from '../agents/supervisor'
 import { stageOf, type Pipeline } from '../pipeline/definition'
 import { priorityOf } from '../pipeline/scheduler'
 import type { Db } from '../store/open'
-import { issueLabels, queuedTasks, usageByAgent } from './store-reads'
+import { openIssueLabels, queuedTasks, usageByAgent } from './store-reads'
 
 /** A task's transitions the pipeline reports (pipeline/dispatch.ts, apply.ts, retry.ts). */
 export type TaskEvent = 'started' | 'applied' | 'waiting' | 'retried' | 'failed'
@@ -86,10 +86,13 @@ export class Metrics implements TaskMetrics {
   private readonly tasks: Record<TaskEvent, Counter<'role' | 'stage'>>
   private readonly githubRequests: Counter<'method' | 'status'>
   private readonly claimExpirations: Counter<'role' | 'reason'>
+  /** What one scrape reads once for several metrics (the usage table for cost and tokens); null between scrapes. */
+  private scrape: { usage?: ReturnType<typeof usageByRole> } | null = null
 
   constructor(private readonly s: MetricsSources) {
     const registers = [this.registry]
     const now = s.now ?? (() => Date.now())
+    const usage = () => (this.scrape ? (this.scrape.usage ??= usageByRole(s.db)) : usageByRole(s.db))
     const taskCounter = (event: TaskEvent, help: string) =>
       new Counter({ name: `${PREFIX}tasks_${event}_total`, help, labelNames: ['role', 'stage'] as const, registers })
     this.tasks = {
@@ -120,22 +123,36 @@ export class Metrics implements TaskMetrics {
       collect() {
         this.reset()
         const at = now()
+        // One read of the open issues' labels and one set per series: a lookup
+        // and an inc per waiting issue cost most of a second at 10,000 (bench/metrics.ts).
+        const labelsOf = openIssueLabels(s.db)
+        const pipelines = new Map<number, Pipeline>()
+        const pipelineOf = (repoId: number): Pipeline => {
+          let pipeline = pipelines.get(repoId)
+          if (!pipeline) pipelines.set(repoId, (pipeline = s.pipeline(repoId)))
+          return pipeline
+        }
+        const depth = new Map<string, { priority: string; stage: string; reason: string; n: number }>()
         // A task's stage is its own; a waiting issue's is the one its labels name now.
-        const count = (repoId: number, issue: number, stage: string | null, reason: string) => {
-          const labels = issueLabels(s.db, repoId, issue)
+        const count = (key: string, repoId: number, stage: string | null, reason: string) => {
+          const labels = labelsOf.get(key)
           if (!labels) return
-          const where = stage ?? stageOf(s.pipeline(repoId), labels)?.label
-          if (where) this.inc({ priority: PRIORITY_NAMES[priorityOf(labels)] ?? 'normal', stage: where, reason })
+          const where = stage ?? stageOf(pipelineOf(repoId), labels)?.label
+          if (!where) return
+          const priority = PRIORITY_NAMES[priorityOf(labels)] ?? 'normal'
+          const series = `${priority}\u0000${where}\u0000${reason}`
+          const known = depth.get(series)
+          if (known) known.n++
+          else depth.set(series, { priority, stage: where, reason, n: 1 })
         }
-        for (const [key, why] of s.waits) {
-          const [repoId, issue] = key.split('#').map(Number) as [number, number]
-          count(repoId, issue, null, waitReason(why))
-        }
+        for (const [key, why] of s.waits) count(key, Number(key.slice(0, key.indexOf('#'))), null, waitReason(why))
         for (const task of queuedTasks(s.db)) {
+          const key = `${task.repoId}#${task.issue}`
           // A queued task whose start was put off with a reason (plan-lease.ts) is counted once, by that reason.
-          if (s.waits.has(`${task.repoId}#${task.issue}`)) continue
-          count(task.repoId, task.issue, task.stage, task.notBefore !== null && Date.parse(task.notBefore) > at ? 'backoff' : 'dispatch')
+          if (s.waits.has(key)) continue
+          count(key, task.repoId, task.stage, task.notBefore !== null && Date.parse(task.notBefore) > at ? 'backoff' : 'dispatch')
         }
+        for (const d of depth.values()) this.set({ priority: d.priority, stage: d.stage, reason: d.reason }, d.n)
       }
     })
 
@@ -183,7 +200,7 @@ export class Metrics implements TaskMetrics {
 
     // Cost and tokens come from the usage table at each scrape: they survive
     // restarts and count each answer once (store/usage.ts). One GROUP BY a
-    // scrape each: a few ms over 50,000 rows.
+    // scrape for both.
     new Counter({
       name: `${PREFIX}cost_usd_total`,
       help: 'Dollars the model providers priced, by role (all time, from the usage table).',
@@ -191,7 +208,7 @@ export class Metrics implements TaskMetrics {
       registers,
       collect() {
         this.reset()
-        for (const [role, u] of usageByRole(s.db)) this.inc({ role }, u.costUsd)
+        for (const [role, u] of usage()) this.inc({ role }, u.costUsd)
       }
     })
     new Counter({
@@ -201,7 +218,7 @@ export class Metrics implements TaskMetrics {
       registers,
       collect() {
         this.reset()
-        for (const [role, u] of usageByRole(s.db)) {
+        for (const [role, u] of usage()) {
           this.inc({ role, kind: 'input' }, u.input)
           this.inc({ role, kind: 'output' }, u.output)
           this.inc({ role, kind: 'cache_read' }, u.cacheRead)
@@ -227,8 +244,13 @@ export class Metrics implements TaskMetrics {
   }
 
   /** The exposition text (Prometheus text format 0.0.4). */
-  text(): Promise<string> {
-    return this.registry.metrics()
+  async text(): Promise<string> {
+    this.scrape = {}
+    try {
+      return await this.registry.metrics()
+    } finally {
+      this.scrape = null
+    }
   }
 
   get contentType(): string {

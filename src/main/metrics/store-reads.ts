@@ -23,14 +23,17 @@ export function queuedTasks(db: Db): Array<{ repoId: number; issue: number; stag
   }>
 }
 
-/** An open issue's labels, or null when it is not (or no longer) in the mirror. */
-export function issueLabels(db: Db, repoId: number, issue: number): string[] | null {
-  const row = db.prepare('SELECT labels FROM issues WHERE repo_id = ? AND number = ?').get(repoId, issue) as { labels: string } | undefined
-  if (!row) return null
-  try {
-    const labels = JSON.parse(row.labels) as unknown
-    return Array.isArray(labels) ? labels.filter((l): l is string => typeof l === 'string') : []
-  } catch {
-    return []
+/** Every open issue's labels, by `repoId#number` (one query a scrape; an unreadable list reads as none). */
+export function openIssueLabels(db: Db): Map<string, string[]> {
+  const labels = new Map<string, string[]>()
+  for (const row of db.prepare("SELECT repo_id AS repoId, number, labels FROM issues WHERE state = 'open'").all() as Array<{ repoId: number; number: number; labels: string }>) {
+    let list: unknown = []
+    try {
+      list = JSON.parse(row.labels)
+    } catch {
+      /* kept as none */
+    }
+    labels.set(`${row.repoId}#${row.number}`, Array.isArray(list) ? list.filter((l): l is string => typeof l === 'string') : [])
   }
+  return labels
 }
