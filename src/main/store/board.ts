@@ -49,6 +49,7 @@ export function board(db: Db, filter: ApiParsedInput<'issues.board'> & { number?
   // issue computed once each, never one scan of pulls per issue (with 2,000
   // pulls and 8,000 tasks that was 11 s for 10,000 issues; this is 0.2 s).
   const few = Boolean(filter.keys || filter.number !== undefined)
+  // A card shows the issue's newest task; a fan-out's children answer for their parent (pipeline/fanout.ts), which is the one shown.
   const rows = db
     .prepare(
       `SELECT i.repo_id, r.owner, r.name, r.api_url, i.number, i.title, i.labels, i.author, i.state, i.updated_at, i.closed_at, i.state_reason, i.closed_stage,
@@ -58,10 +59,10 @@ export function board(db: Db, filter: ApiParsedInput<'issues.board'> & { number?
        JOIN repos r ON r.id = i.repo_id
        ${
          few
-           ? 'LEFT JOIN tasks t ON t.rowid = (SELECT t2.rowid FROM tasks t2 WHERE t2.repo_id = i.repo_id AND t2.issue = i.number ORDER BY t2.created_at DESC, t2.rowid DESC LIMIT 1)'
+           ? 'LEFT JOIN tasks t ON t.rowid = (SELECT t2.rowid FROM tasks t2 WHERE t2.repo_id = i.repo_id AND t2.issue = i.number AND t2.parent_task IS NULL ORDER BY t2.created_at DESC, t2.rowid DESC LIMIT 1)'
            : `LEFT JOIN (SELECT id, repo_id, issue, state, agent, updated_at, result, not_before,
                                ROW_NUMBER() OVER (PARTITION BY repo_id, issue ORDER BY created_at DESC, rowid DESC) AS rn
-                        FROM tasks) t ON t.repo_id = i.repo_id AND t.issue = i.number AND t.rn = 1
+                        FROM tasks WHERE parent_task IS NULL) t ON t.repo_id = i.repo_id AND t.issue = i.number AND t.rn = 1
               LEFT JOIN (SELECT repo_id, issue, MAX(number) AS pr FROM pulls WHERE issue IS NOT NULL GROUP BY repo_id, issue) p
                 ON p.repo_id = i.repo_id AND p.issue = i.number`
        }
@@ -192,6 +193,12 @@ function toCard(
     since = row.task_updated ?? since
     reason = lookups.attempts(row.repo_id, row.number)
     if (row.task_not_before && row.task_not_before > nowIso) reason = `retrying at ${row.task_not_before.slice(11, 19)} UTC`
+    // Queued, but its Engineer waits for another issue's lease on its plan's files (pipeline/plan-lease.ts): the card names it.
+    const leased = context.waits.get(key)
+    if (leased?.startsWith('waits for a lease on ')) {
+      activity = 'blocked'
+      reason = leased
+    }
   } else if (row.task_state === 'waiting') {
     activity = 'waiting'
     agent = row.task_agent

@@ -15,6 +15,7 @@ import type { AgentAnswer } from '../../../src/main/pipeline/effects'
 import { PipelineEngine } from '../../../src/main/pipeline/engine'
 import { defaultJoin, registerJoin, type FanoutChild, type JoinInput } from '../../../src/main/pipeline/fanout'
 import type { AgentPresence, GitHubPort } from '../../../src/main/pipeline/ports'
+import { board } from '../../../src/main/store/board'
 import { openDatabase, type Db } from '../../../src/main/store/open'
 
 let db: Db | undefined
@@ -59,19 +60,18 @@ describe('the default join', () => {
   })
 })
 
+const stagesOf = (join?: string) => ({
+  stages: [
+    { label: 'in-progress', owner: 'engineer', next: ['needs-code-review'] },
+    { label: 'needs-code-review', capability: 'review', route: 'all', workspace: 'none', ...(join ? { join } : {}), next: ['needs-review', 'in-progress'] },
+    { label: 'needs-review', next: ['done'] },
+    { label: 'done' }
+  ]
+})
+
 /** One issue at needs-code-review, three reviewers online; agents answer when told. */
 function world(file: string, join?: string, maxAttempts?: number) {
-  const pipeline = checkPipeline(
-    {
-      stages: [
-        { label: 'in-progress', owner: 'engineer', next: ['needs-code-review'] },
-        { label: 'needs-code-review', capability: 'review', route: 'all', workspace: 'none', ...(join ? { join } : {}), next: ['needs-review', 'in-progress'] },
-        { label: 'needs-review', next: ['done'] },
-        { label: 'done' }
-      ]
-    },
-    'test'
-  )
+  const pipeline = checkPipeline(stagesOf(join), 'test')
   const comments: Array<{ body: string; marker: string }> = []
   const dispatched: Trigger[] = []
   const busy = new Set<string>()
@@ -218,7 +218,13 @@ describe('a round in SQLite', () => {
     const engine = w.build(db!)
     await engine.tick()
     await engine.idle()
-    for (const trigger of w.dispatched) await w.answer(engine, trigger, done(`${trigger.agent} says`))
+    // Two answered, one still working: the card shows the fan-out at work (its parent), not the newest child's end.
+    for (const trigger of w.dispatched.slice(0, 2)) await w.answer(engine, trigger, done(`${trigger.agent} says`))
+    await engine.idle()
+    const ctx = { pipeline: () => checkPipeline(stagesOf('count-test'), 'test'), waits: new Map<string, string>() }
+    expect(board(db!, {}, ctx).find((c) => c.number === 7)).toMatchObject({ activity: 'working', agent: '@review' })
+    expect(board(db!, { number: 7 }, ctx)[0]).toMatchObject({ activity: 'working', agent: '@review' })
+    await w.answer(engine, w.dispatched[2]!, done('tests says'))
     await engine.idle()
     expect(seen).toHaveLength(1)
     expect(seen[0]!.map((c) => [c.agent, c.outcome, c.answer?.text])).toEqual([
