@@ -418,7 +418,10 @@ async function finishFailed(ctx: EngineContext, group: GroupRow, repo: RepoRef):
   const states = runs.map((r) => runState(ctx.db, r))
   for (const run of runs) await stopRun(ctx, repo, run, 'no attempt passed')
   const issue = ctx.issue(group.repo_id, group.issue)
-  if (issue && atStage(ctx, group)) {
+  // No attempt reached its Tester (each ended in errors that spent the stage's budget, a person's Stop, a spend
+  // budget): nothing failed a test, so nothing goes back; the stage's own hold (a spent budget, an inbox item) stays.
+  const tested = runs.some((r) => r.verdict !== null)
+  if (issue && tested && atStage(ctx, group)) {
     const pipeline = ctx.o.pipeline(group.repo_id)
     const first = getTask(db, runs[0]!.engineer_task) as TaskRow
     const report = runs.map((r, i) => `### Attempt ${r.idx} (${states[i]})\n\n${r.test_result ?? getTask(db, r.engineer_task)?.result ?? 'no answer'}`).join('\n\n')

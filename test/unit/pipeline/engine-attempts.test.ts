@@ -202,3 +202,22 @@ describe('parallel attempts in the engine', { timeout: 30_000 }, () => {
     expect((t.db.prepare('SELECT ROUND(SUM(cost_usd), 2) AS usd FROM usage WHERE issue = 7').get() as { usd: number }).usd).toBe(0.4)
   })
 })
+
+describe('parallel attempts that never reach a Tester', { timeout: 30_000 }, () => {
+  it("a person's Stop of each attempt removes their branches but sends nothing back: the stage waits for Retry", async () => {
+    const t = setup(['in-progress', 'attempts:2'])
+    await t.settle()
+    expect(t.all.filter((x) => x.role === 'engineer')).toHaveLength(2)
+    await t.engine.stop(1, 7, 'maintainer')
+    await t.engine.stop(1, 7, 'maintainer')
+    await t.settle()
+    expect(issueAttempts(t.db, 1, 7)).toMatchObject({ state: 'failed', summary: '2 attempts: 2 failed' })
+    expect(t.log.deleted.sort()).toEqual([BASE, `${BASE}-a2`])
+    expect(t.labelsNow()).toEqual(['in-progress', 'attempts:2'])
+    expect(t.db.prepare("SELECT COUNT(*) AS n FROM notes WHERE kind = 'test-report'").get()).toEqual({ n: 0 })
+    // Held for the person (the Stop spent the stage's budget): no new round starts by itself.
+    const before = t.all.length
+    await t.settle()
+    expect(t.all.length).toBe(before)
+  })
+})
