@@ -45,7 +45,7 @@ export const tester: Provider = async (ctx) => {
     return reply(ctx, {
       status: 'done',
       statusText: `Tests pass: ${describeCommand(cmd)} (${seconds} s)`,
-      labelUpdate: { from: stage, to: 'needs-review' },
+      labelUpdate: { from: stage, to: data?.moves?.pass ?? 'needs-review' },
       body: `## Test report\n\n\`${describeCommand(cmd)}\` passed in ${seconds} s (${cmd.source}).\n\n${fence(tail(stripAnsi(result.output), 15, 1500), 'text')}`
     })
   }
@@ -53,7 +53,7 @@ export const tester: Provider = async (ctx) => {
   return reply(ctx, {
     status: 'done',
     statusText: `Tests fail: ${describeCommand(cmd)} ${how}`,
-    labelUpdate: { from: stage, to: 'ready-for-dev' },
+    labelUpdate: { from: stage, to: data?.moves?.fail ?? 'ready-for-dev' },
     body: `## Test report\n\n\`${describeCommand(cmd)}\` ${how} (${cmd.source}). The tail of its output:\n\n${fence(tail(stripAnsi(result.output), 60, 6000), 'text')}`
   })
 }

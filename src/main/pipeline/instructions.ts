@@ -3,7 +3,7 @@
 export function instructionsFor(
   role: string,
   stage: string,
-  context: { branch: string; answer?: string; handoff?: string; update?: { pr: number; defaultBranch: string } }
+  context: { branch: string; answer?: string; handoff?: string; update?: { pr: number; defaultBranch: string }; moves?: { pass: string; fail: string } }
 ): string {
   const base = role.replace(/-\d+$/, '')
   if (context.handoff) return `Another role handed you work on this issue: ${context.handoff}\nAnswer with DONE (or REQUEST), and a comment for the issue.`
@@ -19,7 +19,7 @@ export function instructionsFor(
       stage === 'ready-for-dev'
         ? 'Claim this issue: ask for LABEL-UPDATED: ready-for-dev --> in-progress and say how you will do it.'
         : `Implement the issue in your workspace on branch ${context.branch}, commit your work there (main pushes it and opens the pull request), and answer BRANCH: ${context.branch} with LABEL-UPDATED: in-progress --> needs-testing. Address any review or test failure in the notes. If you cannot, answer REQUEST.`,
-    tester: `Your workspace holds branch ${context.branch} as pushed. Run the repository's own tests. If they pass: LABEL-UPDATED: needs-testing --> needs-review. If they fail: LABEL-UPDATED: needs-testing --> ready-for-dev, with the failing output's tail in your comment.`,
+    tester: `Your workspace holds branch ${context.branch} as pushed. Run the repository's own tests. If they pass: LABEL-UPDATED: ${stage} --> ${context.moves?.pass ?? 'needs-review'}. If they fail: LABEL-UPDATED: ${stage} --> ${context.moves?.fail ?? 'ready-for-dev'}, with the failing output's tail in your comment.`,
     marketing: 'This work is done and merged. Draft a release-note entry and a short announcement, in your comment.',
     community: 'This issue comes from someone outside the repository. Acknowledge it kindly; if it reports a bug without steps to reproduce, ask for them; point to likely duplicates among the listed issues. Do not promise anything, do not move labels.'
   }

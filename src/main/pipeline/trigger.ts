@@ -10,6 +10,7 @@ import type { TaskRow } from '../store/tasks'
 import { branchUpdateAsked } from './branch-update'
 import { baseRole, type EngineContext, type IssueRow } from './engine-context'
 import { instructionsFor } from './instructions'
+import { stageByLabel, type Pipeline } from './definition'
 import { withAttempt } from './attempts'
 import { handoffOutcomes } from './handoff'
 import type { RepoRef } from './ports'
@@ -32,6 +33,7 @@ export function buildTrigger(ctx: EngineContext, task: TaskRow, repo: RepoRef, i
   const limit = ctx.o.timeLimitSec?.(baseRole(task.role)) ?? 900
   // Marketing writes its note from the issue and its pull request, not from comment bodies.
   const pull = baseRole(task.role) === 'marketing' ? pullForIssue(db, task.repo_id, task.issue) : null
+  const moves = baseRole(task.role) === 'tester' ? testerMoves(ctx.o.pipeline(task.repo_id), task.stage) : null
   // One of several attempts at once (attempts.ts): which one, and for its Tester what the verdict is about.
   return withAttempt(ctx, task, {
     v: 1,
@@ -51,17 +53,29 @@ export function buildTrigger(ctx: EngineContext, task: TaskRow, repo: RepoRef, i
     },
     workspace,
     branch,
-    instructions: fanoutInstructions(task, instructionsFor(task.role, task.stage, { branch, answer, handoff, update: branchUpdateAsked(notes) ?? undefined })),
+    instructions: fanoutInstructions(task, instructionsFor(task.role, task.stage, { branch, answer, handoff, update: branchUpdateAsked(notes) ?? undefined, ...(moves ? { moves } : {}) })),
     // A role's hand-offs on this issue, then what its hand-offs to other projects came to (handoff.ts).
     handoffs: [...handoffs, ...handoffOutcomes(db, task.repo_id, task.issue)],
     notes,
     ...(answer ? { answer } : {}),
     ...(task.session_id ? { resumeSession: task.session_id } : {}),
-    ...(pull ? { data: { pull } } : {}),
+    ...(pull || moves ? { data: { ...(pull ? { pull } : {}), ...(moves ? { moves } : {}) } } : {}),
     deadline: new Date(ctx.now().getTime() + limit * 1000).toISOString(),
     // A fan-out's child (fanout.ts): its place in the round and the parent it answers for.
     ...(task.parent_task ? { fanout: { parent: task.parent_task, index: task.fanout_index ?? 1, of: task.fanout_of ?? 1 } } : {})
   })
+}
+
+/**
+ * The Tester's two moves out of its stage in this pipeline: back is the first
+ * next stage the Engineer owns, on the first other one (the person's review by
+ * default, a fan-out review stage where the repository put one after testing).
+ */
+export function testerMoves(pipeline: Pipeline, stage: string): { pass: string; fail: string } | null {
+  const next = stageByLabel(pipeline, stage)?.next ?? []
+  const fail = next.find((label) => stageByLabel(pipeline, label)?.owner === 'engineer')
+  const pass = next.find((label) => label !== fail)
+  return pass && fail ? { pass, fail } : null
 }
 
 /** A fan-out's child is told it is one of several, and that its answer is joined with theirs before anything applies. */

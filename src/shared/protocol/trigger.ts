@@ -101,7 +101,9 @@ export const Trigger = z.object({
     .object({
       issues: z.array(z.object({ number: z.number().int(), title: z.string(), state: z.string().optional() })).optional(),
       testCommand: z.array(z.string()).min(1).optional(),
-      pull: z.object({ number: z.number().int().positive(), title: z.string(), body: z.string(), merged: z.boolean() }).optional()
+      pull: z.object({ number: z.number().int().positive(), title: z.string(), body: z.string(), merged: z.boolean() }).optional(),
+      /** The stage's moves as this repository's pipeline has them: on (pass) and back to the Engineer (fail), for the Tester (e.g. on to a fan-out review stage rather than the person's review). */
+      moves: z.object({ pass: z.string().min(1), fail: z.string().min(1) }).optional()
     })
     .optional()
 })
