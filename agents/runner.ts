@@ -8,6 +8,7 @@ import { rmSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { z } from 'zod'
 import { ipcPaths, readIfExists, watchFolder, writeAtomic } from '../src/main/agents/file-ipc'
+import { attemptRun } from '../src/main/agents/attempt-provider'
 import { providers } from '../src/main/agents/providers/index'
 import type { ProviderContext, ProviderResult, Usage } from '../src/main/agents/providers/types'
 import { formatResponse, parseResponse } from '../src/shared/protocol/response'
@@ -120,12 +121,16 @@ async function main(): Promise<void> {
     const runDir = join(dirname(config.ipcDir), 'runs', config.agent, `${trigger.task}-${trigger.attempt}`)
     let text: string
     try {
-      const provider = providers[config.settings.provider]
-      if (!provider) throw new Error(`unknown provider "${config.settings.provider}" (known: ${Object.keys(providers).join(', ')})`)
+      // One of several parallel attempts may ask for its own model, or builtin (attempt-provider.ts).
+      const picked = attemptRun(config.settings, trigger.parallel)
+      if (picked.note) send({ type: 'progress', task: trigger.task, line: picked.note })
+      const settings = picked.settings
+      const provider = providers[settings.provider]
+      if (!provider) throw new Error(`unknown provider "${settings.provider}" (known: ${Object.keys(providers).join(', ')})`)
       const ctx: ProviderContext = {
         trigger,
         rolePrompt: config.prompt,
-        settings: config.settings,
+        settings,
         cwd: trigger.workspace ?? process.cwd(),
         signal: abort.signal,
         progress: (line) => send({ type: 'progress', task: trigger.task, line: line.slice(0, 2000) }),
