@@ -75,6 +75,7 @@ function world(file: string, join?: string, maxAttempts?: number) {
   const comments: Array<{ body: string; marker: string }> = []
   const dispatched: Trigger[] = []
   const busy = new Set<string>()
+  const cancelled: string[] = []
   let commentFails = false
   const reviewers = ['lint', 'sec', 'tests']
   const build = (database: Db) => {
@@ -106,7 +107,10 @@ function world(file: string, join?: string, maxAttempts?: number) {
           busy.add(trigger.agent)
           dispatched.push(trigger)
         },
-        cancel: (agent) => busy.delete(agent),
+        cancel: (agent) => {
+          busy.delete(agent)
+          cancelled.push(agent)
+        },
         // The files hand a child over when it was dispatched; a parent has none (it has no agent).
         handedOver: (agent, task) => dispatched.some((t) => t.agent === agent && t.task === task)
       },
@@ -127,7 +131,7 @@ function world(file: string, join?: string, maxAttempts?: number) {
     busy.delete(trigger.agent)
     return engine.handleResult({ agent: trigger.agent, task: trigger.task, attempt: trigger.attempt, answer: a, raw: `TASK: ${trigger.task}\nDONE: ${a.text}\n`, usage: { inputTokens: 10, outputTokens: 1, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: 0.01 }, sessionId: null, provider: 'command', model: null })
   }
-  return { build, comments, dispatched, answer, setCommentFails: (v: boolean) => (commentFails = v) }
+  return { build, comments, dispatched, cancelled, answer, setCommentFails: (v: boolean) => (commentFails = v) }
 }
 
 describe('a round in SQLite', () => {
@@ -206,6 +210,30 @@ describe('a round in SQLite', () => {
     expect(w.comments[0]!.body.match(/### /g)).toHaveLength(3)
     expect(w.comments[0]!.body).toContain('lint again')
     expect(w.comments[0]!.body).not.toContain('lint says')
+  })
+
+  it("a person's Stop stops the fan-out whole: the parent held for Retry, every running child cancelled, a late answer ignored", async () => {
+    const w = world(join(mkdtempSync(join(tmpdir(), 'baton-fanout-')), 'baton.db'))
+    const engine = w.build(db!)
+    await engine.tick()
+    await engine.idle()
+    await w.answer(engine, w.dispatched[0]!, done('lint says', move))
+    const stopped = await engine.stop(1, 7, 'maintainer')
+    const parent = db!.prepare("SELECT id, state, result FROM tasks WHERE role = '@review'").get() as { id: string; state: string; result: string }
+    expect(stopped.task).toBe(parent.id)
+    expect(parent).toMatchObject({ state: 'failed', result: 'stopped by maintainer (Retry runs it again)' })
+    expect(w.cancelled.sort()).toEqual(['sec', 'tests'])
+    expect(db!.prepare('SELECT agent, state FROM tasks WHERE parent_task = ? ORDER BY fanout_index').all(parent.id)).toEqual([
+      { agent: 'lint', state: 'applied' },
+      { agent: 'sec', state: 'cancelled' },
+      { agent: 'tests', state: 'cancelled' }
+    ])
+    await w.answer(engine, w.dispatched[1]!, done('sec says late', move))
+    await engine.tick()
+    await engine.idle()
+    expect(db!.prepare('SELECT state FROM tasks WHERE id = ?').get(parent.id)).toEqual({ state: 'failed' })
+    expect(w.comments).toHaveLength(0)
+    expect(w.dispatched).toHaveLength(3)
   })
 
   it('a stage picks its join by name; the join sees every child and its answer is what applies', async () => {
