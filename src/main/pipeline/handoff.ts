@@ -141,6 +141,11 @@ export function createHandoff(ctx: EngineContext, input: HandoffInput, askedBy: 
       return handoffView(db, getHandoff(db, again.id) as HandoffRow)
     }
 
+    // Capped like a role's hand-offs (DESIGN.md §5, Settings → hand-off cap): two projects' agents handing an
+    // issue back and forth would otherwise file issues for ever.
+    const cap = ctx.o.settings().handoffCap
+    const made = issueHandoffs(db, origin.id, input.issue).length
+    if (made >= cap) throw new AppError('conflict', `${from} has handed off ${made} time${made === 1 ? '' : 's'}, the cap (Settings: hand-off cap ${cap}): a person decides what happens next.`)
     const crossOwner = origin.owner.toLowerCase() !== target.owner.toLowerCase()
     const approval = crossOwner && handoffApproval(db, origin.id)
     const pipeline = ctx.o.pipeline(origin.id)

@@ -282,6 +282,10 @@ describe('handoff_to_project', { timeout: 300_000 }, () => {
     expect(errorText(await client.callTool({ name: 'handoff_to_project', arguments: { ...base, extra: 1 } }))).toMatch(/extra|Unrecognized/i)
     expect(errorText(await client.callTool({ name: 'handoff_to_project', arguments: { ...base, to: 'acme/app' } }))).toMatch(/another repository/)
     expect(errorText(await client.callTool({ name: 'handoff_to_project', arguments: { ...base, logs: 'x'.repeat(30_001) } }))).toMatch(/logs is at most 30,000 characters/)
+    // Past the hand-off cap (acme/app#1 handed off once already): refused, a person decides.
+    await api('settings.update', { handoffCap: 1 })
+    expect(errorText(await client.callTool({ name: 'handoff_to_project', arguments: base }))).toMatch(/acme\/app#1 has handed off 1 time, the cap \(Settings: hand-off cap 1\)/)
+    await api('settings.update', { handoffCap: 5 })
     // Each part within its own limit, the whole past GitHub's: said before anything is recorded.
     const long = { ...base, summary: 's'.repeat(20_000), repro: 'r'.repeat(20_000), logs: 'l'.repeat(30_000) }
     expect(errorText(await client.callTool({ name: 'handoff_to_project', arguments: long }))).toMatch(/issue body would be 70,\d{3} characters; GitHub takes at most 65,536/)
