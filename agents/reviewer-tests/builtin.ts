@@ -30,7 +30,7 @@ export const reviewerTests: Provider = async (ctx) => {
       line: source.added[0]?.line ?? 0,
       severity: 'recommendation',
       rule: 'tests/missing',
-      text: `${source.path} changed without changed tests: no changed test file names ${source.path.split('/').pop()}. Add or change a test that exercises this change.`
+      text: `\`${source.path}\` changed without changed tests: no changed test file names \`${source.path.split('/').pop()}\`. Add or change a test that exercises this change.`
     })
   }
   const changedSource = new Set(sources.map((s) => s.path))
@@ -59,13 +59,14 @@ export const reviewerTests: Provider = async (ctx) => {
     const message = failureMessage(output).slice(0, 500)
     const places = placesIn(output, ctx.cwd)
     const inTest = places.find((p) => p.file === file && p.line > 1) ?? places.find((p) => p.file === file)
-    findings.push({ file, line: inTest?.line ?? 0, severity: 'critical', rule: 'tests/failing', text: `Changed test ${file} fails (\`${how.label}\`): ${message}` })
+    findings.push({ file, line: inTest?.line ?? 0, severity: 'critical', rule: 'tests/failing', text: `Changed test \`${file}\` fails (\`${how.label}\`): ${message}` })
     // The changed source the failure points at, once per file: the line to fix.
+    // Paths go in backticks: consensus reads a finding's point with quoted names out (a file called token.js is no secret).
     const pointed = new Set<string>()
     for (const p of places) {
       if (!changedSource.has(p.file) || pointed.has(p.file)) continue
       pointed.add(p.file)
-      findings.push({ file: p.file, line: p.line, severity: 'critical', rule: 'tests/failing', text: `${file} fails here: ${message}` })
+      findings.push({ file: p.file, line: p.line, severity: 'critical', rule: 'tests/failing', text: `\`${file}\` fails here: ${message}` })
     }
     report.push(`- ${file}: **fails** (\`${how.label}\`, ${result.signal ? `stopped by ${result.signal}` : `exit ${result.code}`} after ${seconds} s)\n\n${fence(tail(output, 25, 2500), 'text')}`)
   }

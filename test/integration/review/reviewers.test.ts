@@ -66,7 +66,7 @@ describe('the builtin reviewers on a planted PR', () => {
     expect(at(PLANTED.redeclared.file, PLANTED.redeclared.line)).toEqual([
       expect.objectContaining({ severity: 'critical', rule: 'tests/failing', text: expect.stringContaining("SyntaxError: Identifier 'sum' has already been declared") })
     ])
-    expect(r.findings.find((f) => f.file === 'test/calc.test.js')).toMatchObject({ severity: 'critical', text: expect.stringMatching(/^Changed test test\/calc.test.js fails \(`node --test test\/calc.test.js`\)/) })
+    expect(r.findings.find((f) => f.file === 'test/calc.test.js')).toMatchObject({ severity: 'critical', text: expect.stringMatching(/^Changed test `test\/calc.test.js` fails \(`node --test test\/calc.test.js`\)/) })
     // src/calc.js has its changed test: no "without tests" for it.
     expect(r.findings.filter((f) => f.rule === 'tests/missing').map((f) => f.file)).toEqual([PLANTED.untested.file])
     expect(r.body).toMatch(/test\/calc.test.js: \*\*fails\*\*/)

@@ -61,5 +61,7 @@ describe('consensus of reviewers’ findings', () => {
     // A name in quotes is not read for the category: a variable called token is no secret.
     expect(categoryOf("'token' is assigned a value but never used")).toBe('unused')
     expect(categoryOf('A GitHub token (ghp_…) is committed')).toBe('secret')
+    // The tests reviewer quotes paths: a file named for a secret is no secret, so it cannot meet the secrets reviewer's point.
+    expect(categoryOf('`src/token.js` changed without changed tests: no changed test file names `token.js`')).toBe('missing-tests')
   })
 })
