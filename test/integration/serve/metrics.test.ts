@@ -120,6 +120,8 @@ describe('/metrics after the sandbox pipeline ran an issue to its PR', () => {
       const c = await card(1)
       return c?.stage === 'needs-review' && c.pr
     })
+    // The label moves while the Tester's answer is applied; its task ends applied a moment later.
+    await until("the Tester's task applied", async () => tasksApplied().has('tester needs-testing') || Promise.reject(new Error(`tasks: ${JSON.stringify(core.db.prepare('SELECT role, stage, state FROM tasks').all())}`)))
     // Work goes on meanwhile (other issues): what SQLite held before the scrape ≤ the counter ≤ what it holds after.
     const startedBefore = attemptsStarted()
     const appliedBefore = tasksApplied()
