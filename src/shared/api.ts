@@ -413,9 +413,10 @@ export interface BoardIssue {
 /**
  * What a card asks of the person: review its PR, answer an agent's question,
  * approve an outsider's issue, retry a spent failure budget, lift a spent spend
- * budget (raise it, or Retry), or resume a role they paused.
+ * budget (raise it, or Retry), resume a role they paused, or pick which of
+ * several parallel attempts that passed becomes the PR (issue #15).
  */
-export type NeedsYou = 'review' | 'answer' | 'approve' | 'retry' | 'budget' | 'paused'
+export type NeedsYou = 'review' | 'answer' | 'approve' | 'retry' | 'budget' | 'paused' | 'pick'
 
 export type BlockedBy =
   | { kind: 'issues'; issues: number[]; /** Other repositories' issues, `owner/name#n` (issue #14). */ elsewhere?: string[] }

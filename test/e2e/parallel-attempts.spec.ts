@@ -1,7 +1,8 @@
 // Parallel attempts as a person meets them (issue #15), in the sandbox: the
 // issue page's Attempts panel side by side — each attempt's branch, provider,
 // state, test result and cost — for a repository where the person picks, a
-// pick made from the panel (attempts.pick), and Settings → Repositories'
+// pick made from the panel (attempts.pick) — the board's card asking for it
+// first —, and Settings → Repositories'
 // attempts, pick and providers saved and a bad provider refused. Both themes,
 // axe clean. The group is written into SQLite once the sandbox's repository
 // exists (three Engineer attempts and their Testers, answered, their usage):
@@ -80,7 +81,11 @@ test('the issue page shows the attempts side by side; a person picks one that pa
   test.setTimeout(120_000)
   await page.setViewportSize({ width: 1440, height: 900 })
   await page.goto(baton.url)
-  await page.evaluate(() => (location.hash = '/issue/1/2'))
+  // The board's card waits for the person, in words, and links the issue page.
+  const card = page.locator('.board [data-issue="2"]').first()
+  await expect(card).toHaveAttribute('data-needs', 'pick', { timeout: 30_000 })
+  await expect(card).toContainText('Pick the attempt that becomes the PR on #2')
+  await card.getByRole('link', { name: '#2' }).click()
   const panel = page.getByTestId('attempts')
   await expect(panel.getByRole('heading', { name: '3 attempts: 2 passed, 1 failed' })).toBeVisible({ timeout: 30_000 })
   await expect(panel).toContainText('Pick the attempt that becomes the pull request')

@@ -274,6 +274,8 @@ export function waitOf(why: string): WaitMeaning {
   // An Engineer whose plan's files another issue's task holds (pipeline/lease-wait.ts): the reason names the lease.
   if (why.startsWith('waits for a lease on ')) return { activity: 'blocked', needs: null, blockedBy: null }
   if (why.startsWith('waits for a free ')) return { activity: 'queued', needs: null, blockedBy: null }
+  // Parallel attempts that passed, a person to pick one (pipeline/attempts.ts attemptHolds).
+  if (/^\d+ attempts?: .* — waits for a person to pick/.test(why)) return { activity: 'waiting', needs: 'pick', blockedBy: null }
   // The PR's checks, not a person (pipeline/check-wait.ts).
   if (why.startsWith('waiting for checks')) return { activity: 'blocked', needs: null, blockedBy: { kind: 'checks' } }
   if (why.startsWith('waits for a maintainer to approve')) return { activity: 'waiting', needs: 'approve', blockedBy: null }

@@ -38,6 +38,8 @@ export function cardTodo(card: BoardIssue, pullOf: PullOf = () => null): CardTod
       return { ...none, text: card.reason?.replace(/ — waits for a person.*$/, '') ?? 'A budget is spent', after: ': raise it in Settings, or Retry', action: 'retry' }
     case 'paused':
       return { ...none, text: `${card.reason?.replace(/^waits: /, '').replace(/ \(resume it in Agents\)$/, '') ?? 'Its role is paused'}: resume it in`, links: [{ label: 'Agents', href: '#/agents' }], after: '' }
+    case 'pick':
+      return { ...none, text: 'Pick the attempt that becomes the PR on', links: [{ label: `#${card.number}`, href: issueHref(card.repoId, card.number) }], after: '' }
     case null:
       break
   }
