@@ -87,6 +87,15 @@ describe("each attempt's branch", () => {
     await ws.prepare(repo, { id: 't_four', issue: 9, branch: attemptBranch(base, 4), mode: 'write' })
     expect(await ws.deleteBranch(repo, `${base}-a4`)).toEqual({ local: true, remote: false })
 
+    // What a person compares before picking: the winner's diff against the default branch, while it is there.
+    const diff = await ws.branchDiff(repo, `${base}-a2`)
+    expect(diff?.stat).toMatch(/calc\.js \| 1 \+\n 1 file changed, 1 insertion\(\+\)/)
+    expect(diff?.patch).toContain('+two')
+    expect(diff?.truncated).toBe(false)
+    expect((await ws.branchDiff(repo, `${base}-a2`, 10))?.truncated).toBe(true)
+    expect(await ws.branchDiff(repo, `${base}-a3`)).toBeNull()
+    await expect(ws.branchDiff(repo, 'main')).rejects.toThrow('Not a Baton branch: "main"')
+
     await expect(ws.deleteBranch(repo, 'main')).rejects.toThrow('Refusing to delete "main" of acme/shop: Baton deletes only its own baton/<issue>-<slug> branches')
     await expect(ws.deleteBranch(repo, 'feature/x')).rejects.toThrow(/Refusing to delete "feature\/x"/)
     expect(remoteRef('refs/heads/main')).toBe(main)

@@ -26,7 +26,7 @@ afterEach(() => db?.close())
 
 const BASE = 'baton/7-fix-the-thing'
 
-function setup(labels: string[]) {
+function setup(labels: string[], engineers = 3) {
   db = openDatabase(join(mkdtempSync(join(tmpdir(), 'baton-attempts-')), 'baton.db'))
   const at = '2026-01-01T00:00:00.000Z'
   db.prepare("INSERT INTO repos (id, key, host, api_url, owner, name, default_branch, connected_at) VALUES (1, 'github.com/acme/shop', 'github.com', 'https://api.github.com', 'acme', 'shop', 'main', '2026-06-01T00:00:00.000Z')").run()
@@ -75,7 +75,7 @@ function setup(labels: string[]) {
     }
   }
   const roles = ['pm', 'architect', 'engineer', 'tester']
-  const instances: Record<string, string[]> = { engineer: ['engineer', 'engineer-2', 'engineer-3'], tester: ['tester', 'tester-2'], pm: ['pm'], architect: ['architect'] }
+  const instances: Record<string, string[]> = { engineer: ['engineer', 'engineer-2', 'engineer-3'].slice(0, engineers), tester: ['tester', 'tester-2'], pm: ['pm'], architect: ['architect'] }
   const engine = new PipelineEngine({
     db,
     events: new EventHub(),
@@ -219,5 +219,23 @@ describe('parallel attempts that never reach a Tester', { timeout: 30_000 }, () 
     const before = t.all.length
     await t.settle()
     expect(t.all.length).toBe(before)
+  })
+})
+
+describe('more attempts than instances', { timeout: 30_000 }, () => {
+  it("the engineer role's instances bound how many run at once: the others queue and start as one comes free", async () => {
+    const t = setup(['in-progress', 'attempts:3'], 2)
+    await t.settle()
+    const first = t.all.filter((x) => x.role === 'engineer')
+    expect(first.map((x) => x.parallel?.index)).toEqual([1, 2])
+    expect(issueAttempts(t.db, 1, 7)?.summary).toBe('3 attempts: 3 running')
+    await t.answer(t.engineer(1), t.implemented(first[0]!))
+    const now = t.all.filter((x) => x.role === 'engineer')
+    expect(now.map((x) => [x.parallel?.index, x.branch])).toEqual([
+      [1, BASE],
+      [2, `${BASE}-a2`],
+      [3, `${BASE}-a3`]
+    ])
+    expect(now[2]!.agent).toBe(first[0]!.agent)
   })
 })
