@@ -4,7 +4,6 @@
 // repository's .baton/pipeline.yml, not the person's review — the three
 // builtin reviewers review the PR, and with no critical finding two of them
 // agree on, one COMMENT review lands and the issue moves on to the person.
-import { execFile } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
