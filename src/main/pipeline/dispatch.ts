@@ -2,11 +2,12 @@
 // SQLite, and its trigger handed to the agent — under the issue's lock, off
 // the tick. The agent is kept for it meanwhile; no later tick dispatches it again.
 import { audit } from '../store/audit'
-import { getTask, setTaskState, startAttempt, type TaskRow } from '../store/tasks'
+import { getTask, setTaskState, type TaskRow } from '../store/tasks'
 import { overBudgetAtStart } from './budget-gate'
 import { workspaceModeOf } from './capabilities'
 import { issueKey, type EngineContext } from './engine-context'
 import { branchOf } from './attempts'
+import { startAttemptLeased } from './plan-lease'
 import { retryOrFail } from './retry'
 import { buildTrigger } from './trigger'
 
@@ -54,7 +55,14 @@ async function dispatch(ctx: EngineContext, taskId: string, agent: string): Prom
     if (mode) await ctx.o.workspace.release(repo, task.id).catch(() => undefined)
     return
   }
-  const attempt = startAttempt(db, task.id, agent)
+  // An Engineer's plan's files leased by another issue's task (plan-lease.ts): it stays queued, and tick.ts offers it again once the lease ends.
+  const started = startAttemptLeased(ctx, task, agent)
+  if ('wait' in started) {
+    if (mode) await ctx.o.workspace.release(repo, task.id).catch(() => undefined)
+    ctx.o.waits.set(issueKey(task.repo_id, task.issue), started.wait)
+    return
+  }
+  const attempt = started.attempt
   const trigger = buildTrigger(ctx, { ...task, agent, attempt }, repo, issue, branch, workspace)
   audit(db, { kind: 'task.dispatch', repoId: repo.id, issue: task.issue, taskId: task.id, subject: agent, message: `${agent} starts #${task.issue} (${task.stage}), attempt ${attempt}` })
   ctx.o.metrics?.task('started', task)

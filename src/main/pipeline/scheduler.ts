@@ -3,6 +3,7 @@
 import type { Pipeline } from './definition'
 import { stageOf } from './definition'
 import { blockersOf, type ElsewhereState, type IssueRef } from './dependencies'
+import { LEASE_ROLES, leaseWait, type HeldLease } from './lease-wait'
 import { capabilityWait, capableNow, startingFor } from './capabilities'
 import type { AgentPresence } from './ports'
 
@@ -47,6 +48,12 @@ export interface ScheduleInput {
   /** Recently closed issues that reached the final stage, for Marketing. */
   finished?: ReadonlyArray<{ repoId: number; number: number }>
   sideLanes?: { community?: string; marketing?: string }
+  /** Live file leases (issue #14): an Engineer whose plan touches one another issue holds waits. */
+  leases?: readonly HeldLease[]
+  /** The files each issue's plan names, by `repoId#number` (plan_files). */
+  planFiles?: ReadonlyMap<string, readonly string[]>
+  /** `<instance>@<owner/repo>` of an instance starting in this pass, for the lease it will hold (default: the instance). */
+  holderName?: (agent: string, repoId: number) => string
 }
 
 export interface StartDecision {
@@ -97,6 +104,8 @@ export function schedule(input: ScheduleInput): Schedule {
   const community = input.sideLanes?.community ?? 'community'
   const marketing = input.sideLanes?.marketing ?? 'marketing'
   const { gate, lane } = devLane(input.pipeline)
+  // Leases held now, and those main takes for the Engineers this pass starts (dispatch.ts takes them for real).
+  const leases: HeldLease[] = [...(input.leases ?? [])]
 
   // Repositories with an issue in the dev lane already have their one agent PR: which issue holds it
   // (the board names and links it on the cards that wait).
@@ -175,6 +184,12 @@ export function schedule(input: ScheduleInput): Schedule {
       continue
     }
     const owner = stage.owner as string
+    // Its plan's files leased by another issue's task or a person (lease-wait.ts): the Engineer waits.
+    const leased = LEASE_ROLES.has(owner) ? leaseWait(issue, input.planFiles?.get(id), leases) : null
+    if (leased) {
+      waiting.push({ repoId: issue.repoId, issue: issue.number, reason: leased })
+      continue
+    }
     const agent = take(owner)
     if (!agent) {
       const reason = input.pausedRoles?.has(owner) ? `waits: ${owner} is paused (resume it in Agents)` : `waits for a free ${owner}`
@@ -183,6 +198,10 @@ export function schedule(input: ScheduleInput): Schedule {
     }
     if (!input.parallelPrs && stage.label === gate) laneTaken.set(issue.repoId, issue.number)
     start.push({ repoId: issue.repoId, issue: issue.number, stage: stage.label, role: owner, agent })
+    if (LEASE_ROLES.has(owner)) {
+      const holder = input.holderName?.(agent, issue.repoId) ?? agent
+      for (const pattern of input.planFiles?.get(id) ?? []) leases.push({ repoId: issue.repoId, issue: issue.number, pattern, holder })
+    }
   }
 
   for (const done of input.finished ?? []) {

@@ -6,6 +6,8 @@ import { audit } from '../store/audit'
 import { repoBudgets } from '../store/budgets'
 import { issueRow, mergedIssues, openIssues, openIssuesSince, repoIds, repoRow, setIssueLabels } from '../store/pipeline-issues'
 import { createTask, dueTasks, taskIndex } from '../store/tasks'
+import { liveLeases, repoPlanFiles, sweepLeases } from '../store/leases'
+import { agentName } from '../../shared/agent-name'
 import type { Pipeline } from './definition'
 import { budgetHolds } from './budget-gate'
 import { checkHolds } from './check-wait'
@@ -14,6 +16,7 @@ import { attemptHolds, expandAttempts, settleAttempts } from './attempts'
 import { startDispatch } from './dispatch'
 import { baseRole, issueKey, type EngineContext } from './engine-context'
 import { budgetOf, spentMessage } from './retry'
+import { heldLease, pendingLeases, planLeaseWait } from './plan-lease'
 import { schedule, type ScheduleIssue } from './scheduler'
 import { capabilityWait } from './capabilities'
 import { startRound, sweepRounds } from './fanout'
@@ -29,10 +32,14 @@ export function runTick(ctx: EngineContext): void {
   const idle = ctx.idleAgents()
   const presence = ctx.o.pool.presence?.() ?? []
   const roundWaits: Array<[string, string]> = []
+  const nowIso = ctx.now().toISOString()
+  // Leases whose task's attempt ended or whose TTL passed no longer count; they go (issue #14).
+  sweepLeases(db, nowIso)
+  const leaseWaits = new Map<string, string>()
   // Origins waiting for a hand-off to another project (handoff.ts): nothing starts for them, a retry included.
   const handedOff = handoffHolds(db)
   // Re-dispatch queued tasks first: retries whose backoff passed, answered requests.
-  for (const task of dueTasks(db, ctx.now().toISOString())) {
+  for (const task of dueTasks(db, nowIso)) {
     if (ctx.preparing.has(task.id)) continue
     if (task.role.startsWith('@')) {
       // A fan-out's parent whose round failed: a new round, to the capable instances online now.
@@ -43,6 +50,12 @@ export function runTick(ctx: EngineContext): void {
       continue
     }
     if (handedOff.has(issueKey(task.repo_id, task.issue))) continue
+    // An Engineer whose plan's files another issue's task holds a lease on stays queued (plan-lease.ts).
+    const leased = planLeaseWait(ctx, task)
+    if (leased) {
+      leaseWaits.set(issueKey(task.repo_id, task.issue), leased)
+      continue
+    }
     const free = idle.get(baseRole(task.role)) ?? []
     // A fan-out's child goes to its own instance only (another one may already hold a place in the same round).
     const agent = task.agent && free.includes(task.agent) ? task.agent : task.parent_task ? undefined : free[0]
@@ -54,6 +67,7 @@ export function runTick(ctx: EngineContext): void {
   const settings = ctx.o.settings()
   ctx.o.waits.clear()
   for (const [key, reason] of roundWaits) ctx.o.waits.set(key, reason)
+  for (const [key, why] of leaseWaits) ctx.o.waits.set(key, why)
   for (const repoId of repoIds(db)) {
     const pipeline = ctx.o.pipeline(repoId)
     adopt(ctx, repoId, pipeline)
@@ -78,6 +92,8 @@ export function runTick(ctx: EngineContext): void {
     // Spent failure budgets, moves to the person's review waiting for the PR's checks (check-wait.ts), spend budgets (budget-gate.ts).
     const held = new Map([...heldStages(ctx, repoId, pipeline), ...checkHolds(ctx, repoId), ...[...handedOff].filter(([k]) => k.startsWith(`${repoId}#`)), ...budgetHolds(ctx, repoId, pipeline, issues), ...attemptHolds(ctx, repoId)])
     const index = taskIndex(db)
+    const repo = ctx.repo(repoId)
+    const plans = new Map([...repoPlanFiles(db, repoId)].map(([n, files]) => [issueKey(repoId, n), files] as const))
     const plan = schedule({
       pipeline,
       issues,
@@ -95,7 +111,10 @@ export function runTick(ctx: EngineContext): void {
       presence,
       parallelPrs: settings.parallelPrs,
       approvalLabel: settings.trust.approvalLabel,
-      finished
+      finished,
+      leases: [...liveLeases(db, nowIso, repoId).map(heldLease), ...pendingLeases(ctx, repoId)],
+      planFiles: plans,
+      holderName: (agent) => agentName(agent, `${repo.owner}/${repo.name}`)
     })
     for (const wait of plan.waiting) ctx.o.waits.set(`${wait.repoId}#${wait.issue}`, wait.reason)
     for (const start of plan.start) {
