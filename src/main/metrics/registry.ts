@@ -14,6 +14,7 @@ import { Counter, Gauge, Registry } from 'prom-client'
 import type { AgentInfo, AgentState } from '../agents/supervisor'
 import { stageOf, type Pipeline } from '../pipeline/definition'
 import { priorityOf } from '../pipeline/scheduler'
+import { waitOf } from '../store/board'
 import type { Db } from '../store/open'
 import { openIssueLabels, queuedTasks, usageByAgent } from './store-reads'
 
@@ -51,16 +52,16 @@ const PRIORITY_NAMES = ['urgent', 'normal', 'low'] as const
 export const baseRole = (agentOrRole: string): string => agentOrRole.replace(/-\d+$/, '')
 
 /**
- * Why an issue the last pass left waits, in a few words fit for a label
- * (store/board.ts#waitOf says the same for the card): a free agent
- * (`capacity`), another issue, the one-PR rule or checks (`blocked`), a
- * person — approval, a spend budget, a paused role (`person`) — or a spent
- * failure budget (`failed`).
+ * Why an issue the last pass left waits, in a word fit for a label, from the
+ * card's own reading of the reason (store/board.ts#waitOf, the one place the
+ * scheduler's words become data): a free agent (`capacity`), another issue,
+ * the one-PR rule or checks (`blocked`), a spent failure budget (`failed`),
+ * or a person — approval, a spend budget, a paused role (`person`).
  */
 export function waitReason(why: string): 'capacity' | 'blocked' | 'person' | 'failed' {
-  if (why.startsWith('waits for a free ')) return 'capacity'
-  if (why.startsWith('blocked by') || why.startsWith('waits for the open agent pull request') || why.startsWith('waiting for checks')) return 'blocked'
-  if (/^failed \d+ times?:/.test(why)) return 'failed'
+  const { activity } = waitOf(why)
+  if (activity === 'queued') return 'capacity'
+  if (activity === 'blocked' || activity === 'failed') return activity
   return 'person'
 }
 
