@@ -37,6 +37,7 @@ import { stageOf } from './definition'
 import { issueKey, type EngineContext } from './engine-context'
 import { closedComment, filedComment, handoffBody, handoffMarker, MAX_BODY, refusedComment } from './handoff-body'
 import type { RepoRef } from './ports'
+import { elsewhereState } from './cross-deps'
 
 export type HandoffInput = ApiParsedInput<'handoffs.create'>
 
@@ -300,6 +301,23 @@ async function announce(ctx: EngineContext, id: number): Promise<void> {
 }
 
 /**
+ * The target issue's state: from the mirror while its repository is
+ * connected; once disconnected, read-only as a cross-repository dependency is
+ * (cross-deps.ts: at most once a minute, with its ETag), so the origin still
+ * resumes when it closes.
+ */
+function targetState(ctx: EngineContext, row: HandoffRow): { state: string; state_reason: string | null } | undefined {
+  const { db } = ctx
+  if (row.to_repo_id !== null) {
+    return db.prepare('SELECT state, state_reason FROM issues WHERE repo_id = ? AND number = ?').get(row.to_repo_id, row.to_issue) as { state: string; state_reason: string | null } | undefined
+  }
+  if (!elsewhereState(ctx, { owner: row.to_owner, name: row.to_name, number: row.to_issue as number }).closed) return undefined
+  return db
+    .prepare('SELECT state, state_reason FROM remote_issues WHERE owner = ? COLLATE NOCASE AND name = ? COLLATE NOCASE AND number = ?')
+    .get(row.to_owner, row.to_name, row.to_issue) as { state: string; state_reason: string | null } | undefined
+}
+
+/**
  * After a sync: a target the mirror shows closed ends its hand-off (`closed`,
  * with GitHub's state_reason) and the origin resumes; outcomes whose comment
  * failed, and filings GitHub refused, are tried again.
@@ -313,8 +331,8 @@ export function handoffsAfterSync(ctx: EngineContext): Promise<void> {
     if (row.state === 'filing' && now.getTime() - Date.parse(row.updated_at) >= REFILE_MS) {
       work.push(ctx.keyed(lock, 'handoff-refile', () => file(ctx, row.id)).catch(() => undefined))
     }
-    if (row.state !== 'open' || row.to_repo_id === null || row.to_issue === null) continue
-    const target = db.prepare('SELECT state, state_reason FROM issues WHERE repo_id = ? AND number = ?').get(row.to_repo_id, row.to_issue) as { state: string; state_reason: string | null } | undefined
+    if (row.state !== 'open' || row.to_issue === null) continue
+    const target = targetState(ctx, row)
     if (target?.state !== 'closed') continue
     work.push(
       ctx
