@@ -71,8 +71,11 @@ export function reviewJoin(o: { requestChanges: boolean }): JoinFn {
       event: critical && o.requestChanges ? 'REQUEST_CHANGES' : 'COMMENT'
     })
     const criticals = consensus.findings.filter((f) => f.severity === 'critical' && f.consensus).length
+    const found = `${criticals} critical ${criticals === 1 ? 'finding' : 'findings'} with consensus`
     const verdict = critical
-      ? `${criticals} critical ${criticals === 1 ? 'finding' : 'findings'} with consensus: back to ${to ?? 'the Engineer'}.`
+      ? back
+        ? `${found}: back to ${back}.`
+        : `${found}, and no stage of the Engineer's among this stage's moves to send it back to${to ? `: on to ${to}` : ''}.`
       : `No critical finding with consensus${to ? `: on to ${to}` : ''}.`
     return answer({
       status: 'done',
