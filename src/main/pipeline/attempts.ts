@@ -45,6 +45,7 @@ import {
   type RunRow
 } from '../store/attempts'
 import { spendWhole } from '../store/budgets'
+import { agentPullOf } from '../store/github-signals'
 import { closeTaskRequests } from '../store/inbox'
 import { addNoteOnce, latestNote } from '../store/notes'
 import { countIssueEvents, setIssueLabels } from '../store/pipeline-issues'
@@ -91,8 +92,9 @@ export function expandAttempts(ctx: EngineContext, task: TaskRow): TaskRow[] {
   if (label.problem) audit(db, { kind: 'attempts.label', repoId: task.repo_id, issue: task.issue, taskId: task.id, message: `#${task.issue}: ${label.problem}` })
   const n = attemptCount(labels, settings.attempts)
   if (n <= 1) return []
-  // Once an attempt became the PR, later rounds (a review, a failed test) work on its branch alone.
-  if (latestGroup(db, task.repo_id, task.issue)?.state === 'picked') return []
+  // Once an attempt became the PR, later rounds (a review, a failed test) work on its branch alone; so does
+  // an issue whose single Engineer opened a PR before the attempts were asked for (one PR per issue).
+  if (latestGroup(db, task.repo_id, task.issue)?.state === 'picked' || agentPullOf(db, task.repo_id, task.issue)) return []
   const base = branchFor(task.issue, issue.title)
   const at = ctx.now().toISOString()
   const tasks = [task]
@@ -135,7 +137,9 @@ export function withAttempt(ctx: EngineContext, task: TaskRow, trigger: Trigger)
     const note = `\n\nYou are attempt ${run.idx} of ${group.size}: others work on the same issue at once, each on a branch of its own. The first whose tests pass becomes the pull request.`
     return { ...trigger, parallel, instructions: `${trigger.instructions}${note}` }
   }
-  const on = run.move_to ?? nextStage(pipeline, group.stage) ?? 'needs-review'
+  // A pass moves on past the testing stage, as a Tester's does (needs-review); a failure back to the Engineer.
+  const testing = run.move_to ?? nextStage(pipeline, group.stage)
+  const on = (testing && nextStage(pipeline, testing)) ?? testing ?? 'needs-review'
   const back = backStage(pipeline) ?? group.stage
   return {
     ...trigger,

@@ -152,7 +152,7 @@ describe('parallel attempts in the engine', { timeout: 30_000 }, () => {
       ['in-progress', BASE, 1],
       ['in-progress', `${BASE}-a2`, 2]
     ])
-    expect(testers[0]!.instructions).toContain(`LABEL-UPDATED: in-progress --> needs-testing`)
+    expect(testers[0]!.instructions).toContain(`If they pass: LABEL-UPDATED: in-progress --> needs-review. If they fail: LABEL-UPDATED: in-progress --> ready-for-dev`)
 
     await t.answer(t.tester(BASE), { move: { from: 'in-progress', to: 'needs-review' }, text: 'Tests pass' })
     await t.answer(t.tester(`${BASE}-a2`), { move: { from: 'in-progress', to: 'needs-review' }, text: 'Tests pass too' })
@@ -237,5 +237,15 @@ describe('more attempts than instances', { timeout: 30_000 }, () => {
       [3, `${BASE}-a3`]
     ])
     expect(now[2]!.agent).toBe(first[0]!.agent)
+  })
+})
+
+describe('an issue with an open PR already', { timeout: 30_000 }, () => {
+  it('gets one Engineer on its PR branch, not a round of attempts (one PR per issue)', async () => {
+    const t = setup(['in-progress', 'attempts:3'])
+    t.db.prepare("INSERT INTO pulls (repo_id, number, issue, title, state, merged, head, base, head_sha, author, created_at, updated_at) VALUES (1, 40, 7, 'Fix the thing (#7)', 'open', 0, ?, 'main', 'abc123', 'maintainer', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')").run(BASE)
+    await t.settle()
+    expect(t.all.map((x) => [x.role, x.branch, x.parallel])).toEqual([['engineer', BASE, undefined]])
+    expect(issueAttempts(t.db, 1, 7)).toBeNull()
   })
 })
