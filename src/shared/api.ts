@@ -123,6 +123,9 @@ export interface RoleConfig {
   overridden: Array<'provider' | 'model' | 'instances'>
   /** role.yml names a command (the command provider needs one). */
   hasCommand: boolean
+  /** role.yml's `capabilities:` (what its instances advertise) and `priority:` (the order among capable free instances). */
+  capabilities: string[]
+  priority: number
   /** Instances running now (0 while no agents run). */
   running: number
 }

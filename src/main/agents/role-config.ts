@@ -84,6 +84,8 @@ export function roleConfig(role: Role, override: RoleOverride | undefined, runni
     defaults: { provider: role.settings.provider, model: role.settings.model ?? null, instances: role.settings.instances },
     overridden: (['provider', 'model', 'instances'] as const).filter((k) => override?.[k] !== undefined),
     hasCommand: Boolean(role.settings.command),
+    capabilities: [...role.settings.capabilities],
+    priority: role.settings.priority,
     running
   }
 }

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { loadRole } from '../../../src/main/agents/roles'
+import { roleConfig } from '../../../src/main/agents/role-config'
 import { checkPipeline, parsePipeline } from '../../../src/main/pipeline/definition'
 import { checkMove } from '../../../src/main/pipeline/rules'
 import { schedule } from '../../../src/main/pipeline/scheduler'
@@ -80,8 +81,10 @@ describe('role.yml capabilities', () => {
     writeFileSync(join(dir, 'role.yml'), yml)
     return () => loadRole(dir)
   }
-  it('reads capabilities and priority, defaults none and 0', () => {
-    expect(role('capabilities: [review, security]\npriority: 5\n')().settings).toMatchObject({ capabilities: ['review', 'security'], priority: 5 })
+  it('reads capabilities and priority, defaults none and 0; Settings → Roles lists them', () => {
+    const loaded = role('capabilities: [review, security]\npriority: 5\n')()
+    expect(loaded.settings).toMatchObject({ capabilities: ['review', 'security'], priority: 5 })
+    expect(roleConfig(loaded, undefined, 1)).toMatchObject({ name: 'reviewer', capabilities: ['review', 'security'], priority: 5 })
     expect(role('description: x\n')().settings).toMatchObject({ capabilities: [], priority: 0 })
   })
   it('refuses a bad capability with the file and field', () => {
