@@ -258,6 +258,18 @@ describe('who may read the metrics', () => {
     expect((await raw(server.port, '/metrics', { authorization: `Bearer ${TOKEN}` }, 'POST')).status).toBe(405)
   })
 
+  it("a task's MCP token (Baton's own agents) opens /mcp only, never /metrics", async () => {
+    const taskToken = core.agentMcp.tokens.mint({ taskId: 't_metrics', attempt: 1, instance: 'engineer', repo: 'baton-sandbox/calc', issue: 1 })
+    try {
+      expect(core.agentMcp.tokens.resolve(taskToken)).not.toBeNull()
+      const res = await raw(server.port, '/metrics', { authorization: `Bearer ${taskToken}` })
+      expect(res.status).toBe(401)
+      expect(res.body).not.toContain('baton_')
+    } finally {
+      core.agentMcp.tokens.revoke('t_metrics')
+    }
+  })
+
   it('--metrics-port serves the same metrics on loopback without the token, and nothing else', async () => {
     const res = await raw(metricsPort.port, '/metrics')
     expect(res.status).toBe(200)
