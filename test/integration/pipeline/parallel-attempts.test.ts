@@ -186,6 +186,11 @@ describe('three attempts at once, one passes', () => {
       [2, 'passed', 0.22],
       [3, 'stopped', 0.33]
     ])
+    // The winner's diff is still there to read; a loser's branch is not.
+    const diff = await core!.call('attempts.diff', { repoId: 1, issue: 1, attempt: 2 })
+    expect(diff.ok && (diff.data as { patch: string } | null)?.patch).toContain('+export const add = (a, b) => a + b')
+    const gone = await core!.call('attempts.diff', { repoId: 1, issue: 1, attempt: 1 })
+    expect(gone).toEqual({ ok: true, data: null })
     // One summary comment on the issue names the winner.
     const comments = (await t.octokit(TOKENS.owner).rest.issues.listComments({ owner: 'owner', repo: 'app', issue_number: 1 })).data
     expect(comments.filter((c) => c.body?.includes('baton:attempts=')).map((c) => c.body?.split('\n')[2])).toEqual([
