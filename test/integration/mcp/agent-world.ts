@@ -38,6 +38,9 @@ export interface AgentWorldOptions {
   env?: (home: string) => Record<string, string>
   /** acme/app's issues that start at ready-for-dev (default #3 and #4). */
   ready?: number[]
+  /** The Engineer's provider (default claude-code) and model. */
+  provider?: 'claude-code' | 'codex'
+  model?: string
 }
 
 export async function startAgentWorld(options: AgentWorldOptions = {}): Promise<AgentWorld> {
@@ -66,7 +69,8 @@ export async function startAgentWorld(options: AgentWorldOptions = {}): Promise<
     let yml = readFileSync(file, 'utf8')
     if (role !== 'engineer') yml = yml.replace(/^instances: \d+$/m, 'instances: 0')
     else {
-      yml = yml.replace(/^provider: .*$/m, 'provider: claude-code').replace(/^instances: \d+$/m, `instances: ${options.engineers ?? 1}`)
+      yml = yml.replace(/^provider: .*$/m, `provider: ${options.provider ?? 'claude-code'}`).replace(/^instances: \d+$/m, `instances: ${options.engineers ?? 1}`)
+      if (options.model) yml = yml.replace(/^model: .*$/m, `model: ${options.model}`)
       if (options.command) yml += `\ncommand: ${JSON.stringify(options.command)}\n`
     }
     writeFileSync(file, yml)
