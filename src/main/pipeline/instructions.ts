@@ -27,6 +27,15 @@ export function instructionsFor(
   return context.answer ? `${text}\n\nA person answered your question: ${context.answer}` : text
 }
 
+/**
+ * A fan-out review's child (a stage joined by `review`, review/review-join.ts):
+ * what to review and how to answer, whichever role holds the `review`
+ * capability — its findings block is the whole verdict, and no move is its own.
+ */
+export function reviewInstructions(branch: string, defaultBranch: string): string {
+  return `Review the pull request in your workspace: branch ${branch} at its head, against its merge base with origin/${defaultBranch} (git diff $(git merge-base HEAD origin/${defaultBranch}) HEAD). Report only on what it changes. Answer DONE with your comment ending in exactly one \`\`\`baton-findings block: a JSON array of { "file", "line", "severity": "critical" | "recommendation" | "observation", "text", "rule"? } ([] when you found nothing). No LABEL-UPDATED line: Baton merges every reviewer's findings into one PR review and decides the move.`
+}
+
 export function slugFor(title: string): string {
   const slug = title
     .toLowerCase()

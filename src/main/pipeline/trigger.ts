@@ -9,7 +9,7 @@ import { pullForIssue } from '../store/issue-pull'
 import type { TaskRow } from '../store/tasks'
 import { branchUpdateAsked } from './branch-update'
 import { baseRole, type EngineContext, type IssueRow } from './engine-context'
-import { instructionsFor } from './instructions'
+import { instructionsFor, reviewInstructions } from './instructions'
 import { stageByLabel, type Pipeline } from './definition'
 import { withAttempt } from './attempts'
 import { handoffOutcomes } from './handoff'
@@ -34,6 +34,8 @@ export function buildTrigger(ctx: EngineContext, task: TaskRow, repo: RepoRef, i
   // Marketing writes its note from the issue and its pull request, not from comment bodies.
   const pull = baseRole(task.role) === 'marketing' ? pullForIssue(db, task.repo_id, task.issue) : null
   const moves = baseRole(task.role) === 'tester' ? testerMoves(ctx.o.pipeline(task.repo_id), task.stage) : null
+  // A child of a review round (join: review…) answers findings, not a move (review/review-join.ts).
+  const reviewing = Boolean(task.parent_task && stageByLabel(ctx.o.pipeline(task.repo_id), task.stage)?.join?.startsWith('review'))
   // One of several attempts at once (attempts.ts): which one, and for its Tester what the verdict is about.
   return withAttempt(ctx, task, {
     v: 1,
@@ -53,7 +55,9 @@ export function buildTrigger(ctx: EngineContext, task: TaskRow, repo: RepoRef, i
     },
     workspace,
     branch,
-    instructions: fanoutInstructions(task, instructionsFor(task.role, task.stage, { branch, answer, handoff, update: branchUpdateAsked(notes) ?? undefined, ...(moves ? { moves } : {}) })),
+    instructions: reviewing
+      ? reviewInstructions(branch, repo.defaultBranch)
+      : fanoutInstructions(task, instructionsFor(task.role, task.stage, { branch, answer, handoff, update: branchUpdateAsked(notes) ?? undefined, ...(moves ? { moves } : {}) })),
     // A role's hand-offs on this issue, then what its hand-offs to other projects came to (handoff.ts).
     handoffs: [...handoffs, ...handoffOutcomes(db, task.repo_id, task.issue)],
     notes,

@@ -5,7 +5,7 @@
 // and every reviewer that was malformed, failed or missing named with why.
 //
 // Idempotent across a crash: the review's body carries the round's marker
-// (`baton:review-round=<task>.<attempt>`), and a review of Baton's login
+// (`baton:review-round=<task>.<round>`), and a review of Baton's login
 // carrying it already on the PR means the round was posted: nothing is sent
 // twice (the join may run again for the same round: pipeline/fanout.ts).
 import { sameLogin } from '../../shared/marker'
@@ -23,7 +23,8 @@ export type ReviewPort = Pick<GitHubPort, 'review' | 'login'> & ReviewReads
 /** GitHub's limit on a review's body is 65,536 characters; stay clear of it. */
 export const MAX_BODY = 60_000
 
-export const roundMarker = (task: string, attempt: number): string => `<!-- baton:review-round=${task}.${attempt} -->`
+/** A round is the parent task and its fan-out's number (fanout.ts: unique per parent, a person's Retry included), never the attempt, which a Retry starts again. */
+export const roundMarker = (task: string, round: number): string => `<!-- baton:review-round=${task}.${round} -->`
 
 /** Head-side lines a review comment may be on: every added or context line of the patch's hunks. */
 export function commentableLines(patch: string | null): Set<number> {
@@ -111,7 +112,7 @@ export interface PostReviewInput {
   repo: RepoRef
   pr: number
   /** The round: its marker makes the post once. */
-  round: { task: string; attempt: number }
+  round: { task: string; round: number }
   reports: readonly ReviewerReport[]
   consensus: Consensus
   event: 'COMMENT' | 'REQUEST_CHANGES'
@@ -132,7 +133,7 @@ export async function postReview(port: ReviewPort, input: PostReviewInput): Prom
   const inline = input.consensus.findings.filter((f) => f.line > 0 && commentable.get(f.file)?.has(f.line))
   const outside = input.consensus.findings.filter((f) => !inline.includes(f))
   const summary = summaryOf(input.reports, input.consensus, outside)
-  const marker = roundMarker(input.round.task, input.round.attempt)
+  const marker = roundMarker(input.round.task, input.round.round)
   const login = port.login()
   const existing = await port.reviewBodies(input.repo, input.pr)
   if (existing.some((r) => r.body.includes(marker) && (!login || sameLogin(r.author, login)))) {

@@ -65,7 +65,7 @@ export function reviewJoin(o: { requestChanges: boolean }): JoinFn {
     const posted = await postReview(reviewPort(input.github), {
       repo: input.repo,
       pr: input.pull.number,
-      round: input.parent,
+      round: { task: input.parent.task, round: input.parent.round },
       reports,
       consensus,
       event: critical && o.requestChanges ? 'REQUEST_CHANGES' : 'COMMENT'

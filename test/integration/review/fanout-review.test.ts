@@ -162,11 +162,11 @@ describe('a fan-out review with consensus', () => {
     expect(notes[0]!.body).toContain('`src/config.js:2` **Critical** · reviewer-secrets')
     // The join run again for the same round (a crash after the post, before the answer was applied):
     // the review is found by its marker on the forge, and nothing is posted twice.
-    const parent = core.db.prepare("SELECT id, attempt FROM tasks WHERE role = '@review'").get() as { id: string; attempt: number }
+    const parent = core.db.prepare("SELECT p.id, MAX(c.parent_attempt) AS round FROM tasks p JOIN tasks c ON c.parent_task = p.id WHERE p.role = '@review'").get() as { id: string; round: number }
     const again = await postReview(core.github.port(), {
       repo: { id: 1, owner: 'owner', name: 'app', defaultBranch: 'main' },
       pr,
-      round: { task: parent.id, attempt: parent.attempt },
+      round: { task: parent.id, round: parent.round },
       reports: [{ reviewer: 'reviewer-lint', outcome: 'answered', findings: [] }],
       consensus: { findings: [], answered: 1 },
       event: 'COMMENT'

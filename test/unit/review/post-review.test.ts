@@ -36,7 +36,7 @@ describe('the PR review of a fan-out round', () => {
       { reviewer: 'odd', outcome: 'malformed', findings: [], problem: 'the baton-findings block is not JSON' }
     ]
     const { port, posted } = fakePort()
-    const result = await postReview(port, { repo, pr: 7, round: { task: 't_p', attempt: 2 }, reports, consensus: mergeFindings(reports), event: 'REQUEST_CHANGES' })
+    const result = await postReview(port, { repo, pr: 7, round: { task: 't_p', round: 2 }, reports, consensus: mergeFindings(reports), event: 'REQUEST_CHANGES' })
     expect(result).toMatchObject({ posted: true, inline: 1, outside: 2 })
     expect(posted).toHaveLength(1)
     const [review] = posted
@@ -55,18 +55,18 @@ describe('the PR review of a fan-out round', () => {
   it('posts nothing the second time for the same round (a crash after the post, the join run again), but does for the next round', async () => {
     const reports: ReviewerReport[] = [{ reviewer: 'lint', outcome: 'answered', findings: [f()] }]
     const { port, posted } = fakePort()
-    const input = { repo, pr: 7, round: { task: 't_p', attempt: 1 }, reports, consensus: mergeFindings(reports), event: 'COMMENT' as const }
+    const input = { repo, pr: 7, round: { task: 't_p', round: 1 }, reports, consensus: mergeFindings(reports), event: 'COMMENT' as const }
     expect((await postReview(port, input)).posted).toBe(true)
     expect((await postReview(port, input)).posted).toBe(false)
     expect(posted).toHaveLength(1)
-    expect((await postReview(port, { ...input, round: { task: 't_p', attempt: 2 } })).posted).toBe(true)
+    expect((await postReview(port, { ...input, round: { task: 't_p', round: 2 } })).posted).toBe(true)
     expect(posted).toHaveLength(2)
   })
 
   it('a marker in someone else’s review does not stop Baton’s', async () => {
     const reports: ReviewerReport[] = [{ reviewer: 'lint', outcome: 'answered', findings: [] }]
     const { port, posted } = fakePort([{ author: 'mallory', body: `lgtm ${roundMarker('t_p', 1)}` }])
-    await postReview(port, { repo, pr: 7, round: { task: 't_p', attempt: 1 }, reports, consensus: mergeFindings(reports), event: 'COMMENT' })
+    await postReview(port, { repo, pr: 7, round: { task: 't_p', round: 1 }, reports, consensus: mergeFindings(reports), event: 'COMMENT' })
     expect(posted).toHaveLength(1)
   })
 

@@ -3,6 +3,7 @@ import { parsePipeline } from '../../../src/main/pipeline/definition'
 import { joinOf, type FanoutChild, type JoinInput } from '../../../src/main/pipeline/fanout'
 import { formatFindings, type Finding } from '../../../src/main/review/findings'
 import '../../../src/main/review/review-join'
+import { reviewInstructions } from '../../../src/main/pipeline/instructions'
 
 const PIPELINE = parsePipeline(`stages:
   - { label: in-progress, owner: engineer, next: [needs-code-review] }
@@ -32,7 +33,7 @@ function input(children: FanoutChild[], o: { pipeline?: typeof PIPELINE; pull?: 
     issue: { number: 5, title: 'x', labels: ['needs-code-review'] },
     pipeline,
     stage: pipeline.stages.find((s) => s.label === 'needs-code-review')!,
-    parent: { task: 't_parent', attempt: 1 },
+    parent: { task: 't_parent', attempt: 1, round: 1 },
     children,
     pull: o.pull === false ? null : { number: 6, title: 'x' },
     github
@@ -42,6 +43,13 @@ function input(children: FanoutChild[], o: { pipeline?: typeof PIPELINE; pull?: 
 
 describe('the review join', () => {
   const join = (kind: string) => joinOf(kind)!
+
+  it('tells each child what to review and how to answer, whatever its role', () => {
+    const said = reviewInstructions('baton/5-x', 'main')
+    expect(said).toContain('git diff $(git merge-base HEAD origin/main) HEAD')
+    expect(said).toContain('exactly one ```baton-findings block')
+    expect(said).toContain('No LABEL-UPDATED line')
+  })
 
   it('is registered as review and review-request-changes', () => {
     expect(join('review')).toBeTypeOf('function')
