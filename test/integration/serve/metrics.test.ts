@@ -6,8 +6,9 @@
 // loopback metrics port, `baton metrics` in a child process, and docs/METRICS.md
 // naming exactly the metrics the registry exposes.
 import { spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { request as httpRequest } from 'node:http'
+import { createServer as createNetServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import parsePrometheusTextFormat from 'parse-prometheus-text-format'
@@ -351,6 +352,23 @@ describe('baton metrics', () => {
       expect(parsePrometheusTextFormat(res.body).map((f) => f.name)).toContain('baton_tasks_started_total')
     } finally {
       child.kill('SIGTERM')
+    }
+  }, 120_000)
+
+  it('a --metrics-port in use is named, and the server and data folder are let go', async () => {
+    const busy = createNetServer()
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve))
+    const taken = (busy.address() as AddressInfo).port
+    const dir = mkdtempSync(join(tmpdir(), 'baton-metrics-busy-'))
+    try {
+      const run = await cli(['serve', '--port', '0', '--metrics-port', String(taken), '--data-dir', dir])
+      expect(run.code, run.stdout).toBe(1)
+      expect(run.stderr).toContain(`Port ${taken} on 127.0.0.1 (--metrics-port) is already in use`)
+      expect(run.stdout).not.toContain('Open: ')
+      // The lock is released: nothing holds the folder.
+      expect(existsSync(join(dir, 'baton.lock'))).toBe(false)
+    } finally {
+      busy.close()
     }
   }, 120_000)
 
