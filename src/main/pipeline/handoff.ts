@@ -181,12 +181,16 @@ export function createHandoff(ctx: EngineContext, input: HandoffInput, askedBy: 
       return id
     })()
     ctx.o.events.changed('issues', 'inbox', 'events')
-    if (approval) {
-      ctx.o.events.emit({ type: 'notify', kind: 'request', title: `${from} asks to hand off to ${full(target)}`, body: input.title, repoId: origin.id, issue: input.issue })
-    } else {
-      await file(ctx, id)
+    try {
+      if (approval) {
+        ctx.o.events.emit({ type: 'notify', kind: 'request', title: `${from} asks to hand off to ${full(target)}`, body: input.title, repoId: origin.id, issue: input.issue })
+      } else {
+        await file(ctx, id)
+      }
+    } finally {
+      // The origin waits from now on, filed or not: the board says so at once.
+      void ctx.tick()
     }
-    void ctx.tick()
     return handoffView(db, getHandoff(db, id) as HandoffRow)
   })
 }
@@ -226,7 +230,7 @@ async function file(ctx: EngineContext, id: number): Promise<void> {
     // Kept as `filing`: the sync's next pass tries again (after REFILE_MS), finding what this one did.
     db.prepare('UPDATE handoffs SET updated_at = ? WHERE id = ?').run(ctx.now().toISOString(), id)
     const message = error instanceof Error ? error.message : String(error)
-    throw new AppError(error instanceof AppError ? error.code : 'unavailable', `GitHub did not take the hand-off to ${full(target)}: ${message} Baton keeps it (hand-off ${id}) and tries again after the next sync.`)
+    throw new AppError(error instanceof AppError ? error.code : 'unavailable', `GitHub did not take the hand-off to ${full(target)}: ${message.replace(/\.?\s*$/, '.')} Baton keeps it (hand-off ${id}) and tries again after the next sync.`)
   }
 }
 

@@ -269,6 +269,22 @@ describe('handoff_to_project', { timeout: 300_000 }, () => {
     expect((await comments(owner, repo, origin)).some((c) => c.includes(`**acme/lib#${target} was closed as not planned**`))).toBe(true)
   })
 
+  it('GitHub failing while it files: the hand-off is kept and the origin waits; the same call again files it once', async () => {
+    await api('roles.update', { role: 'pm', instances: 0 })
+    const origin = await openIssue('acme/app', 'Filed on a bad day')
+    const args = { from: `acme/app#${origin}`, to: 'acme/lib', title: 'Bad-day bug', summary: 'GitHub answered 500 the first time.' }
+    t.forge.faults.inject({ kind: 'error', status: 500, method: 'POST', path: '/repos/acme/lib/issues$', count: 1 })
+    const client = await mcp()
+    expect(errorText(await client.callTool({ name: 'handoff_to_project', arguments: args }))).toMatch(/GitHub did not take the hand-off to acme\/lib: .*Baton keeps it \(hand-off \d+\) and tries again after the next sync/)
+    await until('the filing wait', async () => (await card('acme/app', origin))?.reason === 'waits to hand off to acme/lib (filing the issue there)', async () => card('acme/app', origin))
+    const made = data(await client.callTool({ name: 'handoff_to_project', arguments: args }))
+    await client.close()
+    expect(made).toMatchObject({ state: 'open', issue: expect.stringMatching(/^acme\/lib#\d+$/) })
+    const onForge = (await gh().rest.issues.listForRepo({ owner: 'acme', repo: 'lib', state: 'all' })).data.filter((i) => i.title === 'Bad-day bug')
+    expect(onForge.map((i) => i.number)).toEqual([made.number])
+    await until('waits for it', async () => (await card('acme/app', origin))?.reason === `waits for ${made.issue as string}`, async () => card('acme/app', origin))
+  })
+
   it('errors: a repository not connected (naming the connected ones), an unknown origin, bad input — nothing filed', async () => {
     const client = await mcp()
     const before = (await gh().rest.issues.listForRepo({ owner: 'acme', repo: 'lib', state: 'all' })).data.length
