@@ -153,6 +153,13 @@ describe('memory over /mcp', () => {
     expect(Date.now()).toBeGreaterThanOrEqual(expires)
     expect(data(await call('forget', { scope: `repo:${REPO}`, key: 'flaky' })).forgotten).toBe(false)
     expect((core.db.prepare("SELECT COUNT(*) AS n FROM memory WHERE key = 'flaky'").get() as { n: number }).n).toBe(0)
+    // An entry nobody recalls is swept too: the scheduling pass removes it.
+    data(await call('remember', { scope: `repo:${REPO}`, key: 'unread', text: 'nobody asks for this', ttlSec: 1 }))
+    await until(
+      async () => (core.db.prepare("SELECT COUNT(*) AS n FROM memory WHERE key = 'unread'").get() as { n: number }).n,
+      (n) => n === 0,
+      'the unread expired entry in the memory table'
+    )
   }, 40_000)
 
   it("lease_files and release_files: a person's lease in a named repository, an overlapping one refused naming it", async () => {
