@@ -7,6 +7,7 @@ import { repoBudgets } from '../store/budgets'
 import { issueRow, mergedIssues, openIssues, openIssuesSince, repoIds, repoRow, setIssueLabels } from '../store/pipeline-issues'
 import { createTask, dueTasks, taskIndex } from '../store/tasks'
 import { liveLeases, repoPlanFiles, sweepLeases } from '../store/leases'
+import { sweepMemory } from '../store/memory'
 import { agentName } from '../../shared/agent-name'
 import type { Pipeline } from './definition'
 import { budgetHolds } from './budget-gate'
@@ -33,8 +34,9 @@ export function runTick(ctx: EngineContext): void {
   const presence = ctx.o.pool.presence?.() ?? []
   const roundWaits: Array<[string, string]> = []
   const nowIso = ctx.now().toISOString()
-  // Leases whose task's attempt ended or whose TTL passed no longer count; they go (issue #14).
+  // Leases whose task's attempt ended or whose TTL passed no longer count, and expired memory is never read: both go (issue #14).
   sweepLeases(db, nowIso)
+  sweepMemory(db, nowIso)
   const leaseWaits = new Map<string, string>()
   // Origins waiting for a hand-off to another project (handoff.ts): nothing starts for them, a retry included.
   const handedOff = handoffHolds(db)
