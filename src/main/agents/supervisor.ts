@@ -113,6 +113,8 @@ interface Instance {
   respawning?: boolean
   /** The running process has said something (its `ready`, a heartbeat): until then it has advertised nothing. */
   heard?: boolean
+  /** When the running process was spawned (ms). */
+  spawnedAt?: number
 }
 
 const iso = () => new Date().toISOString()
@@ -292,6 +294,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     instance.child = child
     instance.stopping = false
     instance.heard = false
+    instance.spawnedAt = Date.now()
     info.provider = spec.settings.provider
     info.model = spec.settings.model ?? null
     info.pid = child.pid ?? null
@@ -732,8 +735,15 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       capabilities: [...i.info.capabilities],
       priority: i.spec.settings.priority ?? 0,
       online: this.online(i, now),
-      // Spawned, not heard from yet, not given up on: what it will advertise is role.yml's (`declared`).
-      starting: Boolean(i.child) && !i.heard && !i.retiring && i.info.state !== 'paused' && i.info.state !== 'stopped',
+      // Its first start, not heard from yet, within the stall time: what it will advertise is role.yml's (`declared`).
+      // One that never speaks, or is coming back from a crash, is not waited for (a fan-out would wait on it for ever).
+      starting:
+        Boolean(i.child) &&
+        !i.heard &&
+        !i.retiring &&
+        i.info.restarts === 0 &&
+        now - (i.spawnedAt ?? 0) < (this.o.stallMs ?? 15_000) &&
+        !['paused', 'stopped', 'stalled', 'crashed'].includes(i.info.state),
       declared: [...(i.spec.settings.capabilities ?? [])]
     }))
   }

@@ -22,6 +22,7 @@ import { createLogger } from '../../../src/main/log'
 import { checkPipeline, type Pipeline } from '../../../src/main/pipeline/definition'
 import type { GitHubPort } from '../../../src/main/pipeline/ports'
 import { startRuntime, type Runtime } from '../../../src/main/runtime'
+import { Supervisor } from '../../../src/main/agents/supervisor'
 import { openDatabase, type Db } from '../../../src/main/store/open'
 
 const runnerCmd = { execPath: process.execPath, args: ['--import', 'tsx', join(process.cwd(), 'agents/runner.ts')] }
@@ -183,6 +184,29 @@ describe('capability routing', () => {
     expect(reason).toBe('waits for an online agent that can review')
     expect(tasks(e, 1)).toEqual([])
   }, 90_000)
+
+  it('an instance that never speaks is waited for as starting only on its first start, within the stall time, and is never online', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'baton-mute-'))
+    // A "runner" that never sends ready or a heartbeat.
+    const s = new Supervisor({
+      ipcDir: join(dir, 'ipc'),
+      roles: [{ name: 'mute', prompt: '', settings: { provider: 'builtin', timeLimitSec: 30, maxOutputBytes: 1000, instances: 1, capabilities: ['review'] } }],
+      runner: { execPath: process.execPath, args: ['-e', 'setInterval(() => {}, 1000)'] },
+      heartbeatMs: HEARTBEAT_MS,
+      stallMs: 2000,
+      watchdogMs: 100,
+      restartDelayMs: () => 100
+    })
+    s.start()
+    try {
+      expect(s.presence()[0]).toMatchObject({ agent: 'mute', starting: true, online: false, declared: ['review'], capabilities: [] })
+      // The watchdog stops it after the stall time and starts it again: silent again, it is no longer waited for.
+      await until('mute restarted', () => (s.list()[0]?.restarts ?? 0) >= 1 && s.list()[0]?.pid, () => s.list())
+      expect(s.presence()[0]).toMatchObject({ starting: false, online: false, capabilities: [] })
+    } finally {
+      await s.stop()
+    }
+  }, 60_000)
 
   it('route any: the free capable instance of highest priority; one whose heartbeat stops gets no new work within two beats', async () => {
     const e = start({ lint: { capabilities: ['review'] }, sec: { capabilities: ['review', 'security'], priority: 5 } }, { capability: 'review', route: 'any', workspace: 'none' }, [
