@@ -38,7 +38,7 @@ it('issue status: the detail, the card owner and agent, the last task with a lon
   const detail = { repo: 'acme/shop', number: 7, title: 'Bug', url: 'u', state: 'open', stage: 'in-progress', activity: 'working', reason: null, pr: null, tasks: [task], updatedAt: 'c' } as unknown as IssueDetail
   const card = { owner: 'engineer', agent: 'engineer-1' } as BoardIssue
   const status = issueStatus(detail, card)
-  expect(status).toMatchObject({ issue: 'acme/shop#7', stage: 'in-progress', activity: 'working', waitsFor: null, owner: 'engineer', agent: 'engineer-1', task: { id: 't1', issue: 'acme/shop#7', attempts: 0 } })
+  expect(status).toMatchObject({ issue: 'acme/shop#7', stage: 'in-progress', activity: 'working', waitsFor: null, owner: 'engineer', agent: 'engineer-1@acme/shop', task: { id: 't1', issue: 'acme/shop#7', agent: 'engineer-1@acme/shop', instance: 'engineer-1', attempts: 0 } })
   expect(status.task?.result).toMatch(/^x{2000}… \(cut; 2500 characters\)$/)
   expect(issueStatus({ ...detail, tasks: [] }, undefined)).toMatchObject({ owner: null, agent: null, task: null })
 })
