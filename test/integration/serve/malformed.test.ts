@@ -81,7 +81,8 @@ it('the token exchange never redirects to another host', async () => {
 
 it('a request line with no HTTP version (a bare LF after the target: HTTP/0.9 to the parser) is a 400, never served as the path before it', async () => {
   // Found by the fuzz test (seed 868055147): `GET /\n%4E:… HTTP/1.1` answered 200 as `GET /`.
-  for (const auth of [{ authorization: `Bearer ${TOKEN}` }, { cookie: `baton_token=${TOKEN}` }]) {
+  const signedIn: Record<string, string>[] = [{ authorization: `Bearer ${TOKEN}` }, { cookie: `baton_token=${TOKEN}` }]
+  for (const auth of signedIn) {
     const answer = await rawExchange(serve.port, requestBytes(serve.port, '/\n%4E:x', { headers: auth }))
     expect(answer.status).toBe(400)
     expect(answer.text).toMatch(/HTTP\/1\.x requests only/)
