@@ -109,6 +109,8 @@ export interface WorkspacePort {
   release(repo: RepoRef, taskId: string): Promise<void>
   /** Removes every worktree of the issue and its local branch (after merge or close). */
   removeIssue(repo: RepoRef, issue: number): Promise<void>
+  /** At start: removes every worktree whose task `keep` does not name (a crash between an answer and its release left it), and git's records of them; the removed paths. */
+  removeOrphans?(keep: (taskId: string) => boolean): Promise<string[]>
   /** Deletes one of Baton's `baton/<issue>-…` branches here (freeing any worktree on it) and on the remote when it was pushed: a parallel attempt that lost (attempts.ts). */
   deleteBranch?(repo: RepoRef, branch: string): Promise<{ local: boolean; remote: boolean }>
   /** A pushed `baton/` branch against the default branch (from their merge base): `git diff --stat` and the patch, capped; null when it is not there. */

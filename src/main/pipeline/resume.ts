@@ -34,5 +34,27 @@ export function resume(ctx: EngineContext): Promise<void> {
       if (work.length > 0) ctx.o.events.changed('tasks', 'agents')
       void ctx.tick()
     })
-  )
+  ).then(() => removeOrphanWorktrees(ctx))
+}
+
+/**
+ * A worktree whose task ended (applied or cancelled) or is unknown is an
+ * orphan: main was stopped between the answer and the release (apply.ts), or
+ * the task's row is gone. Removed at start, never a worktree of a task that
+ * is queued, running, waiting, being prepared or failed (a person's Retry
+ * runs it again). Asked per worktree, so one a task started meanwhile is kept.
+ */
+async function removeOrphanWorktrees(ctx: EngineContext): Promise<void> {
+  const remove = ctx.o.workspace.removeOrphans
+  if (!remove) return
+  const keep = (taskId: string) => {
+    if (ctx.preparing.has(taskId)) return true
+    const task = ctx.db.open ? getTask(ctx.db, taskId) : undefined
+    return task ? task.state !== 'applied' && task.state !== 'cancelled' : !ctx.db.open
+  }
+  const removed = await remove.call(ctx.o.workspace, keep).catch((error: unknown) => {
+    ctx.o.log.warn(`pipeline: removing orphaned worktrees failed: ${(error as Error).message}`)
+    return [] as string[]
+  })
+  if (removed.length && ctx.db.open) audit(ctx.db, { kind: 'workspace.orphans', message: `Removed ${removed.length} orphaned worktree${removed.length === 1 ? '' : 's'} left by a stop: ${removed.join(', ')}` })
 }

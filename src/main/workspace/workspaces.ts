@@ -531,18 +531,21 @@ export class Workspaces implements WorkspacePort {
   }
 
   /**
-   * At start: removes every worktree whose task is not in `activeTasks`
-   * (a crash or a kill left it behind), and prunes git's records of them.
+   * At start: removes every worktree whose task is not kept — not in
+   * `activeTasks`, or for which `activeTasks` answers false, asked as each one
+   * is reached, so a task started meanwhile keeps its new worktree (a crash or
+   * a kill left the others behind) — and prunes git's records of them.
    * Returns the removed paths.
    */
-  async removeOrphans(activeTasks: Iterable<string>): Promise<string[]> {
-    const keep = new Set(activeTasks)
+  async removeOrphans(activeTasks: Iterable<string> | ((taskId: string) => boolean)): Promise<string[]> {
+    const listed = typeof activeTasks === 'function' ? null : new Set(activeTasks)
+    const kept = (task: string) => (listed ? listed.has(task) : (activeTasks as (taskId: string) => boolean)(task))
     const removed: string[] = []
     const base = join(this.root, 'worktrees')
     for (const repoDir of await fs.readdir(base).catch(() => [] as string[])) {
       for (const name of await fs.readdir(join(base, repoDir)).catch(() => [] as string[])) {
         const task = /^\d+-(.+)$/.exec(name)?.[1]
-        if (task && keep.has(task)) continue
+        if (task && kept(task)) continue
         const path = join(base, repoDir, name)
         await fs.rm(path, { recursive: true, force: true })
         removed.push(path)

@@ -158,6 +158,17 @@ describe('Workspaces', () => {
     await restarted.prepare(repo, { id: 't_new', issue: 2, branch: 'baton/2-b', mode: 'write' })
   })
 
+  it('asked per worktree (the engine asks its tasks as each is reached), removes those it is told to and keeps the others', async () => {
+    const kept = await ws.prepare(repo, { id: 't_run', issue: 1, branch: 'baton/1-a', mode: 'write' })
+    const ended = await ws.prepare(repo, { id: 't_done', issue: 2, branch: 'baton/2-b', mode: 'write' })
+    const asked: string[] = []
+    const removed = await new Workspaces({ root: ws.root, cloneUrl: () => remote.url }).removeOrphans((task) => (asked.push(task), task === 't_run'))
+    expect(removed).toEqual([ended])
+    expect(asked.sort()).toEqual(['t_done', 't_run'])
+    expect(existsSync(kept)).toBe(true)
+    expect(git(ws.clonePath(repo), 'worktree', 'list')).not.toContain('t_done')
+  })
+
   it('refuses a new worktree past the disk budget, saying so', async () => {
     const small = new Workspaces({ root: ws.root, cloneUrl: () => remote.url, diskBudgetBytes: 10_000 })
     await small.prepare(repo, { id: 't_1', issue: 1, branch: 'baton/1-a', mode: 'read' })
