@@ -2,10 +2,9 @@
 // README parses to the commands CI runs, and a block it cannot run is named.
 import { readFileSync } from 'node:fs'
 import { expect, it } from 'vitest'
-// @ts-expect-error: a plain ES module script, no types
 import { readmeCommands } from '../../scripts/readme-first-run.js'
 
-const parse = readmeCommands as (readme: string) => { install: string; headless: string; others: string[] }
+const parse = readmeCommands
 const block = (lines: string) => `# x\n\n<!-- first-run -->\n\`\`\`sh\n${lines}\n\`\`\`\n\nmore\n\`\`\`sh\nnpm run other\n\`\`\`\n`
 
 it('the README block gives one install, the headless start CI runs, and the desktop one it cannot', () => {
