@@ -46,6 +46,8 @@ import type { WebhookOptions } from './notify/webhook'
 import { effectiveSettings } from './agents/role-config'
 import { MODEL_PROVIDERS, type ModelProvider } from '../shared/api'
 import { Metrics } from './metrics/registry'
+import { checkAgentLabels, markFiledBy } from './pipeline/agent-filed'
+import type { Caller } from './memory/scope'
 // Registers the fan-out review's joins (`join: review`, `join: review-request-changes`) with the pipeline's registry.
 import './review/review-join'
 import { AgentMcp } from './mcp/agent-access'
@@ -446,7 +448,12 @@ export async function createCore(options: CoreOptions): Promise<Core> {
     },
     'attempts.pick': async ({ repoId, issue, attempt }) => ({ picked: true as const, ...(await engine().pickAttempt(repoId, issue, attempt)) }),
     'attempts.diff': ({ repoId, issue, attempt }) => engine().attemptDiff(repoId, issue, attempt),
-    'issues.create': async (input) => {
+    'issues.create': async (input, caller?: Caller) => {
+      // An agent's issue (a task's token on /mcp) is its words: marked, at the entry stage, untrusted until a person's approval label (pipeline/agent-filed.ts).
+      if (caller?.kind === 'agent') {
+        checkAgentLabels(input.labels, pipelines.forRepo(input.repoId).stages.map((s) => s.label), readSettings(db).trust.approvalLabel, caller.name)
+        input = { ...input, body: markFiledBy(input.body, caller.name) }
+      }
       const result = await github.createIssue(input)
       void runtime?.engine.tick().catch(() => undefined)
       return result

@@ -12,13 +12,15 @@ import { setHandoffApproval, type HandoffRow } from '../store/handoffs'
 import type { Db } from '../store/open'
 import { listRepos } from '../store/queries'
 import type { Handlers } from './dispatch'
+import type { Caller } from '../memory/scope'
 
 export type HandoffHandlers = Pick<Handlers, 'handoffs.create' | 'handoffs.list' | 'handoffs.approve' | 'handoffs.refuse' | 'repos.setHandoffApproval'>
 
 export function handoffHandlers(c: { db: Db; events: EventHub; engine: () => PipelineEngine; login: () => string | null; tick: () => void }): HandoffHandlers {
   return {
     // The author on GitHub is the signed-in person (the app's token), as for issues.create; the audit names them too.
-    'handoffs.create': (input) => c.engine().handoff(input, c.login()),
+    // An agent's (a task's token on /mcp) is marked as its words and starts untrusted (pipeline/agent-filed.ts).
+    'handoffs.create': (input, caller?: Caller) => c.engine().handoff(input, c.login(), caller?.kind === 'agent' ? caller.name : null),
     'handoffs.list': ({ repoId, issue }): Handoff[] => {
       if (issue !== undefined && repoId === undefined) throw new AppError('bad_request', 'Name the repository (repoId) of the issue.')
       const rows = c.db

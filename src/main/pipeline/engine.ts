@@ -126,8 +126,8 @@ export class PipelineEngine {
   }
 
   /** Hands the issue's work to another project: an issue filed there (or the person asked first), the origin waiting for it (handoff.ts). */
-  handoff(input: HandoffInput, askedBy: string | null = null): Promise<Handoff> {
-    return createHandoff(this.ctx, input, askedBy)
+  handoff(input: HandoffInput, askedBy: string | null = null, filedBy: string | null = null): Promise<Handoff> {
+    return createHandoff(this.ctx, input, askedBy, filedBy)
   }
 
   /** The person approves a hand-off into another owner's repository: filed now. */

@@ -2,6 +2,7 @@
 // the target issue's body with the full context, and the comments on the
 // origin. Pure, so the rendering is unit-tested on its own
 // (test/unit/pipeline/handoff-body.test.ts).
+import { markFiledBy } from './agent-filed'
 
 /** GitHub refuses an issue body longer than this. */
 export const MAX_BODY = 65_536
@@ -9,6 +10,8 @@ export const MAX_BODY = 65_536
 export interface HandoffContext {
   /** The origin, `owner/repo#n`. */
   from: string
+  /** The agent that asked through its task's token (agent-filed.ts), or null: a person. */
+  filedBy?: string | null
   summary: string
   /** Steps to reproduce, Markdown (a section of its own). */
   repro?: string
@@ -66,8 +69,9 @@ export function handoffBody(id: number, c: HandoffContext): string {
   if (c.diffs?.trim()) parts.push(`## Diffs\n\n${fenced(c.diffs, 'diff')}`)
   const hypotheses = (c.hypotheses ?? []).map((h) => h.trim()).filter(Boolean)
   if (hypotheses.length) parts.push(`## Hypotheses\n\n${hypotheses.map((h, i) => `${i + 1}. ${h.replace(/\n/g, '\n   ')}`).join('\n')}`)
-  parts.push(handoffMarker(id, 'handoff'))
-  return parts.join('\n\n')
+  // An agent's words: trusted in the target only with a person's approval label (agent-filed.ts). The marker stays last.
+  const body = parts.join('\n\n')
+  return `${c.filedBy ? markFiledBy(body, c.filedBy) : body}\n\n${handoffMarker(id, 'handoff')}`
 }
 
 /** The comment on the origin once the issue is filed. */

@@ -38,6 +38,7 @@ import { issueKey, type EngineContext } from './engine-context'
 import { closedComment, filedComment, handoffBody, handoffMarker, MAX_BODY, refusedComment } from './handoff-body'
 import type { RepoRef } from './ports'
 import { elsewhereState } from './cross-deps'
+import { checkAgentLabels, filedByAgent } from './agent-filed'
 
 export type HandoffInput = ApiParsedInput<'handoffs.create'>
 
@@ -116,14 +117,14 @@ function refOf(db: Db, repoId: number): RepoRef & { row: NonNullable<ReturnType<
  * item and files it once the person approves. The same hand-off asked again
  * while pending (a client's retry) is the one already recorded.
  */
-export function createHandoff(ctx: EngineContext, input: HandoffInput, askedBy: string | null): Promise<Handoff> {
+export function createHandoff(ctx: EngineContext, input: HandoffInput, askedBy: string | null, filedBy: string | null = null): Promise<Handoff> {
   const { db } = ctx
   // Checked before the lock (a refusal is an answer to the caller, not the engine's fault).
   const origin = refOf(db, input.repoId)
   const target = refOf(db, input.toRepoId)
   if (target.id === origin.id) throw new AppError('bad_request', `A hand-off goes to another repository; ${full(target)} is the origin's own (use create_issue there).`)
   const from = `${full(origin)}#${input.issue}`
-  const context = { from, summary: input.summary, repro: input.repro, logs: input.logs, diffs: input.diffs, hypotheses: input.hypotheses }
+  const context = { from, filedBy, summary: input.summary, repro: input.repro, logs: input.logs, diffs: input.diffs, hypotheses: input.hypotheses }
   // With the longest id the marker can carry.
   const length = handoffBody(2 ** 31 - 1, context).length
   if (length > MAX_BODY) {
@@ -151,7 +152,9 @@ export function createHandoff(ctx: EngineContext, input: HandoffInput, askedBy: 
     const approval = crossOwner && handoffApproval(db, origin.id)
     const pipeline = ctx.o.pipeline(origin.id)
     const at = ctx.now().toISOString()
-    const labels = input.labels.length ? [...new Set(input.labels)] : [ctx.o.pipeline(target.id).entry]
+    const targetPipeline = ctx.o.pipeline(target.id)
+    if (filedBy) checkAgentLabels(input.labels, targetPipeline.stages.map((s) => s.label), ctx.o.settings().trust.approvalLabel, filedBy)
+    const labels = filedBy ? [...new Set([targetPipeline.entry, ...input.labels])] : input.labels.length ? [...new Set(input.labels)] : [targetPipeline.entry]
     const id = db.transaction(() => {
       const id = insertHandoff(db, {
         fromRepoId: origin.id,
@@ -251,6 +254,11 @@ export function approveHandoff(ctx: EngineContext, id: number, who: string | nul
     const at = ctx.now().toISOString()
     db.transaction(() => {
       updateHandoff(db, id, { state: 'filing', decided_by: who }, at)
+      // An agent's hand-off the person approved here is theirs to vouch for: it files with the approval label (agent-filed.ts).
+      if (filedByAgent(row.body)) {
+        const approval = ctx.o.settings().trust.approvalLabel
+        db.prepare('UPDATE handoffs SET labels = ? WHERE id = ?').run(JSON.stringify([...new Set([...(JSON.parse(row.labels) as string[]), approval])]), id)
+      }
       if (row.request_id) db.prepare('UPDATE requests SET answer = ?, answered_at = ? WHERE id = ? AND answered_at IS NULL').run(`approved by ${who ?? 'a person'}`, at, row.request_id)
       audit(db, { kind: 'handoff.approve', repoId: row.from_repo_id, issue: row.from_issue, subject: who, message: `${who ?? 'A person'} approved the hand-off to ${row.to_owner}/${row.to_name}: ${row.title}`, data: { handoff: id } })
     })()

@@ -17,6 +17,8 @@ export interface ScheduleIssue {
   trusted: boolean
   /** Opened by someone who is not a collaborator (Community answers these). */
   outsideAuthor: boolean
+  /** Filed by this agent through its task's token (agent-filed.ts): trusted only with the approval label. */
+  filedBy?: string | null
 }
 
 export interface ScheduleInput {
@@ -142,7 +144,8 @@ export function schedule(input: ScheduleInput): Schedule {
       continue
     }
     if (!issue.trusted) {
-      waiting.push({ repoId: issue.repoId, issue: issue.number, reason: `waits for a maintainer to approve it (label "${input.approvalLabel ?? 'approved'}"): the author is not trusted` })
+      const who = issue.filedBy ? `filed by ${issue.filedBy}, an agent` : 'the author is not trusted'
+      waiting.push({ repoId: issue.repoId, issue: issue.number, reason: `waits for a maintainer to approve it (label "${input.approvalLabel ?? 'approved'}"): ${who}` })
       continue
     }
     // `#n` here, and `owner/name#n` in other repositories (issue #14): each still open is named.

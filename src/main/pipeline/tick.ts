@@ -19,6 +19,7 @@ import { baseRole, issueKey, type EngineContext } from './engine-context'
 import { budgetOf, spentMessage } from './retry'
 import { heldLease, pendingLeases, planLeaseWait } from './plan-lease'
 import { schedule, type ScheduleIssue } from './scheduler'
+import { filedByAgent } from './agent-filed'
 import { capabilityWait } from './capabilities'
 import { startRound, sweepRounds } from './fanout'
 import { handoffHolds } from './handoff'
@@ -80,14 +81,17 @@ export function runTick(ctx: EngineContext): void {
       const labels = JSON.parse(row.labels) as string[]
       // The trust policy is the person's (Settings → Trust): who counts as trusted, and the approval label.
       const collaborator = (settings.trust.associations as readonly string[]).includes(row.author_association)
+      // An agent's issue is written with the app's token (a trusted author on GitHub) but is the agent's words (agent-filed.ts).
+      const filedBy = filedByAgent(row.body)
       return {
         repoId,
         number: row.number,
         labels,
         body: row.body,
         createdAt: row.created_at,
-        trusted: collaborator || labels.includes(settings.trust.approvalLabel),
-        outsideAuthor: !collaborator
+        trusted: (collaborator && !filedBy) || labels.includes(settings.trust.approvalLabel),
+        outsideAuthor: !collaborator,
+        filedBy
       }
     })
     const finished = mergedIssues(db, repoId).map((number) => ({ repoId, number }))

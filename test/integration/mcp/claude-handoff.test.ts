@@ -88,6 +88,9 @@ describe.skipIf(!haveCli)('the real Claude Code CLI hands a bug to another proje
     expect(lib.body).toContain(SUMMARY)
     expect(lib.body).toContain('1. `parse("2026-12-01")`')
     expect(lib.body).toContain('SyntaxError: Unexpected number in JSON at position 4')
+    // The agent's words, marked so: acme/lib runs it only once a person approves it (pipeline/agent-filed.ts).
+    expect(lib.body).toMatch(/<!-- baton:filed-by=engineer(-\d+)?@acme\/app -->\n\n<!-- baton:task=handoff-\d+ baton:kind=handoff-handoff -->$/)
+    expect(lib.labels.map((l) => (typeof l === 'string' ? l : l.name))).toEqual(['backlog'])
 
     // The CLI's own request: Baton's tools offered, the tool's answer back as its tool_result.
     const first = model.agentRequests()[0]!.body as Json

@@ -11,7 +11,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { RepoSummary } from '../../../src/shared/api'
+import type { BoardIssue, RepoSummary } from '../../../src/shared/api'
 import { API_TOKEN, GITHUB_TOKEN, startAgentWorld, type AgentWorld } from './agent-world'
 
 interface Seen {
@@ -162,7 +162,25 @@ describe("a task's MCP token", () => {
       // From its own issue it files, linked back.
       const made = data(await a.callTool({ name: 'create_issue', arguments: { repo: 'acme/lib', title: 'parse() throws on dates', body: 'Seen in the app.', from: 'acme/app#3' } }))
       const onForge = (await w.t.octokit(GITHUB_TOKEN).rest.issues.get({ owner: 'acme', repo: 'lib', issue_number: made.number as number })).data
-      expect(onForge.body).toBe('Seen in the app.\n\nFiled from acme/app#3.')
+      // GitHub names the app's login as its author (a trusted association); the mark says whose words they are.
+      expect(onForge.body).toBe(`Seen in the app.\n\nFiled from acme/app#3.\n\n<!-- baton:filed-by=${instance}@acme/app -->`)
+      expect(onForge.author_association).toBe('OWNER')
+      expect(onForge.labels.map((l) => (typeof l === 'string' ? l : l.name))).toEqual(['backlog'])
+      // An agent's issue is untrusted until a person approves it: nothing runs on it, and the card says why.
+      const libRepo = repos.find((r) => r.name === 'lib')!
+      await w.api('repos.syncNow', { id: libRepo.id })
+      await w.until('the filed issue waits for approval', async () => {
+        const card = (await w.api<BoardIssue[]>('issues.board')).find((c) => c.repo === 'acme/lib' && c.number === made.number)
+        return card?.reason === `waits for a maintainer to approve it (label "approved"): filed by ${instance}@acme/app, an agent`
+      }, 30_000)
+      expect(w.core.db.prepare('SELECT COUNT(*) AS n FROM tasks WHERE repo_id = ? AND issue = ?').get(libRepo.id, made.number)).toEqual({ n: 0 })
+      // Nor may it give itself the approval, or a stage past triage.
+      for (const labels of [['approved'], ['ready-for-dev'], ['bug', 'In-Progress']]) {
+        expect(errorText(await a.callTool({ name: 'create_issue', arguments: { repo: 'acme/lib', title: 'Skip the line', from: 'acme/app#3', labels } }))).toMatch(
+          /may not give an issue it files the label.*it starts at the pipeline's entry and waits for a person's "approved" label/
+        )
+      }
+      expect((await w.t.octokit(GITHUB_TOKEN).rest.issues.listForRepo({ owner: 'acme', repo: 'lib', state: 'all' })).data).toHaveLength(1)
     } finally {
       await a.close()
     }
@@ -171,7 +189,8 @@ describe("a task's MCP token", () => {
       kind: string
       message: string
     }>
-    expect(rows.map((r) => r.kind)).toEqual(['mcp.call', 'mcp.call', 'mcp.call', 'mcp.refused', 'mcp.refused', 'mcp.refused', 'mcp.refused', 'mcp.call'])
+    // The label refusals are the API's, after the token's policy let the call through: audited as calls.
+    expect(rows.map((r) => r.kind)).toEqual(['mcp.call', 'mcp.call', 'mcp.call', 'mcp.refused', 'mcp.refused', 'mcp.refused', 'mcp.refused', 'mcp.call', 'mcp.call', 'mcp.call', 'mcp.call'])
     expect(rows[3]!.message).toBe(`${agent.agent}@acme/app was refused issue_status: this task's token acts on acme/app#3 only, not acme/app#4`)
   })
 
