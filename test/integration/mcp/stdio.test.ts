@@ -11,6 +11,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { paths } from '../../../src/main/data-dir'
+import { ToolInputs } from '../../../src/main/mcp/tools'
 
 const REPO = 'baton-sandbox/calc'
 const cliArgs = (args: string[]) => ['--import', 'tsx', '-e', `import('./src/main/cli.ts').then(async (m) => { const c = await m.main(${JSON.stringify(args)}); if (c >= 0) process.exit(c) })`]
@@ -76,10 +77,11 @@ afterAll(async () => {
 })
 
 describe('baton mcp over stdio', () => {
-  it('initializes as baton and lists the four tools, each with its input schema', async () => {
+  it('initializes as baton and lists every tool, each with its input schema', async () => {
     expect(client.getServerVersion()?.name).toBe('baton')
     const { tools } = await client.listTools()
-    expect(tools.map((t) => t.name).sort()).toEqual(expect.arrayContaining(['create_issue', 'handoff_to_project', 'issue_status', 'list_tasks', 'who_is_online']))
+    expect(tools.map((t) => t.name).sort()).toEqual(Object.keys(ToolInputs).sort())
+    expect(tools.map((t) => t.name)).toEqual(expect.arrayContaining(['create_issue', 'handoff_to_project', 'issue_status', 'list_tasks', 'who_is_online', 'remember', 'recall', 'forget', 'lease_files']))
     const byName = Object.fromEntries(tools.map((t) => [t.name, t]))
     expect(byName.issue_status?.inputSchema).toMatchObject({ type: 'object', required: ['repo', 'number'], properties: { repo: { type: 'string' }, number: { type: 'integer' } } })
     expect(byName.create_issue?.inputSchema).toMatchObject({ required: expect.arrayContaining(['repo', 'title']) })
@@ -158,7 +160,7 @@ describe('baton mcp over stdio', () => {
     app.kill('SIGTERM')
     await exited
     expect(errorText(await client.callTool({ name: 'who_is_online', arguments: {} }))).toMatch(/No Baton is running on .*baton serve --data-dir/)
-    expect((await client.listTools()).tools).toHaveLength(4)
+    expect((await client.listTools()).tools.map((t) => t.name).sort()).toEqual(Object.keys(ToolInputs).sort())
   }, 30_000)
 })
 
