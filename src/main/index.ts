@@ -16,7 +16,7 @@ import {
   rendererPath,
   webPreferences
 } from './desktop/security'
-import { CONTENT_SECURITY_POLICY } from './serve'
+import { CONTENT_SECURITY_POLICY, startServer, type Server } from './serve'
 
 const here = import.meta.dirname
 const rendererDir = join(here, '..', 'renderer')
@@ -27,6 +27,8 @@ protocol.registerSchemesAsPrivileged([
 ])
 
 let core: Core | null = null
+/** The loopback API beside the window (see start()). */
+let localServer: Server | null = null
 let window: BrowserWindow | null = null
 
 function serveAppProtocol(): void {
@@ -127,6 +129,17 @@ async function start(): Promise<void> {
   }
   bridgeApi(core)
   window = createWindow()
+  // The same loopback server as `baton serve`, behind a random token of its
+  // own (127.0.0.1, Host, token and origin checked: serve.ts): `baton mcp` and
+  // the CLI reach the desktop through the lock file's URL and token, and the
+  // desktop's own Claude Code and Codex agents get Baton's MCP tools with
+  // their task's token (DESIGN.md §11). The window keeps using IPC.
+  try {
+    localServer = await startServer(core, { port: 0, rendererDir })
+    core.lock.update({ url: localServer.url, token: localServer.token })
+  } catch (error) {
+    core.log.warn(`The desktop's local API (for baton mcp and the CLI) did not start: ${(error as Error).message}`)
+  }
   // Native notifications; what shows is decided by the core's policy (src/shared/notify.ts), a click opens the item.
   core.notifier.onDesktop((notice) => {
     if (!Notification.isSupported()) return
@@ -150,7 +163,7 @@ app.on('window-all-closed', () => {
   if (process.platform !== 'darwin') app.quit()
 })
 app.on('will-quit', () => {
-  void core?.close()
+  void (localServer?.close() ?? Promise.resolve()).finally(() => void core?.close())
 })
 
 void start()

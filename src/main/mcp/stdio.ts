@@ -20,7 +20,7 @@ export function runningApp(dataDir: string): LockInfo & { url: string; token: st
     throw new AppError(
       'unavailable',
       lock.mode === 'desktop'
-        ? `The Baton desktop app (pid ${lock.pid}) holds ${dataDir}, and it serves no API outside its window yet: baton mcp needs baton serve on that folder.`
+        ? `The Baton desktop app (pid ${lock.pid}) holds ${dataDir}, and its local API is not up: it is still starting, or it could not start (its log says why).`
         : `The Baton on ${dataDir} (pid ${lock.pid}) is still starting: try again in a moment.`
     )
   }
