@@ -176,13 +176,13 @@ describe('baton mcp with no app to talk to', () => {
     expect(readdirSync(dir)).toEqual([]) // no database, no lock: nothing was started
   })
 
-  it('the desktop app holds the folder (no API URL in its lock): says baton mcp needs baton serve', () => {
+  it('the desktop app holds the folder but its local API is not up (no URL in its lock yet): says so', () => {
     const dir = mkdtempSync(join(tmpdir(), 'baton-mcp-desktop-'))
-    // A live pid (this test's), as the desktop app writes its lock: no url, no token.
+    // A live pid (this test's), as the desktop app's lock is before its loopback server listens: no url, no token.
     writeFileSync(paths.lock(dir), JSON.stringify({ pid: process.pid, mode: 'desktop', startedAt: new Date().toISOString() }), { mode: 0o600 })
     const run = mcp(dir)
     expect(run.status).toBe(1)
-    expect(run.stderr).toMatch(new RegExp(`The Baton desktop app \\(pid ${process.pid}\\) holds .*baton mcp needs baton serve`))
+    expect(run.stderr).toMatch(new RegExp(`The Baton desktop app \\(pid ${process.pid}\\) holds .*its local API is not up: it is still starting, or it could not start`))
   })
 
   it('an unknown flag is named with the usage, exit 2', () => {
