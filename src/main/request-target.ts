@@ -24,11 +24,14 @@ export function parseRequestTarget(target: string | undefined): RequestTarget {
   }
   // The path as sent is checked before the URL parser removes dot segments:
   // `/%/../x` is malformed even though its normalized form is not.
+  let sent: string
   try {
-    decodeURIComponent(target.split(/[?#]/, 1)[0] ?? '')
+    sent = decodeURIComponent(target.split(/[?#]/, 1)[0] ?? '')
   } catch {
     return { ok: false, message: 'The path is not a valid percent-encoded UTF-8 path.' }
   }
+  // A NUL in a segment dot segments then remove (`/a%00/../x`) is refused too.
+  if (sent.includes('\0')) return { ok: false, message: 'The path is not a valid path: it contains a NUL byte.' }
   let url: URL
   try {
     // Appended, not resolved against a base: `//x` is a path, never an authority.

@@ -60,6 +60,15 @@ it('a malformed WebSocket upgrade is answered, and the server goes on', async ()
   await still()
 })
 
+it('a NUL byte in a segment that dot segments remove is still a 400 (found by the fuzz test, seed 875472662)', async () => {
+  for (const target of ['/+:%06%00.j/..//api/%0f', '/a%00/../', '/x/%00/../../api/app.status']) {
+    const answer = await rawExchange(serve.port, requestBytes(serve.port, target, { headers: { cookie: `baton_token=${TOKEN}` } }))
+    expect(answer.status, target).toBe(400)
+    expect(answer.text).toMatch(/NUL byte/)
+  }
+  await still()
+})
+
 it('a request target that is not a path is a 400', async () => {
   for (const target of ['*', 'http://evil.example/', 'api/app.status']) {
     const answer = await rawExchange(serve.port, requestBytes(serve.port, target, { headers: { authorization: `Bearer ${TOKEN}` } }))
